@@ -1,0 +1,180 @@
+//! Kafka client settings for connector tasks, layered as Kafka Connect
+//! layers them (spec §6.1): framework defaults, then the worker's
+//! `producer.*` / `consumer.*` / `admin.*`, then the connector's
+//! `producer.override.*` / `consumer.override.*` / `admin.override.*`.
+//!
+//! librdkafka shares most of its property names with the Java clients, so
+//! settings pass through unchanged. Java-only settings that librdkafka has
+//! no use for (serialisers, `buffer.memory`, …) are dropped with a log line;
+//! anything else librdkafka does not know fails client creation with an
+//! error naming the key (see [`describe_client_error`]).
+
+use rdkafka::ClientConfig;
+use rdkafka::error::KafkaError;
+
+use super::worker::prefixed;
+
+/// Java client settings with no librdkafka meaning that are safe to drop:
+/// the worker always moves raw bytes, and librdkafka sizes its own buffers.
+const JAVA_ONLY: &[&str] = &[
+    "key.serializer",
+    "value.serializer",
+    "key.deserializer",
+    "value.deserializer",
+    "buffer.memory",
+    "max.block.ms",
+    "interceptor.classes",
+    "metric.reporters",
+    "partitioner.class",
+    "max.poll.records",
+    "default.api.timeout.ms",
+    "exclude.internal.topics",
+];
+
+/// Builds a client config from layers of settings; later layers win.
+pub fn layered(what: &str, layers: &[&[(String, String)]]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for layer in layers {
+        for (key, value) in layer.iter() {
+            if JAVA_ONLY.contains(&key.as_str()) {
+                tracing::debug!(
+                    key,
+                    client = what,
+                    "dropping a Java client setting librdkafka has no use for"
+                );
+                continue;
+            }
+            config.set(key, value);
+        }
+    }
+    config
+}
+
+/// Settings for a source task's producer.
+pub fn producer(
+    bootstrap: &str,
+    connector: &str,
+    task: u32,
+    worker: &[(String, String)],
+    connector_config: &[(String, String)],
+) -> ClientConfig {
+    let base = pairs(&[
+        ("bootstrap.servers", bootstrap),
+        (
+            "client.id",
+            &format!("connector-producer-{connector}-{task}"),
+        ),
+        // At-least-once without reordering or duplicates from retries.
+        ("enable.idempotence", "true"),
+        ("acks", "all"),
+    ]);
+    layered(
+        "producer",
+        &[
+            &base,
+            worker,
+            &prefixed(connector_config, "producer.override."),
+        ],
+    )
+}
+
+/// Settings for a sink task's consumer (group `connect-<connector>`).
+pub fn consumer(
+    bootstrap: &str,
+    connector: &str,
+    task: u32,
+    worker: &[(String, String)],
+    connector_config: &[(String, String)],
+) -> ClientConfig {
+    let base = pairs(&[
+        ("bootstrap.servers", bootstrap),
+        ("group.id", &format!("connect-{connector}")),
+        (
+            "client.id",
+            &format!("connector-consumer-{connector}-{task}"),
+        ),
+        ("enable.auto.commit", "false"),
+        ("auto.offset.reset", "earliest"),
+    ]);
+    layered(
+        "consumer",
+        &[
+            &base,
+            worker,
+            &prefixed(connector_config, "consumer.override."),
+        ],
+    )
+}
+
+/// Settings for an admin client.
+pub fn admin(bootstrap: &str, worker: &[(String, String)]) -> ClientConfig {
+    let base = pairs(&[("bootstrap.servers", bootstrap)]);
+    layered("admin", &[&base, worker])
+}
+
+/// A client creation error in an operator's words, naming the key when
+/// librdkafka rejected one.
+pub fn describe_client_error(what: &str, e: &KafkaError) -> String {
+    match e {
+        KafkaError::ClientConfig(_, description, key, value) if !key.is_empty() => format!(
+            "{what} setting {key}={value} is not usable: {description} (librdkafka names most settings as the Java clients do; see its CONFIGURATION.md)"
+        ),
+        other => format!("cannot create the {what} client: {other}"),
+    }
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::producer::BaseProducer;
+
+    fn kv(k: &str, v: &str) -> (String, String) {
+        (k.into(), v.into())
+    }
+
+    #[test]
+    fn layers_override_in_kafkas_order_and_java_only_keys_are_dropped() {
+        let worker = [
+            kv("linger.ms", "50"),
+            kv("acks", "1"),
+            kv("buffer.memory", "1"),
+        ];
+        let connector = [kv("producer.override.linger.ms", "7"), kv("name", "c")];
+        let c = producer("h:1", "c", 2, &worker, &connector);
+        assert_eq!(c.get("linger.ms"), Some("7"));
+        assert_eq!(c.get("acks"), Some("1"));
+        assert_eq!(c.get("enable.idempotence"), Some("true"));
+        assert_eq!(c.get("client.id"), Some("connector-producer-c-2"));
+        assert_eq!(c.get("buffer.memory"), None);
+        let c = consumer(
+            "h:1",
+            "my sink",
+            0,
+            &[],
+            &[kv("consumer.override.group.id", "custom")],
+        );
+        assert_eq!(c.get("group.id"), Some("custom"));
+        assert_eq!(
+            consumer("h:1", "s", 0, &[], &[]).get("group.id"),
+            Some("connect-s")
+        );
+    }
+
+    #[test]
+    fn unknown_settings_fail_with_the_key_named() {
+        let worker = [kv("no.such.setting", "1")];
+        let err = producer("127.0.0.1:1", "c", 0, &worker, &[])
+            .create::<BaseProducer>()
+            .err()
+            .unwrap();
+        let text = describe_client_error("producer", &err);
+        assert!(text.contains("no.such.setting"), "{text}");
+    }
+}

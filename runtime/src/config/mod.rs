@@ -1,0 +1,9 @@
+//! Configuration: property files, the worker configuration, and the
+//! Kafka client settings derived from it.
+
+pub mod clients;
+pub mod connector_file;
+pub mod properties;
+pub mod worker;
+
+pub use worker::{KafkaTarget, WorkerConfig};

@@ -1,0 +1,257 @@
+//! The worker configuration (Kafka Connect's `WorkerConfig` and
+//! `StandaloneConfig`, spec §6.1–§6.2).
+//!
+//! Every key Kafka Connect knows is accepted; the ones wasmconnect does not
+//! use yet are logged, as Kafka logs unknown keys, never fatal.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::convert::Converter;
+
+/// Where Kafka is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KafkaTarget {
+    /// A real cluster: the `bootstrap.servers` list.
+    Bootstrap(String),
+    /// librdkafka's in-process mock cluster (`bootstrap.servers` absent or
+    /// `embedded`): for trying things out; data lives in memory only.
+    Embedded,
+}
+
+/// A parsed worker configuration.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Kafka.
+    pub kafka: KafkaTarget,
+    /// Worker default key converter.
+    pub key_converter: Converter,
+    /// Worker default value converter.
+    pub value_converter: Converter,
+    /// `offset.storage.file.filename` (standalone).
+    pub offset_file: Option<PathBuf>,
+    /// `offset.flush.interval.ms` (default 60 s).
+    pub offset_flush_interval: Duration,
+    /// `offset.flush.timeout.ms` (default 5 s).
+    pub offset_flush_timeout: Duration,
+    /// `task.shutdown.graceful.timeout.ms` (default 5 s).
+    pub shutdown_timeout: Duration,
+    /// `plugin.path` directories.
+    pub plugin_path: Vec<PathBuf>,
+    /// `listeners` (default `http://:8083`).
+    pub listeners: Vec<String>,
+    /// Worker-level `producer.*` settings, prefix stripped.
+    pub producer: Vec<(String, String)>,
+    /// Worker-level `consumer.*` settings, prefix stripped.
+    pub consumer: Vec<(String, String)>,
+    /// Worker-level `admin.*` settings, prefix stripped.
+    pub admin: Vec<(String, String)>,
+    /// Every key as given, for converters' prefixed settings and lookups.
+    pub raw: Vec<(String, String)>,
+}
+
+/// Keys this worker reads, or knows from Kafka Connect and accepts.
+const KNOWN: &[&str] = &[
+    "bootstrap.servers",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "offset.storage.file.filename",
+    "offset.flush.interval.ms",
+    "offset.flush.timeout.ms",
+    "task.shutdown.graceful.timeout.ms",
+    "plugin.path",
+    "plugin.discovery",
+    "listeners",
+    "admin.listeners",
+    "rest.advertised.host.name",
+    "rest.advertised.port",
+    "rest.advertised.listener",
+    "client.dns.lookup",
+    "config.providers",
+    "connector.client.config.override.policy",
+    "topic.creation.enable",
+    "topic.tracking.enable",
+    "topic.tracking.allow.reset",
+    "access.control.allow.origin",
+    "access.control.allow.methods",
+    "response.http.headers.config",
+    "rest.extension.classes",
+    "request.timeout.ms",
+    "metrics.sample.window.ms",
+    "metrics.num.samples",
+    "metrics.recording.level",
+    "metric.reporters",
+];
+
+/// Prefixes of keys that are passed on (converters, clients, providers, TLS).
+const KNOWN_PREFIXES: &[&str] = &[
+    "key.converter.",
+    "value.converter.",
+    "header.converter.",
+    "producer.",
+    "consumer.",
+    "admin.",
+    "config.providers.",
+    "ssl.",
+    "listeners.https.",
+    "internal.",
+];
+
+impl WorkerConfig {
+    /// Parses `props`; a required key that is missing or a value that does
+    /// not parse is an error naming the key.
+    pub fn from_properties(props: &[(String, String)]) -> Result<WorkerConfig, String> {
+        let get = |k: &str| lookup(props, k);
+        for (key, _) in props {
+            if !KNOWN.contains(&key.as_str()) && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+            {
+                tracing::info!(key, "the configuration key is not used by this worker");
+            }
+        }
+        let kafka = match get("bootstrap.servers").map(str::trim) {
+            None | Some("") | Some("embedded") => KafkaTarget::Embedded,
+            Some(servers) => KafkaTarget::Bootstrap(servers.to_string()),
+        };
+        let converter = |key: &str| -> Result<Converter, String> {
+            let class = get(key).ok_or_else(|| {
+                format!("Missing required configuration \"{key}\" which has no default value.")
+            })?;
+            Converter::from_class(class, |setting| {
+                get(&format!("{key}.{setting}")).map(str::to_string)
+            })
+            .map_err(|e| format!("{key}: {e}"))
+        };
+        Ok(WorkerConfig {
+            kafka,
+            key_converter: converter("key.converter")?,
+            value_converter: converter("value.converter")?,
+            offset_file: get("offset.storage.file.filename")
+                .filter(|s| !s.trim().is_empty())
+                .map(PathBuf::from),
+            offset_flush_interval: millis(props, "offset.flush.interval.ms", 60_000)?,
+            offset_flush_timeout: millis(props, "offset.flush.timeout.ms", 5_000)?,
+            shutdown_timeout: millis(props, "task.shutdown.graceful.timeout.ms", 5_000)?,
+            plugin_path: list(get("plugin.path"))
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            listeners: match list(get("listeners")) {
+                l if l.is_empty() => vec!["http://:8083".to_string()],
+                l => l,
+            },
+            producer: prefixed(props, "producer."),
+            consumer: prefixed(props, "consumer."),
+            admin: prefixed(props, "admin."),
+            raw: props.to_vec(),
+        })
+    }
+
+    /// The value of `key` as given.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        lookup(&self.raw, key)
+    }
+}
+
+/// The last value of `key` in `pairs`.
+pub fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A comma-separated list, trimmed, without empty items.
+pub fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pairs whose key starts with `prefix`, prefix stripped.
+pub fn prefixed(pairs: &[(String, String)], prefix: &str) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_string(), v.clone()))
+        })
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+fn millis(props: &[(String, String)], key: &str, default: u64) -> Result<Duration, String> {
+    match lookup(props, key).map(str::trim) {
+        None | Some("") => Ok(Duration::from_millis(default)),
+        Some(v) => v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+            format!("Invalid value {v} for configuration {key}: Not a number of type LONG")
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn kafkas_sample_standalone_config_parses_with_its_defaults() {
+        let cfg = WorkerConfig::from_properties(&props(&[
+            ("bootstrap.servers", "localhost:9092"),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("key.converter.schemas.enable", "true"),
+            ("value.converter.schemas.enable", "false"),
+            ("offset.storage.file.filename", "/tmp/connect.offsets"),
+            ("offset.flush.interval.ms", "10000"),
+            ("producer.linger.ms", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.kafka, KafkaTarget::Bootstrap("localhost:9092".into()));
+        assert_eq!(cfg.key_converter, Converter::Json { schemas: true });
+        assert_eq!(cfg.value_converter, Converter::Json { schemas: false });
+        assert_eq!(cfg.offset_flush_interval, Duration::from_secs(10));
+        assert_eq!(cfg.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!(cfg.listeners, ["http://:8083"]);
+        assert_eq!(cfg.producer, [("linger.ms".to_string(), "5".to_string())]);
+    }
+
+    #[test]
+    fn embedded_when_no_bootstrap_and_errors_name_the_key() {
+        let base = [
+            ("key.converter", "StringConverter"),
+            ("value.converter", "StringConverter"),
+        ];
+        let cfg = WorkerConfig::from_properties(&props(&base)).unwrap();
+        assert_eq!(cfg.kafka, KafkaTarget::Embedded);
+        let err = WorkerConfig::from_properties(&props(&[("key.converter", "StringConverter")]))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "Missing required configuration \"value.converter\" which has no default value."
+        );
+        let mut bad = props(&base);
+        bad.push(("offset.flush.interval.ms".into(), "soon".into()));
+        let err = WorkerConfig::from_properties(&bad).unwrap_err();
+        assert!(err.contains("offset.flush.interval.ms"), "{err}");
+    }
+}

@@ -1,0 +1,337 @@
+//! Converters: between the payloads plugins see and the bytes in Kafka
+//! (Kafka Connect's `key.converter` / `value.converter`).
+//!
+//! | converter | source payload → bytes | bytes → sink payload |
+//! |---|---|---|
+//! | `JsonConverter`, `schemas.enable=true` (default) | envelope `{"schema":…,"payload":…}` | `json` with the envelope's schema |
+//! | `JsonConverter`, `schemas.enable=false` | the JSON value | `json` without schema |
+//! | `StringConverter` | UTF-8 text | `text` |
+//! | `ByteArrayConverter` | raw bytes | `binary` |
+//!
+//! A `text` payload is a Connect STRING (required), a `binary` payload a
+//! Connect BYTES (required); a `json` payload carries its own schema.
+//! Classes resolve by full name, simple name, or simple name without
+//! `Converter`, as in Kafka.
+
+use base64::Engine as _;
+use serde::de::IgnoredAny;
+
+use crate::bindings::types::{JsonPayload, Payload};
+
+const STRING_SCHEMA: &str = r#"{"type":"string","optional":false}"#;
+const BYTES_SCHEMA: &str = r#"{"type":"bytes","optional":false}"#;
+
+/// A configured converter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Converter {
+    /// `org.apache.kafka.connect.json.JsonConverter`.
+    Json {
+        /// `schemas.enable`.
+        schemas: bool,
+    },
+    /// `org.apache.kafka.connect.storage.StringConverter`.
+    String,
+    /// `org.apache.kafka.connect.converters.ByteArrayConverter`.
+    ByteArray,
+}
+
+/// Full class names of the converters, as listed by the REST API.
+pub const CONVERTER_CLASSES: [&str; 3] = [
+    "org.apache.kafka.connect.json.JsonConverter",
+    "org.apache.kafka.connect.storage.StringConverter",
+    "org.apache.kafka.connect.converters.ByteArrayConverter",
+];
+
+impl Converter {
+    /// Builds the converter named `class` with its (prefix-stripped)
+    /// settings, looked up through `setting`.
+    pub fn from_class(
+        class: &str,
+        setting: impl Fn(&str) -> Option<String>,
+    ) -> Result<Converter, String> {
+        let simple = class.trim().rsplit('.').next().unwrap_or_default();
+        let base = simple.strip_suffix("Converter").unwrap_or(simple);
+        match base {
+            "Json" => {
+                let schemas = match setting("schemas.enable") {
+                    None => true,
+                    Some(v) => parse_bool(&v).ok_or_else(|| {
+                        format!("Invalid value {v} for configuration schemas.enable: Expected value to be either true or false")
+                    })?,
+                };
+                Ok(Converter::Json { schemas })
+            }
+            "String" => Ok(Converter::String),
+            "ByteArray" => Ok(Converter::ByteArray),
+            _ => Err(format!(
+                "Failed to find any class that implements Converter and which name matches {class}, available converters are: {}",
+                CONVERTER_CLASSES.join(", ")
+            )),
+        }
+    }
+
+    /// Serialises a source payload (Kafka's `fromConnectData`); `None` is a
+    /// null key or value.
+    pub fn from_payload(&self, payload: Option<&Payload>) -> Result<Option<Vec<u8>>, String> {
+        let Some(payload) = payload else {
+            return Ok(None);
+        };
+        let bytes = match (self, payload) {
+            (Converter::Json { schemas }, Payload::Text(text)) => {
+                envelope(*schemas, Some(STRING_SCHEMA), &json_string(text)).into_bytes()
+            }
+            (Converter::Json { schemas }, Payload::Binary(bytes)) => {
+                let b64 = json_string(&base64::engine::general_purpose::STANDARD.encode(bytes));
+                envelope(*schemas, Some(BYTES_SCHEMA), &b64).into_bytes()
+            }
+            (Converter::Json { schemas }, Payload::Json(json)) => {
+                check_json(&json.document, "value")?;
+                if let Some(schema) = &json.schema {
+                    check_json(schema, "schema")?;
+                }
+                envelope(*schemas, json.schema.as_deref(), &json.document).into_bytes()
+            }
+            (Converter::String, Payload::Text(text)) => text.as_bytes().to_vec(),
+            (Converter::String, Payload::Binary(bytes)) => {
+                String::from_utf8_lossy(bytes).into_owned().into_bytes()
+            }
+            (Converter::String, Payload::Json(json)) => match serde_json::from_str::<
+                serde_json::Value,
+            >(&json.document)
+            {
+                Ok(serde_json::Value::String(s)) => s.into_bytes(),
+                Ok(_) => json.document.clone().into_bytes(),
+                Err(e) => return Err(format!("the record's JSON value is not valid JSON: {e}")),
+            },
+            (Converter::ByteArray, Payload::Binary(bytes)) => bytes.clone(),
+            (Converter::ByteArray, Payload::Text(text)) => text.as_bytes().to_vec(),
+            (Converter::ByteArray, Payload::Json(json)) => json.document.clone().into_bytes(),
+        };
+        Ok(Some(bytes))
+    }
+
+    /// Deserialises Kafka bytes for a sink (Kafka's `toConnectData`).
+    pub fn to_payload(&self, bytes: Option<&[u8]>) -> Result<Option<Payload>, String> {
+        let Some(bytes) = bytes else { return Ok(None) };
+        match self {
+            Converter::String => Ok(Some(Payload::Text(
+                String::from_utf8_lossy(bytes).into_owned(),
+            ))),
+            Converter::ByteArray => Ok(Some(Payload::Binary(bytes.to_vec()))),
+            Converter::Json { schemas: false } => {
+                let text = std::str::from_utf8(bytes).map_err(|e| deserialize_error(&e))?;
+                serde_json::from_str::<IgnoredAny>(text).map_err(|e| deserialize_error(&e))?;
+                Ok(Some(Payload::Json(JsonPayload {
+                    document: text.to_string(),
+                    schema: None,
+                })))
+            }
+            Converter::Json { schemas: true } => {
+                let value: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| deserialize_error(&e))?;
+                let serde_json::Value::Object(mut map) = value else {
+                    return Err(ENVELOPE_REQUIRED.into());
+                };
+                if map.len() != 2 || !map.contains_key("schema") || !map.contains_key("payload") {
+                    return Err(ENVELOPE_REQUIRED.into());
+                }
+                let payload = map.remove("payload").unwrap_or_default();
+                let schema = map.remove("schema").filter(|s| !s.is_null());
+                Ok(Some(Payload::Json(JsonPayload {
+                    document: payload.to_string(),
+                    schema: schema.map(|s| s.to_string()),
+                })))
+            }
+        }
+    }
+}
+
+const ENVELOPE_REQUIRED: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
+
+fn deserialize_error(e: &dyn std::fmt::Display) -> String {
+    format!("Converting byte[] to Kafka Connect data failed due to serialization error: {e}")
+}
+
+fn envelope(schemas: bool, schema: Option<&str>, payload: &str) -> String {
+    if schemas {
+        format!(
+            "{{\"schema\":{},\"payload\":{payload}}}",
+            schema.unwrap_or("null")
+        )
+    } else {
+        payload.to_string()
+    }
+}
+
+fn json_string(text: &str) -> String {
+    // Serialising a &str cannot fail: it has no maps with non-string keys.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+fn check_json(text: &str, what: &str) -> Result<(), String> {
+    serde_json::from_str::<IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| format!("the record's JSON {what} is not valid JSON: {e}"))
+}
+
+/// Java-style boolean parsing: `true`/`false`, any case.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(class: &str, schemas: Option<&str>) -> Converter {
+        Converter::from_class(class, |k| {
+            (k == "schemas.enable")
+                .then(|| schemas.map(str::to_string))
+                .flatten()
+        })
+        .unwrap()
+    }
+
+    fn text(s: &str) -> Payload {
+        Payload::Text(s.into())
+    }
+
+    #[test]
+    fn classes_resolve_by_full_simple_and_short_name() {
+        assert_eq!(
+            conv("org.apache.kafka.connect.json.JsonConverter", None),
+            Converter::Json { schemas: true }
+        );
+        assert_eq!(
+            conv("JsonConverter", Some("false")),
+            Converter::Json { schemas: false }
+        );
+        assert_eq!(
+            conv("Json", Some("TRUE")),
+            Converter::Json { schemas: true }
+        );
+        assert_eq!(
+            conv("org.apache.kafka.connect.storage.StringConverter", None),
+            Converter::String
+        );
+        assert_eq!(conv("ByteArray", None), Converter::ByteArray);
+        let err = Converter::from_class("com.example.AvroConverter", |_| None).unwrap_err();
+        assert!(err.starts_with("Failed to find any class that implements Converter and which name matches com.example.AvroConverter"));
+        let err = Converter::from_class("JsonConverter", |_| Some("yes".into())).unwrap_err();
+        assert!(err.contains("schemas.enable"), "{err}");
+    }
+
+    #[test]
+    fn json_with_schemas_writes_kafkas_exact_envelope() {
+        let c = Converter::Json { schemas: true };
+        let out = c.from_payload(Some(&text("foo"))).unwrap().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"schema":{"type":"string","optional":false},"payload":"foo"}"#
+        );
+        let out = c
+            .from_payload(Some(&Payload::Binary(vec![1, 2, 255])))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"schema":{"type":"bytes","optional":false},"payload":"AQL/"}"#
+        );
+        let json = Payload::Json(JsonPayload {
+            document: r#"{"a":1}"#.into(),
+            schema: None,
+        });
+        assert_eq!(
+            c.from_payload(Some(&json)).unwrap().unwrap(),
+            br#"{"schema":null,"payload":{"a":1}}"#
+        );
+        assert_eq!(c.from_payload(None).unwrap(), None);
+        let bad = Payload::Json(JsonPayload {
+            document: "{".into(),
+            schema: None,
+        });
+        assert!(
+            c.from_payload(Some(&bad))
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+    }
+
+    #[test]
+    fn json_without_schemas_and_string_and_bytes() {
+        let c = Converter::Json { schemas: false };
+        assert_eq!(
+            c.from_payload(Some(&text("foo"))).unwrap().unwrap(),
+            br#""foo""#
+        );
+        assert_eq!(
+            Converter::String
+                .from_payload(Some(&text("foo ü")))
+                .unwrap()
+                .unwrap(),
+            "foo ü".as_bytes()
+        );
+        let quoted = Payload::Json(JsonPayload {
+            document: r#""s""#.into(),
+            schema: None,
+        });
+        assert_eq!(
+            Converter::String
+                .from_payload(Some(&quoted))
+                .unwrap()
+                .unwrap(),
+            b"s"
+        );
+        assert_eq!(
+            Converter::ByteArray
+                .from_payload(Some(&Payload::Binary(vec![0, 1])))
+                .unwrap()
+                .unwrap(),
+            [0, 1]
+        );
+    }
+
+    #[test]
+    fn sink_side_decodes_each_format() {
+        let c = Converter::Json { schemas: true };
+        let got = c
+            .to_payload(Some(
+                br#"{"schema":{"type":"string","optional":false},"payload":"foo"}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            got,
+            Some(Payload::Json(JsonPayload {
+                document: r#""foo""#.into(),
+                schema: Some(r#"{"optional":false,"type":"string"}"#.into()),
+            }))
+        );
+        let err = c.to_payload(Some(br#"{"some_key":0}"#)).unwrap_err();
+        assert!(err.starts_with(
+            "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields"
+        ));
+        let plain = Converter::Json { schemas: false };
+        assert_eq!(
+            plain.to_payload(Some(br#"{"some_key":0}"#)).unwrap(),
+            Some(Payload::Json(JsonPayload {
+                document: r#"{"some_key":0}"#.into(),
+                schema: None
+            }))
+        );
+        assert!(
+            plain
+                .to_payload(Some(br#"{"some_key:1}"#))
+                .unwrap_err()
+                .starts_with("Converting byte[] to Kafka Connect data failed")
+        );
+        assert_eq!(
+            Converter::String.to_payload(Some(b"x")).unwrap(),
+            Some(text("x"))
+        );
+        assert_eq!(Converter::ByteArray.to_payload(None).unwrap(), None);
+    }
+}

@@ -1,0 +1,40 @@
+//! # wasmconnect runtime
+//!
+//! The host side of wasmconnect: a Kafka Connect–compatible worker whose
+//! connectors are WebAssembly components. This crate holds the library the
+//! `wasmconnect` binary is built from.
+//!
+//! Where things are:
+//!
+//! * [`sandbox`]: the one wasmtime `Engine` (pooling allocator, epoch ticker),
+//!   the on-disk cache of precompiled components, per-instance limits, the
+//!   capabilities a connector's configuration grants, and guest stdio.
+//! * [`host`]: the imports the host gives guests (logging, identity and stop
+//!   signal, committed source offsets, granted files).
+//! * [`plugin`]: loading a component, finding which world it implements and
+//!   reading its metadata and configuration definition.
+//! * [`instance`]: one running connector or task instance (one `Store`
+//!   each), with every call bounded by a deadline and every fault turned into
+//!   a [`GuestError`].
+//! * [`bindings`]: the types generated from `wit/connector.wit`.
+//! * [`config`]: property files, the worker configuration, Kafka client settings.
+//! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
+//! * [`worker`]: connectors and their source and sink task loops.
+
+pub mod bindings;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod host;
+pub mod instance;
+pub mod plugin;
+pub mod sandbox;
+pub mod worker;
+
+pub use error::GuestError;
+pub use instance::{
+    ConnectorInstance, InstanceSpec, SinkTaskInstance, SourceTaskInstance, StopHandle,
+    TransformInstance,
+};
+pub use plugin::{Plugin, PluginError, PluginInfo, World};
+pub use sandbox::{Sandbox, SandboxConfig};

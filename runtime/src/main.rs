@@ -1,0 +1,200 @@
+//! The `wasmconnect` command line.
+//!
+//! * `wasmconnect standalone WORKER.properties [CONNECTOR.properties|.json …]`:
+//!   a standalone worker, as Kafka's `connect-standalone`. Exit codes: 1 for
+//!   usage errors, 2 when the worker cannot start (bad worker file, no
+//!   Kafka). A bad connector file is reported and skipped; the worker runs
+//!   the others. SIGINT or SIGTERM stops it gracefully.
+//! * `wasmconnect plugin inspect FILE.wasm`: prints the world, metadata and
+//!   configuration definition of a plugin, or exactly why the file is not a
+//!   valid plugin (exit code 1).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use wasmconnect::config::{WorkerConfig, connector_file, properties};
+use wasmconnect::worker::Worker;
+use wasmconnect::{Plugin, Sandbox, SandboxConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "wasmconnect",
+    version,
+    about = "A Kafka Connect-compatible worker for WebAssembly connectors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a standalone worker with the given connectors.
+    Standalone {
+        /// The worker properties file.
+        worker: PathBuf,
+        /// Connector configuration files (properties or JSON).
+        connectors: Vec<PathBuf>,
+    },
+    /// Work with plugin components.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Print a plugin's world, metadata and configuration definition.
+    Inspect {
+        /// The component to inspect.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Standalone { worker, connectors } => standalone(worker, connectors).await,
+            Command::Plugin {
+                command: PluginCommand::Inspect { file },
+            } => inspect(file).await,
+        }
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn inspect(file: PathBuf) -> ExitCode {
+    let sandbox = match Sandbox::new(SandboxConfig {
+        max_instances: 4,
+        ..SandboxConfig::default()
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let plugin = match Plugin::load_file(&sandbox, &file).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: not a valid wasmconnect plugin: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let info = plugin.info();
+    println!("file:        {}", file.display());
+    println!("world:       {}", info.world);
+    println!("class:       {}", info.name);
+    println!("aliases:     {}", info.aliases.join(", "));
+    println!("version:     {}", info.version);
+    println!("task class:  {}", info.task_class);
+    println!("description: {}", info.description);
+    println!("sha256:      {}", info.sha256);
+    println!("config:");
+    for key in plugin.config_definition() {
+        let default = match (&key.required, &key.default_value) {
+            (true, _) => "required".to_string(),
+            (false, Some(d)) => format!("default {d:?}"),
+            (false, None) => "default null".to_string(),
+        };
+        let resource = key
+            .resource
+            .map(|r| format!(", grants {r:?}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<20} {:?}, {default}, {:?}{resource}\n  {:<20} {}",
+            key.name, key.type_, key.importance, "", key.documentation
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Where precompiled plugins are cached between runs.
+fn artifact_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("wasmconnect/artifacts"))
+}
+
+async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> ExitCode {
+    let fail = |message: String| {
+        tracing::error!("{message}");
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let props = match properties::load(&worker_file) {
+        Ok(p) => p,
+        Err(e) => return fail(e.to_string()),
+    };
+    let config = match WorkerConfig::from_properties(&props) {
+        Ok(c) => c,
+        Err(e) => return fail(format!("{}: {e}", worker_file.display())),
+    };
+    let sandbox = match Sandbox::new(SandboxConfig {
+        cache_dir: artifact_cache_dir(),
+        ..SandboxConfig::default()
+    }) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let worker = match Worker::start(config, &sandbox).await {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    for file in &connector_files {
+        let created = match connector_file::load(file) {
+            Ok(config) => worker.create_connector(config).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = created {
+            tracing::error!(file = %file.display(), "connector not started: {e}");
+        }
+    }
+    tracing::info!(
+        connectors = connector_files.len(),
+        "wasmconnect standalone worker started"
+    );
+    wait_for_shutdown_signal().await;
+    tracing::info!("stopping: flushing offsets and stopping tasks");
+    worker.shutdown().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM ({e}); stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

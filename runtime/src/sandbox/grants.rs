@@ -1,0 +1,394 @@
+//! Capabilities: what a plugin instance may touch outside its sandbox.
+//!
+//! A plugin marks the configuration keys whose values name resources (a file
+//! to read, a file to write, a directory, a `host:port`, a URL). When an
+//! instance starts, the host grants exactly the resources those keys hold in
+//! the instance's configuration, and nothing else: no environment, no
+//! arguments, no other files, no other addresses. So Kafka's own
+//! `connect-file-source.properties` works unchanged while the rest of the
+//! disk stays invisible.
+//!
+//! Files are opened by the host on the plugin's behalf (`files.open`), and
+//! always at the granted path itself, never at the string the guest sent:
+//! a request is matched after lexical normalisation, so `..` segments or
+//! symlinked directories in the request cannot reach anything else.
+//! Directories are WASI preopens (cap-std refuses `..` and symlink escapes).
+//! Network grants become a socket address check on resolved IP addresses.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Component as PathPart, Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::bindings::config_def::{ConfigKey, ResourceKind};
+
+/// Worker-level bounds on what connector configurations may be granted.
+#[derive(Debug, Clone)]
+pub struct GrantPolicy {
+    /// File and directory grants must lie under one of these directories;
+    /// `None` allows any path the worker process can reach.
+    pub allowed_roots: Option<Vec<PathBuf>>,
+    /// Whether network endpoints may be granted at all.
+    pub allow_network: bool,
+}
+
+impl Default for GrantPolicy {
+    fn default() -> Self {
+        GrantPolicy {
+            allowed_roots: None,
+            allow_network: true,
+        }
+    }
+}
+
+/// How a granted file may be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAccess {
+    /// Read only.
+    Read,
+    /// Create and append (reading is allowed too).
+    Append,
+}
+
+/// The resources one instance was granted.
+#[derive(Debug, Default, Clone)]
+pub struct Grants {
+    /// Normalised absolute path → access.
+    files: HashMap<PathBuf, FileAccess>,
+    /// Directories preopened at their own path; `true` when writable.
+    dirs: Vec<(PathBuf, bool)>,
+    /// Addresses the instance may connect to.
+    endpoints: Vec<SocketAddr>,
+}
+
+impl Grants {
+    /// Computes the grants for `config` from the resource marks in
+    /// `definition`, relative paths resolving against `cwd`. Fails, naming
+    /// the key, when a value is refused by `policy` or cannot be used.
+    pub fn from_config(
+        definition: &[ConfigKey],
+        config: &[(String, String)],
+        policy: &GrantPolicy,
+        cwd: &Path,
+    ) -> Result<Grants, String> {
+        let mut grants = Grants::default();
+        for key in definition {
+            let Some(kind) = key.resource else { continue };
+            let Some(value) = lookup(config, &key.name).filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
+            match kind {
+                ResourceKind::ReadFile | ResourceKind::WriteFile => {
+                    let path = checked_path(&key.name, value, policy, cwd)?;
+                    let access = if kind == ResourceKind::WriteFile {
+                        FileAccess::Append
+                    } else {
+                        FileAccess::Read
+                    };
+                    let entry = grants.files.entry(path).or_insert(access);
+                    if access == FileAccess::Append {
+                        *entry = FileAccess::Append;
+                    }
+                }
+                ResourceKind::ReadDirectory | ResourceKind::WriteDirectory => {
+                    let path = checked_path(&key.name, value, policy, cwd)?;
+                    if !path.is_dir() {
+                        return Err(format!(
+                            "configuration {} names {}, which is not a directory",
+                            key.name,
+                            path.display()
+                        ));
+                    }
+                    grants
+                        .dirs
+                        .push((path, kind == ResourceKind::WriteDirectory));
+                }
+                ResourceKind::NetworkEndpoint | ResourceKind::Url => {
+                    if !policy.allow_network {
+                        return Err(format!(
+                            "configuration {} names a network address, but this worker grants no network access",
+                            key.name
+                        ));
+                    }
+                    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        let target = if kind == ResourceKind::Url {
+                            url_host_port(item).ok_or_else(|| {
+                                format!(
+                                    "configuration {}: cannot find a host in URL {item}",
+                                    key.name
+                                )
+                            })?
+                        } else {
+                            item.to_string()
+                        };
+                        let addrs = target.to_socket_addrs().map_err(|e| {
+                            format!("configuration {}: cannot resolve {target}: {e}", key.name)
+                        })?;
+                        grants.endpoints.extend(addrs);
+                    }
+                }
+            }
+        }
+        Ok(grants)
+    }
+
+    /// The path to open and the access granted for a guest's request, or
+    /// `None` when the request names nothing granted.
+    pub fn file(&self, requested: &str, cwd: &Path) -> Option<(&Path, FileAccess)> {
+        let wanted = normalize(Path::new(requested), cwd);
+        self.files
+            .get_key_value(&wanted)
+            .map(|(p, a)| (p.as_path(), *a))
+    }
+
+    /// The granted network addresses.
+    pub fn endpoints(&self) -> &[SocketAddr] {
+        &self.endpoints
+    }
+
+    /// Adds the directory and network grants to a WASI context (files go
+    /// through the `files` import instead).
+    pub fn apply(&self, wasi: &mut WasiCtxBuilder) -> Result<(), String> {
+        for (dir, writable) in &self.dirs {
+            let perms = if *writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            let guest = dir.to_string_lossy().into_owned();
+            wasi.preopened_dir(dir, &guest, perms)
+                .map_err(|e| format!("cannot grant directory {}: {e}", dir.display()))?;
+        }
+        wasi.allow_udp(false);
+        wasi.allow_tcp(!self.endpoints.is_empty());
+        wasi.allow_ip_name_lookup(!self.endpoints.is_empty());
+        if !self.endpoints.is_empty() {
+            let allowed: Arc<[SocketAddr]> = self.endpoints.clone().into();
+            wasi.socket_addr_check(move |addr, usage| {
+                let ok = match usage {
+                    // The OS binds a wildcard address before every connect.
+                    SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+                    SocketAddrUse::TcpConnect => allowed.contains(&addr),
+                    _ => false,
+                };
+                Box::pin(async move { ok })
+            });
+        }
+        Ok(())
+    }
+}
+
+fn lookup<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    config
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Resolves `value` against `cwd` and checks it against the policy's roots.
+fn checked_path(
+    key: &str,
+    value: &str,
+    policy: &GrantPolicy,
+    cwd: &Path,
+) -> Result<PathBuf, String> {
+    let path = normalize(Path::new(value.trim()), cwd);
+    if let Some(roots) = &policy.allowed_roots {
+        let inside = roots
+            .iter()
+            .any(|root| path.starts_with(normalize(root, cwd)));
+        if !inside {
+            return Err(format!(
+                "configuration {key} names {}, which is outside the directories this worker allows ({})",
+                path.display(),
+                roots
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Ok(path)
+}
+
+/// Lexical normalisation: absolute, no `.` and no `..` segments. Never
+/// touches the filesystem, so it cannot be fooled by symlinks in `path`.
+pub fn normalize(path: &Path, cwd: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let mut out = PathBuf::from("/");
+    for part in joined.components() {
+        match part {
+            PathPart::Normal(p) => out.push(p),
+            PathPart::ParentDir => {
+                out.pop();
+            }
+            PathPart::RootDir | PathPart::CurDir | PathPart::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+/// `host:port` of a URL, with the scheme's default port.
+fn url_host_port(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if authority.is_empty() {
+        return None;
+    }
+    let has_port = authority.rsplit_once(':').is_some_and(|(h, p)| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':')
+    });
+    if has_port {
+        return Some(authority.to_string());
+    }
+    let port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => 443,
+        _ => 80,
+    };
+    Some(format!("{authority}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::config_def::{ConfigType, Importance, Width};
+
+    fn key(name: &str, resource: Option<ResourceKind>) -> ConfigKey {
+        ConfigKey {
+            name: name.into(),
+            type_: ConfigType::String,
+            required: false,
+            default_value: None,
+            importance: Importance::High,
+            documentation: String::new(),
+            group: None,
+            order_in_group: -1,
+            width: Width::None,
+            display_name: String::new(),
+            dependents: vec![],
+            resource,
+        }
+    }
+
+    fn cfg(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn grants_exactly_the_marked_file_and_matches_normalised_requests() {
+        let def = [
+            key("file", Some(ResourceKind::ReadFile)),
+            key("topic", None),
+        ];
+        let cwd = Path::new("/work/dir");
+        let g = Grants::from_config(
+            &def,
+            &cfg(&[("file", "in.txt"), ("topic", "/etc/passwd")]),
+            &GrantPolicy::default(),
+            cwd,
+        )
+        .unwrap();
+        assert_eq!(
+            g.file("in.txt", cwd),
+            Some((Path::new("/work/dir/in.txt"), FileAccess::Read))
+        );
+        assert_eq!(
+            g.file("/work/dir/./in.txt", cwd).map(|x| x.1),
+            Some(FileAccess::Read)
+        );
+        assert_eq!(
+            g.file("/etc/passwd", cwd),
+            None,
+            "unmarked keys grant nothing"
+        );
+        assert_eq!(g.file("../dir/../../etc/passwd", cwd), None);
+        assert_eq!(g.file("in.txt/../../../etc/passwd", cwd), None);
+    }
+
+    #[test]
+    fn policy_roots_refuse_paths_outside_and_name_the_key() {
+        let def = [key("file", Some(ResourceKind::WriteFile))];
+        let policy = GrantPolicy {
+            allowed_roots: Some(vec!["/data".into()]),
+            allow_network: false,
+        };
+        let err = Grants::from_config(
+            &def,
+            &cfg(&[("file", "/data/../etc/x")]),
+            &policy,
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("configuration file names /etc/x, which is outside"),
+            "{err}"
+        );
+        assert!(
+            Grants::from_config(
+                &def,
+                &cfg(&[("file", "/data/out.txt")]),
+                &policy,
+                Path::new("/")
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn network_grants_resolve_and_respect_policy() {
+        let def = [
+            key("url", Some(ResourceKind::Url)),
+            key("addr", Some(ResourceKind::NetworkEndpoint)),
+        ];
+        let g = Grants::from_config(
+            &def,
+            &cfg(&[
+                ("url", "http://127.0.0.1:8080/x"),
+                ("addr", "127.0.0.2:9092"),
+            ]),
+            &GrantPolicy::default(),
+            Path::new("/"),
+        )
+        .unwrap();
+        let want: Vec<SocketAddr> = vec![
+            "127.0.0.1:8080".parse().unwrap(),
+            "127.0.0.2:9092".parse().unwrap(),
+        ];
+        assert_eq!(g.endpoints(), want.as_slice());
+        let policy = GrantPolicy {
+            allowed_roots: None,
+            allow_network: false,
+        };
+        let err = Grants::from_config(
+            &def,
+            &cfg(&[("url", "http://127.0.0.1/")]),
+            &policy,
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(err.contains("grants no network access"), "{err}");
+    }
+
+    #[test]
+    fn url_ports_default_by_scheme() {
+        assert_eq!(
+            url_host_port("https://example.org/a").as_deref(),
+            Some("example.org:443")
+        );
+        assert_eq!(url_host_port("http://u:p@h:81/").as_deref(), Some("h:81"));
+        assert_eq!(url_host_port("not a url"), None);
+    }
+}

@@ -1,0 +1,131 @@
+//! The sandbox every plugin instance runs in.
+//!
+//! One [`Sandbox`] per worker owns the single wasmtime `Engine` (component
+//! model, pooling allocator, epoch interruption driven by a ticker thread),
+//! the `Linker` with every host import, and the on-disk cache of precompiled
+//! components. Each connector or task instance then gets its own `Store`
+//! with its own limits, capabilities and stdio (see [`crate::instance`]).
+//!
+//! Defaults ([`SandboxConfig::default`]): up to 1,000 live instances; 256 MiB
+//! of guest memory and a 60 s deadline per call unless a connector asks for
+//! other values, never more than 1 GiB or 10 minutes; file grants anywhere
+//! the worker can reach and network grants allowed, unless the worker
+//! narrows them.
+
+mod cache;
+mod engine;
+pub mod grants;
+pub mod limits;
+pub mod state;
+pub mod stdio;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+pub use cache::ArtifactCache;
+pub use grants::{GrantPolicy, Grants};
+pub use limits::Limits;
+pub use state::HostState;
+
+/// Worker-level sandbox settings.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where precompiled components are cached; `None` compiles in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// How many instances may be alive at once (sizes the pooling allocator).
+    pub max_instances: u32,
+    /// Limits an instance gets when its connector asks for nothing else.
+    pub default_limits: Limits,
+    /// The most any connector may ask for.
+    pub max_limits: Limits,
+    /// Which resources connector configurations may be granted.
+    pub grant_policy: GrantPolicy,
+    /// How often busy guests are interrupted to yield (and deadlines checked).
+    pub epoch_tick: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            cache_dir: None,
+            max_instances: 1000,
+            default_limits: Limits {
+                memory_bytes: 256 << 20,
+                call_deadline: Duration::from_secs(60),
+            },
+            max_limits: Limits {
+                memory_bytes: 1 << 30,
+                call_deadline: Duration::from_secs(600),
+            },
+            grant_policy: GrantPolicy::default(),
+            epoch_tick: Duration::from_millis(10),
+        }
+    }
+}
+
+/// The engine, linker and artifact cache shared by every instance of a worker.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: ArtifactCache,
+    config: SandboxConfig,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    /// Builds the engine (falling back from the pooling allocator to on-demand
+    /// allocation if the pool cannot be reserved), the linker and the cache,
+    /// and starts the epoch ticker.
+    pub fn new(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let engine = engine::build(&config)?;
+        let linker = crate::host::linker(&engine)?;
+        let cache = ArtifactCache::new(config.cache_dir.clone());
+        let ticker_stop = engine::start_epoch_ticker(&engine, config.epoch_tick);
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                config,
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The shared engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The linker holding WASI and the wasmconnect imports.
+    pub fn linker(&self) -> &Linker<HostState> {
+        &self.inner.linker
+    }
+
+    /// The worker-level settings.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// Compiles `bytes`, or loads the precompiled artifact from the cache.
+    pub fn compile(&self, bytes: &[u8]) -> anyhow::Result<(Component, String)> {
+        self.inner.cache.load(&self.inner.engine, bytes)
+    }
+}

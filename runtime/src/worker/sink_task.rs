@@ -1,0 +1,334 @@
+//! Running one sink task: consume from the connector's topics in group
+//! `connect-<name>`, convert, `put` batches, and commit the offsets the
+//! task's `pre-commit` says are safe.
+//!
+//! Offsets are committed only after `put` returned and `pre-commit`
+//! approved them, so a record is never marked consumed before the plugin
+//! wrote it (at-least-once). Partition assignments reach the guest as
+//! `open` / `close` calls.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
+use tokio::sync::{mpsc, watch};
+
+use super::TaskContext;
+use super::status::State;
+use crate::bindings::types::{Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition};
+use crate::config::clients::{consumer, describe_client_error};
+use crate::config::worker::{list, lookup};
+use crate::instance::{InstanceSpec, SinkTaskInstance};
+
+/// Most records handed to one `put` (Kafka's `max.poll.records` default).
+const DEFAULT_MAX_BATCH: usize = 500;
+/// How long to wait for a first record before looking at stop and flush.
+const RECV_WAIT: Duration = Duration::from_millis(100);
+
+/// A change of partition assignment.
+enum Assignment {
+    Assigned(Vec<TopicPartition>),
+    Revoked(Vec<TopicPartition>),
+}
+
+/// Relays librdkafka's rebalance callbacks (on its own thread) to the loop.
+struct RebalanceContext {
+    events: mpsc::UnboundedSender<Assignment>,
+}
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let event = match rebalance {
+            Rebalance::Assign(tpl) => Assignment::Assigned(partitions(tpl)),
+            Rebalance::Revoke(tpl) => Assignment::Revoked(partitions(tpl)),
+            Rebalance::Error(e) => {
+                tracing::warn!(error = %e, "consumer group rebalance failed");
+                return;
+            }
+        };
+        let _ = self.events.send(event);
+    }
+}
+
+fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition {
+            topic: e.topic().to_string(),
+            partition: e.partition(),
+        })
+        .collect()
+}
+
+/// Runs the task until `stop` is raised or it fails; the outcome is in the
+/// status board.
+pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
+    let (connector, task) = (ctx.connector.clone(), ctx.task);
+    ctx.status.task(&connector, task, State::Running, None);
+    match Runner::start(ctx.clone(), stop).await {
+        Ok(mut runner) => {
+            let outcome = runner.run().await;
+            let stopped = runner.shutdown(outcome.is_ok()).await;
+            match outcome.and(stopped) {
+                Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
+                Err(trace) => ctx
+                    .status
+                    .task(&connector, task, State::Failed, Some(trace)),
+            }
+        }
+        Err(trace) => ctx
+            .status
+            .task(&connector, task, State::Failed, Some(trace)),
+    }
+}
+
+struct Runner {
+    ctx: TaskContext,
+    instance: SinkTaskInstance,
+    consumer: StreamConsumer<RebalanceContext>,
+    events: mpsc::UnboundedReceiver<Assignment>,
+    stop: watch::Receiver<bool>,
+    /// Next offset to consume per assigned partition, after what `put` took.
+    current: BTreeMap<(String, i32), i64>,
+    max_batch: usize,
+}
+
+impl Runner {
+    async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
+        let spec = InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone());
+        let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (tx, events) = mpsc::unbounded_channel();
+        let consumer: StreamConsumer<RebalanceContext> = consumer(
+            ctx.kafka.bootstrap(),
+            &ctx.connector,
+            ctx.task,
+            &ctx.worker.consumer,
+            &ctx.connector_config,
+        )
+        .create_with_context(RebalanceContext { events: tx })
+        .map_err(|e| describe_client_error("consumer", &e))?;
+        let topics = list(lookup(&ctx.connector_config, "topics"));
+        let subscription: Vec<String> =
+            match lookup(&ctx.connector_config, "topics.regex").filter(|r| !r.trim().is_empty()) {
+                // librdkafka treats a subscription starting with ^ as a regex.
+                Some(regex) if topics.is_empty() => vec![if regex.starts_with('^') {
+                    regex.to_string()
+                } else {
+                    format!("^{regex}")
+                }],
+                _ => topics,
+            };
+        let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&refs)
+            .map_err(|e| format!("cannot subscribe to {}: {e}", subscription.join(", ")))?;
+        instance
+            .start(&ctx.config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let max_batch = lookup(&ctx.worker.consumer, "max.poll.records")
+            .or_else(|| lookup(&ctx.connector_config, "consumer.override.max.poll.records"))
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(DEFAULT_MAX_BATCH);
+        Ok(Runner {
+            ctx,
+            instance,
+            consumer,
+            events,
+            stop,
+            current: BTreeMap::new(),
+            max_batch,
+        })
+    }
+
+    async fn run(&mut self) -> Result<(), String> {
+        let mut last_commit = Instant::now();
+        while !*self.stop.borrow() {
+            self.apply_assignments().await?;
+            let batch = self.next_batch().await?;
+            if !batch.is_empty() {
+                self.put(batch).await?;
+            }
+            if last_commit.elapsed() >= self.ctx.worker.offset_flush_interval {
+                self.commit(CommitMode::Async).await?;
+                last_commit = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_assignments(&mut self) -> Result<(), String> {
+        while let Ok(event) = self.events.try_recv() {
+            match event {
+                Assignment::Assigned(parts) => {
+                    tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions assigned");
+                    self.instance
+                        .open(&parts)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Assignment::Revoked(parts) => {
+                    tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions revoked");
+                    for p in &parts {
+                        self.current.remove(&(p.topic.clone(), p.partition));
+                    }
+                    self.instance
+                        .close(&parts)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Up to `max_batch` converted records: waits briefly for the first,
+    /// then takes whatever is already fetched.
+    async fn next_batch(&mut self) -> Result<Vec<SinkRecord>, String> {
+        let mut batch = Vec::new();
+        match tokio::time::timeout(RECV_WAIT, self.consumer.recv()).await {
+            Err(_) => return Ok(batch),
+            Ok(Err(e)) => {
+                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
+                return Ok(batch);
+            }
+            Ok(Ok(msg)) => batch.push(convert(&self.ctx, &msg)?),
+        }
+        while batch.len() < self.max_batch {
+            match self.consumer.recv().now_or_never() {
+                Some(Ok(msg)) => batch.push(convert(&self.ctx, &msg)?),
+                _ => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<(), String> {
+        loop {
+            match self.instance.put(&batch).await {
+                Ok(()) => break,
+                Err(e) if e.is_retriable() && !*self.stop.borrow() => {
+                    let backoff = match &e {
+                        crate::GuestError::Retriable {
+                            backoff: Some(b), ..
+                        } => *b,
+                        _ => Duration::from_secs(1),
+                    };
+                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying the batch in {} ms", backoff.as_millis());
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        for r in &batch {
+            self.current
+                .insert((r.topic.clone(), r.partition), r.offset + 1);
+        }
+        Ok(())
+    }
+
+    /// Asks the task what is safe to commit, and commits it.
+    async fn commit(&mut self, mode: CommitMode) -> Result<(), String> {
+        if self.current.is_empty() {
+            return Ok(());
+        }
+        let current: Vec<PartitionOffset> = self
+            .current
+            .iter()
+            .map(|((topic, partition), offset)| PartitionOffset {
+                topic: topic.clone(),
+                partition: *partition,
+                offset: *offset,
+            })
+            .collect();
+        let safe = self
+            .instance
+            .pre_commit(&current)
+            .await
+            .map_err(|e| e.to_string())?;
+        if safe.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for po in &safe {
+            tpl.add_partition_offset(&po.topic, po.partition, Offset::Offset(po.offset))
+                .map_err(|e| format!("invalid offset from pre-commit: {e}"))?;
+        }
+        if let Err(e) = self.consumer.commit(&tpl, mode) {
+            // Not fatal: the next commit covers these offsets again.
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit failed: {e}");
+        }
+        Ok(())
+    }
+
+    async fn shutdown(&mut self, commit: bool) -> Result<(), String> {
+        let committed = if commit {
+            let _ = self.apply_assignments().await;
+            // Synchronous: the offsets must be stored before the group is left.
+            self.commit(CommitMode::Sync).await
+        } else {
+            Ok(())
+        };
+        if let Err(e) = self.instance.stop().await {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+        }
+        self.consumer.unsubscribe();
+        committed
+    }
+}
+
+/// Converts a consumed message into what the plugin sees.
+fn convert(ctx: &TaskContext, msg: &BorrowedMessage<'_>) -> Result<SinkRecord, String> {
+    let at = || {
+        format!(
+            "{}-{} offset {}",
+            msg.topic(),
+            msg.partition(),
+            msg.offset()
+        )
+    };
+    let key = ctx
+        .key_converter
+        .to_payload(msg.key())
+        .map_err(|e| format!("converting the key of the record at {} failed: {e}", at()))?;
+    let value = ctx
+        .value_converter
+        .to_payload(msg.payload())
+        .map_err(|e| format!("converting the value of the record at {} failed: {e}", at()))?;
+    let headers = msg
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header {
+                    key: h.key.to_string(),
+                    value: h.value.map(<[u8]>::to_vec),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (timestamp, timestamp_type) = match msg.timestamp() {
+        Timestamp::NotAvailable => (None, TimestampType::NoTimestamp),
+        Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+        Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+    };
+    Ok(SinkRecord {
+        topic: msg.topic().to_string(),
+        partition: msg.partition(),
+        offset: msg.offset(),
+        key,
+        value,
+        headers,
+        timestamp,
+        timestamp_type,
+    })
+}

@@ -1,0 +1,425 @@
+//! Running one source task: poll the guest, convert, produce, and commit
+//! source offsets only once Kafka acknowledged every record before them.
+//!
+//! Records get a sequence number as they are handed to the producer; the
+//! [`AckTracker`] marks them as acknowledgements arrive (on librdkafka's
+//! delivery thread) and releases offsets strictly in sequence order. So a
+//! stored offset never runs ahead of an unacknowledged record: after a
+//! crash the task re-reads at most what was sent since the last flush
+//! (at-least-once), and after a graceful stop, nothing.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientContext, Message};
+use tokio::sync::watch;
+
+use super::TaskContext;
+use super::status::State;
+use crate::bindings::source_task::{AckStatus, RecordAck};
+use crate::bindings::types::SourceRecord;
+use crate::config::clients::{describe_client_error, producer};
+use crate::host::offsets::{OffsetReader, canonical_object};
+use crate::instance::{InstanceSpec, SourceTaskInstance};
+
+/// Longest wait after a retriable `poll` error when the plugin gives no hint.
+const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Records handed to the producer, in order, until their offsets are stored.
+#[derive(Debug, Default)]
+pub struct AckTracker {
+    first_seq: u64,
+    entries: VecDeque<Pending>,
+    unacked: usize,
+    failure: Option<String>,
+    guest_acks: Vec<RecordAck>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    partition: String,
+    offset: String,
+    token: Option<u64>,
+    acked: bool,
+}
+
+impl AckTracker {
+    /// Registers a record about to be sent; returns its sequence number.
+    pub fn push(&mut self, partition: String, offset: String, token: Option<u64>) -> u64 {
+        let seq = self.first_seq + self.entries.len() as u64;
+        self.entries.push_back(Pending {
+            partition,
+            offset,
+            token,
+            acked: false,
+        });
+        self.unacked += 1;
+        seq
+    }
+
+    /// Records Kafka's answer for record `seq`.
+    pub fn acknowledge(&mut self, seq: u64, outcome: Result<(i32, i64), String>) {
+        let Some(idx) = seq.checked_sub(self.first_seq) else {
+            return;
+        };
+        let Some(entry) = self.entries.get_mut(idx as usize) else {
+            return;
+        };
+        if entry.acked {
+            return;
+        }
+        match outcome {
+            Ok((partition, offset)) => {
+                entry.acked = true;
+                self.unacked -= 1;
+                if let Some(token) = entry.token {
+                    self.guest_acks.push(RecordAck {
+                        token,
+                        status: AckStatus::Written((partition, offset)),
+                    });
+                }
+            }
+            Err(e) => {
+                self.failure.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Pops the acknowledged prefix; returns the latest offset per source
+    /// partition within it.
+    pub fn drain_committable(&mut self) -> Vec<(String, String)> {
+        let mut latest = BTreeMap::new();
+        while self.entries.front().is_some_and(|e| e.acked) {
+            if let Some(e) = self.entries.pop_front() {
+                latest.insert(e.partition, e.offset);
+            }
+            self.first_seq += 1;
+        }
+        latest.into_iter().collect()
+    }
+
+    /// Records sent but not yet acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.unacked
+    }
+
+    /// The first delivery failure, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.clone()
+    }
+
+    /// Acknowledgements the guest asked for, since the last call.
+    pub fn take_guest_acks(&mut self) -> Vec<RecordAck> {
+        std::mem::take(&mut self.guest_acks)
+    }
+}
+
+/// Feeds librdkafka's delivery reports into the tracker.
+struct AckContext {
+    tracker: Arc<Mutex<AckTracker>>,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+        let outcome = match result {
+            Ok(msg) => Ok((msg.partition(), msg.offset())),
+            Err((e, msg)) => Err(format!(
+                "Kafka did not accept a record for topic {}: {e}",
+                msg.topic()
+            )),
+        };
+        if let Ok(mut t) = self.tracker.lock() {
+            t.acknowledge(seq as u64, outcome);
+        }
+    }
+}
+
+/// Runs the task until `stop` is raised or it fails; the outcome is in the
+/// status board.
+pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
+    let (connector, task) = (ctx.connector.clone(), ctx.task);
+    ctx.status.task(&connector, task, State::Running, None);
+    match Runner::start(ctx.clone(), stop).await {
+        Ok(mut runner) => {
+            let outcome = runner.run().await;
+            let stopped = runner.shutdown().await;
+            match outcome.and(stopped) {
+                Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
+                Err(trace) => ctx
+                    .status
+                    .task(&connector, task, State::Failed, Some(trace)),
+            }
+        }
+        Err(trace) => ctx
+            .status
+            .task(&connector, task, State::Failed, Some(trace)),
+    }
+}
+
+struct Runner {
+    ctx: TaskContext,
+    instance: SourceTaskInstance,
+    producer: ThreadedProducer<AckContext>,
+    tracker: Arc<Mutex<AckTracker>>,
+    stop: watch::Receiver<bool>,
+    topic_partitions: i32,
+    topic_replication: i32,
+}
+
+impl Runner {
+    async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
+        let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
+        let spec = InstanceSpec {
+            offsets: Some(offsets),
+            ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
+        };
+        let mut instance = SourceTaskInstance::new(&ctx.plugin, spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        let tracker = Arc::new(Mutex::new(AckTracker::default()));
+        let producer = producer(
+            ctx.kafka.bootstrap(),
+            &ctx.connector,
+            ctx.task,
+            &ctx.worker.producer,
+            &ctx.connector_config,
+        )
+        .create_with_context(AckContext {
+            tracker: tracker.clone(),
+        })
+        .map_err(|e| describe_client_error("producer", &e))?;
+        instance
+            .start(&ctx.config)
+            .await
+            .map_err(|e| e.to_string())?;
+        // A stop request reaches a guest that is inside `poll` at once.
+        let guest_stop = instance.stop_handle();
+        let mut watch_stop = stop.clone();
+        tokio::spawn(async move {
+            let _ = watch_stop.wait_for(|s| *s).await;
+            guest_stop.stop();
+        });
+        let int_setting = |key: &str, default: i32| {
+            crate::config::worker::lookup(&ctx.connector_config, key)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default)
+        };
+        Ok(Runner {
+            topic_partitions: int_setting("topic.creation.default.partitions", 1),
+            topic_replication: int_setting("topic.creation.default.replication.factor", 1),
+            ctx,
+            instance,
+            producer,
+            tracker,
+            stop,
+        })
+    }
+
+    async fn run(&mut self) -> Result<(), String> {
+        let mut last_flush = Instant::now();
+        while !*self.stop.borrow() {
+            if let Some(failure) = self.tracker.lock().ok().and_then(|t| t.failure()) {
+                return Err(failure);
+            }
+            let records = match self.instance.poll().await {
+                Ok(r) => r,
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying");
+                    let backoff = match &e {
+                        crate::GuestError::Retriable {
+                            backoff: Some(b), ..
+                        } => *b,
+                        _ => DEFAULT_RETRY_BACKOFF,
+                    };
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            for record in &records {
+                self.send(record).await?;
+            }
+            self.deliver_guest_acks().await?;
+            if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
+                self.flush().await?;
+                last_flush = Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, record: &SourceRecord) -> Result<(), String> {
+        let key = self
+            .ctx
+            .key_converter
+            .from_payload(record.key.as_ref())
+            .map_err(|e| {
+                format!(
+                    "converting a record key for topic {} failed: {e}",
+                    record.topic
+                )
+            })?;
+        let value = self
+            .ctx
+            .value_converter
+            .from_payload(record.value.as_ref())
+            .map_err(|e| {
+                format!(
+                    "converting a record value for topic {} failed: {e}",
+                    record.topic
+                )
+            })?;
+        let partition = canonical_object(&record.source_partition)
+            .map_err(|e| format!("invalid source partition: {e}"))?;
+        let offset = canonical_object(&record.source_offset)
+            .map_err(|e| format!("invalid source offset: {e}"))?;
+        self.ctx
+            .kafka
+            .ensure_topic(&record.topic, self.topic_partitions, self.topic_replication)
+            .await?;
+        let seq = self
+            .tracker
+            .lock()
+            .map_err(|_| "ack tracker poisoned".to_string())?
+            .push(partition, offset, record.ack_token);
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for h in &record.headers {
+            headers = headers.insert(Header {
+                key: &h.key,
+                value: h.value.as_deref(),
+            });
+        }
+        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&record.topic, seq as usize)
+            .headers(headers);
+        if let Some(k) = &key {
+            out = out.key(k.as_slice());
+        }
+        if let Some(v) = &value {
+            out = out.payload(v.as_slice());
+        }
+        if let Some(p) = record.partition {
+            out = out.partition(p);
+        }
+        if let Some(ts) = record.timestamp {
+            out = out.timestamp(ts);
+        }
+        loop {
+            match self.producer.send(out) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // librdkafka's queue is full: wait for deliveries to drain it.
+                    out = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((e, _)) => {
+                    return Err(format!(
+                        "cannot send a record to topic {}: {e}",
+                        record.topic
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn deliver_guest_acks(&mut self) -> Result<(), String> {
+        let acks = self
+            .tracker
+            .lock()
+            .map(|mut t| t.take_guest_acks())
+            .unwrap_or_default();
+        if acks.is_empty() {
+            return Ok(());
+        }
+        self.instance
+            .commit_records(&acks)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Stores the offsets of every acknowledged record, then tells the task.
+    async fn flush(&mut self) -> Result<(), String> {
+        let committable = self
+            .tracker
+            .lock()
+            .map_err(|_| "ack tracker poisoned".to_string())?
+            .drain_committable();
+        if committable.is_empty() {
+            return Ok(());
+        }
+        self.ctx.offsets.commit(&self.ctx.connector, &committable)?;
+        if let Err(e) = self.instance.commit().await {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+        }
+        Ok(())
+    }
+
+    /// Waits (bounded) for outstanding acknowledgements, stores the final
+    /// offsets and stops the guest.
+    async fn shutdown(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + self.ctx.worker.shutdown_timeout;
+        while self.tracker.lock().map(|t| t.unacked()).unwrap_or(0) > 0 && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let unacked = self.tracker.lock().map(|t| t.unacked()).unwrap_or(0);
+        if unacked > 0 {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, unacked, "stopping with records Kafka has not acknowledged; their offsets are not stored");
+        }
+        let flushed = self.flush().await;
+        let _ = self.deliver_guest_acks().await;
+        if let Err(e) = self.instance.stop().await {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+        }
+        flushed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_released_only_behind_an_unbroken_run_of_acks() {
+        let mut t = AckTracker::default();
+        let a = t.push("p1".into(), "1".into(), None);
+        let b = t.push("p2".into(), "1".into(), Some(7));
+        let c = t.push("p1".into(), "2".into(), None);
+        t.acknowledge(c, Ok((0, 12)));
+        assert!(t.drain_committable().is_empty(), "c is acked but a is not");
+        t.acknowledge(a, Ok((0, 10)));
+        assert_eq!(t.drain_committable(), [("p1".to_string(), "1".to_string())]);
+        t.acknowledge(b, Ok((0, 11)));
+        assert_eq!(
+            t.drain_committable(),
+            [
+                ("p1".to_string(), "2".to_string()),
+                ("p2".to_string(), "1".to_string())
+            ]
+        );
+        assert_eq!(t.unacked(), 0);
+        assert_eq!(
+            t.take_guest_acks(),
+            [RecordAck {
+                token: 7,
+                status: AckStatus::Written((0, 11))
+            }]
+        );
+    }
+
+    #[test]
+    fn a_failed_delivery_is_kept_and_blocks_its_offset() {
+        let mut t = AckTracker::default();
+        let a = t.push("p".into(), "1".into(), None);
+        t.acknowledge(a, Err("rejected".into()));
+        assert_eq!(t.failure().as_deref(), Some("rejected"));
+        assert!(t.drain_committable().is_empty());
+    }
+}

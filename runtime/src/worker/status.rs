@@ -1,0 +1,117 @@
+//! Connector and task states (spec §8), as the REST status endpoints will
+//! show them; every transition is logged.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// A connector or task state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not running on this worker.
+    Unassigned,
+    /// Running.
+    Running,
+    /// Paused by an operator.
+    Paused,
+    /// Failed; see the trace.
+    Failed,
+    /// Being restarted.
+    Restarting,
+    /// Stopped by an operator (connectors only).
+    Stopped,
+}
+
+impl State {
+    /// The name Kafka Connect uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Unassigned => "UNASSIGNED",
+            State::Running => "RUNNING",
+            State::Paused => "PAUSED",
+            State::Failed => "FAILED",
+            State::Restarting => "RESTARTING",
+            State::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// A state and, for failures, what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The state.
+    pub state: State,
+    /// Why it failed, when it did.
+    pub trace: Option<String>,
+}
+
+/// One connector's status and its tasks'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorStatus {
+    /// The connector itself.
+    pub connector: Status,
+    /// Its tasks by number.
+    pub tasks: BTreeMap<u32, Status>,
+}
+
+/// Every connector's status on this worker.
+#[derive(Debug, Default)]
+pub struct StatusBoard {
+    connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
+}
+
+impl StatusBoard {
+    /// Sets the connector's state.
+    pub fn connector(&self, name: &str, state: State, trace: Option<String>) {
+        log(name, None, state, trace.as_deref());
+        if let Ok(mut all) = self.connectors.lock() {
+            let entry = all
+                .entry(name.to_string())
+                .or_insert_with(|| ConnectorStatus {
+                    connector: Status { state, trace: None },
+                    tasks: BTreeMap::new(),
+                });
+            entry.connector = Status { state, trace };
+        }
+    }
+
+    /// Sets a task's state.
+    pub fn task(&self, name: &str, task: u32, state: State, trace: Option<String>) {
+        log(name, Some(task), state, trace.as_deref());
+        if let Ok(mut all) = self.connectors.lock() {
+            let entry = all
+                .entry(name.to_string())
+                .or_insert_with(|| ConnectorStatus {
+                    connector: Status {
+                        state: State::Unassigned,
+                        trace: None,
+                    },
+                    tasks: BTreeMap::new(),
+                });
+            entry.tasks.insert(task, Status { state, trace });
+        }
+    }
+
+    /// The connector's status, if known.
+    pub fn get(&self, name: &str) -> Option<ConnectorStatus> {
+        self.connectors
+            .lock()
+            .ok()
+            .and_then(|all| all.get(name).cloned())
+    }
+
+    /// Forgets the connector.
+    pub fn remove(&self, name: &str) {
+        if let Ok(mut all) = self.connectors.lock() {
+            all.remove(name);
+        }
+    }
+}
+
+fn log(connector: &str, task: Option<u32>, state: State, trace: Option<&str>) {
+    match (state, trace) {
+        (State::Failed, Some(trace)) => {
+            tracing::error!(connector, task, state = state.as_str(), "{trace}")
+        }
+        _ => tracing::info!(connector, task, state = state.as_str(), "status changed"),
+    }
+}

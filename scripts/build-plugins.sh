@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds every bundled plugin (each cdylib crate under guest-connectors/)
+# for wasm32-wasip2 and copies the components into one directory:
+#   build/plugins/<crate-name>.wasm   (override with WASMCONNECT_PLUGIN_DIR)
+# Each crate is built on its own so that it gets exactly one WIT world.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="${WASMCONNECT_PLUGIN_DIR:-$root/build/plugins}"
+# Keep build output outside the clone so repeated runs reuse it.
+export CARGO_TARGET_DIR="${WASMCONNECT_GUEST_TARGET:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target}"
+
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  rustup target add wasm32-wasip2
+fi
+
+mkdir -p "$out"
+cd "$root/guest-connectors"
+mapfile -t crates < <(grep -l 'crate-type = \["cdylib"\]' -r --include=Cargo.toml . | xargs -n1 dirname | sort)
+for dir in "${crates[@]}"; do
+  name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)
+  echo "building plugin $name ($dir)"
+  cargo build --quiet --release -p "$name"
+  cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/${name//-/_}.wasm" "$out/$name.wasm"
+done
+ls -l "$out"

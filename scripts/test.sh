@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what is missing,
+# builds the bundled plugins, then runs every test (the tests start their
+# own brokers and workers).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh
+bash scripts/build-plugins.sh
+cargo build --locked -p wasmconnect --bin wasmconnect
+cargo test --workspace --locked

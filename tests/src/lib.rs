@@ -1,0 +1,306 @@
+//! # wasmconnect end-to-end test harness
+//!
+//! What the tests in `tests/tests/` share:
+//!
+//! * [`plugin_path`]: the bundled components built by
+//!   `scripts/build-plugins.sh` (into `build/plugins/`, or
+//!   `$WASMCONNECT_PLUGIN_DIR`);
+//! * [`sandbox`] / [`load`]: one sandbox per test binary, with an artifact
+//!   cache that survives between runs;
+//! * [`Broker`]: a real Kafka-protocol broker (nisshi, installed by
+//!   `scripts/setup.sh`) on a free loopback port, stopped when dropped;
+//! * [`wait_until`]: polling a condition with a deadline (tests never sleep
+//!   to synchronise).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use wasmconnect::{Plugin, Sandbox, SandboxConfig};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The directory holding the built plugins.
+pub fn plugin_dir() -> PathBuf {
+    std::env::var_os("WASMCONNECT_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("build/plugins"))
+}
+
+/// The built component `name` (for example `file-source`); panics with the
+/// command to run when it is missing.
+pub fn plugin_path(name: &str) -> PathBuf {
+    let path = plugin_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash scripts/build-plugins.sh` first",
+        path.display()
+    );
+    path
+}
+
+/// One sandbox per test binary. Its artifact cache lives in the cargo
+/// target directory, so components compile once across runs.
+pub fn sandbox() -> Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX
+        .get_or_init(|| {
+            // target/<profile>/deps/<test> → target/<profile>/test-artifacts
+            let cache = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent()?.parent().map(|p| p.join("test-artifacts")));
+            Sandbox::new(SandboxConfig {
+                cache_dir: cache,
+                max_instances: 64,
+                ..SandboxConfig::default()
+            })
+            .expect("sandbox")
+        })
+        .clone()
+}
+
+/// Loads the bundled plugin `name` into the shared sandbox.
+pub async fn load(name: &str) -> Plugin {
+    Plugin::load_file(&sandbox(), plugin_path(name))
+        .await
+        .unwrap_or_else(|e| panic!("loading {name}: {e}"))
+}
+
+/// A configuration map from pairs.
+pub fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Polls `condition` every 20 ms until it holds; panics naming `what` when
+/// `timeout` passes first.
+pub async fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A nisshi broker on a free loopback port with in-memory storage.
+pub struct Broker {
+    child: Child,
+    bootstrap: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    /// Starts the broker and waits until a metadata request succeeds.
+    pub fn start() -> Broker {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("broker dir");
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("broker.log")).expect("broker log");
+        let child = Command::new(nisshi_bin())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://nisshi/"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start nisshi ({e}); install it with `bash scripts/setup.sh`")
+            });
+        let broker = Broker {
+            child,
+            bootstrap: format!("127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        broker.wait_ready(Duration::from_secs(30));
+        broker
+    }
+
+    /// `host:port` for `bootstrap.servers`.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap)
+            .create()
+            .expect("metadata client");
+        let deadline = Instant::now() + timeout;
+        loop {
+            match consumer.fetch_metadata(None, Duration::from_secs(2)) {
+                Ok(md) if !md.brokers().is_empty() => return,
+                other => assert!(
+                    Instant::now() < deadline,
+                    "broker at {} not ready after {timeout:?}: {:?}",
+                    self.bootstrap,
+                    other.err()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nisshi_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NISSHI_BIN") {
+        return PathBuf::from(p);
+    }
+    let cargo_bin = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cargo/bin/nisshi"))
+        .filter(|p| p.exists());
+    cargo_bin.unwrap_or_else(|| PathBuf::from("nisshi"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The `wasmconnect` binary built beside the test binaries
+/// (`scripts/test.sh` builds it), or `$WASMCONNECT_BIN`.
+pub fn worker_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("WASMCONNECT_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> → target/<profile>/wasmconnect
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("wasmconnect"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p wasmconnect --bin wasmconnect` first",
+        bin.display()
+    );
+    bin
+}
+
+/// A `wasmconnect standalone` process, its files in a directory of its own.
+pub struct WorkerProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl WorkerProcess {
+    /// Starts `wasmconnect standalone worker.properties connectors…` in
+    /// `dir`, writing `worker` and each `(file name, contents)` there first.
+    /// The log (stderr) goes to `dir/worker-<n>.log`.
+    pub fn start(dir: &Path, worker: &str, connectors: &[(&str, &str)]) -> WorkerProcess {
+        std::fs::write(dir.join("worker.properties"), worker).expect("worker file");
+        let mut args = vec![dir.join("worker.properties")];
+        for (name, contents) in connectors {
+            std::fs::write(dir.join(name), contents).expect("connector file");
+            args.push(dir.join(name));
+        }
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+        let log = dir.join(format!("worker-{n}.log"));
+        let child = Command::new(worker_bin())
+            .arg("standalone")
+            .args(&args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start the worker");
+        WorkerProcess { child, log }
+    }
+
+    /// Everything the worker logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the worker with SIGKILL: no flush, no goodbye.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit; returns the exit code.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait_exit(timeout)
+    }
+
+    /// Waits for the process to exit on its own; returns the exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "worker still running after {timeout:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Number of complete lines in `path` (0 when it does not exist).
+pub fn line_count(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
+}
+
+/// Polls (blocking) until `path` holds at least `lines` lines.
+pub fn wait_for_lines(path: &Path, lines: usize, timeout: Duration, worker: &WorkerProcess) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let have = line_count(path);
+        if have >= lines {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} has {have} of {lines} lines after {timeout:?}; worker log:\n{}",
+            path.display(),
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

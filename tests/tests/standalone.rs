@@ -1,0 +1,320 @@
+//! The standalone worker end to end: property files in, a file through a
+//! real broker and out into another file; crashes, graceful stops and bad
+//! inputs.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use wasmconnect_tests::{Broker, WorkerProcess, line_count, plugin_dir, wait_for_lines};
+
+const LINES: usize = 100_000;
+
+/// `LINES` lines with non-ASCII text and an empty line among them.
+fn input_text(lines: usize, tag: &str) -> String {
+    (0..lines)
+        .map(|i| match i {
+            7 => "\n".to_string(),
+            i if i % 1000 == 3 => format!("{tag} {i} ünïcødé — 日本語 ✓\n"),
+            i => format!("{tag} line {i}\n"),
+        })
+        .collect()
+}
+
+fn worker_props(bootstrap: &str, converter: &str, schemas: bool, flush_ms: u64) -> String {
+    format!(
+        "bootstrap.servers={bootstrap}\n\
+         key.converter={converter}\n\
+         value.converter={converter}\n\
+         key.converter.schemas.enable={schemas}\n\
+         value.converter.schemas.enable={schemas}\n\
+         offset.storage.file.filename=connect.offsets\n\
+         offset.flush.interval.ms={flush_ms}\n\
+         consumer.session.timeout.ms=6000\n\
+         plugin.path={}\n",
+        plugin_dir().display()
+    )
+}
+
+const SOURCE: &str = "name=local-file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile=test.txt\ntopic=connect-test\n";
+const SINK: &str = "name=local-file-sink\nconnector.class=FileStreamSink\ntasks.max=1\nfile=test.sink.txt\ntopics=connect-test\n";
+
+fn connectors() -> [(&'static str, &'static str); 2] {
+    [
+        ("connect-file-source.properties", SOURCE),
+        ("connect-file-sink.properties", SINK),
+    ]
+}
+
+/// The records in `topic` (partition 0), as text.
+fn topic_values(bootstrap: &str, topic: &str) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "test-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let (_, high) = consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    while (out.len() as i64) < high {
+        let msg = consumer
+            .poll(Duration::from_secs(10))
+            .expect("record within 10 s")
+            .unwrap();
+        out.push(String::from_utf8(msg.payload().unwrap_or_default().to_vec()).unwrap());
+    }
+    out
+}
+
+fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .unwrap()
+        .1
+}
+
+fn round_trip(converter: &str, schemas: bool, first_value: &str) {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = input_text(LINES, "rt");
+    std::fs::write(dir.path().join("test.txt"), &input).unwrap();
+    let mut worker = WorkerProcess::start(
+        dir.path(),
+        &worker_props(broker.bootstrap(), converter, schemas, 1000),
+        &connectors(),
+    );
+    let output = dir.path().join("test.sink.txt");
+    wait_for_lines(&output, LINES, Duration::from_secs(180), &worker);
+    assert_eq!(
+        worker.terminate(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        worker.log()
+    );
+    assert!(
+        std::fs::read_to_string(&output).unwrap() == input,
+        "output differs from input"
+    );
+    let values = topic_values(broker.bootstrap(), "connect-test");
+    assert_eq!(values.len(), LINES);
+    assert_eq!(values[0], first_value);
+}
+
+#[test]
+fn a_file_goes_through_kafka_byte_identical_with_json_schemas() {
+    round_trip(
+        "org.apache.kafka.connect.json.JsonConverter",
+        true,
+        r#"{"schema":{"type":"string","optional":false},"payload":"rt line 0"}"#,
+    );
+}
+
+#[test]
+fn a_file_goes_through_kafka_byte_identical_with_the_string_converter() {
+    round_trip(
+        "org.apache.kafka.connect.storage.StringConverter",
+        false,
+        "rt line 0",
+    );
+}
+
+/// Line → how often it appears.
+fn counts(text: &str) -> HashMap<&str, usize> {
+    let mut m = HashMap::new();
+    for line in text.split_inclusive('\n') {
+        *m.entry(line).or_default() += 1;
+    }
+    m
+}
+
+/// The `position` stored for the source in the offsets file.
+fn stored_position(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join("connect.offsets")).unwrap_or_default();
+    if text.trim().is_empty() {
+        return 0;
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["offsets"][0]["offset"]["position"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn kill_9_mid_stream_loses_nothing_and_the_source_resumes_from_its_offset() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = input_text(LINES, "k9");
+    // The file grows while the worker runs, as a tailed file does: 30% of it
+    // is there at first, the rest is appended after the crash.
+    let first_part = input
+        .split_inclusive('\n')
+        .take(LINES * 3 / 10)
+        .collect::<String>();
+    std::fs::write(dir.path().join("test.txt"), &first_part).unwrap();
+    let props = worker_props(broker.bootstrap(), "StringConverter", false, 300);
+    let output = dir.path().join("test.sink.txt");
+
+    let mut worker = WorkerProcess::start(dir.path(), &props, &connectors());
+    wait_for_lines(&output, LINES / 5, Duration::from_secs(120), &worker);
+    worker.kill9();
+    let sent_before_kill = high_watermark(broker.bootstrap(), "connect-test");
+    let position = stored_position(dir.path()) as usize;
+    let lines_committed = input.as_bytes()[..position]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let written_before_kill = line_count(&output);
+    assert!(position > 0, "no offset was flushed before the kill");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("test.txt"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &input.as_bytes()[first_part.len()..]))
+        .unwrap();
+
+    let mut restarted = WorkerProcess::start(dir.path(), &props, &connectors());
+    let sent_total = LINES as i64 + sent_before_kill - lines_committed as i64;
+    // Everything the resumed source sends, and every line, reaches the sink.
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    while high_watermark(broker.bootstrap(), "connect-test") < sent_total {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "source stalled; log:\n{}",
+            restarted.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_for_lines(&output, LINES, Duration::from_secs(180), &restarted);
+    assert_eq!(restarted.terminate(Duration::from_secs(30)), Some(0));
+
+    // The source resumed from its stored offset: it re-sent only the lines
+    // after it, not the whole file.
+    assert_eq!(
+        high_watermark(broker.bootstrap(), "connect-test"),
+        sent_total
+    );
+    let out = std::fs::read_to_string(&output).unwrap();
+    let (want, got) = (counts(&input), counts(&out));
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|(l, n)| got.get(*l).copied().unwrap_or(0) < **n)
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "lines lost: {missing:?}");
+    let duplicates = line_count(&output) - LINES;
+    println!(
+        "kill -9 after {written_before_kill} lines written, {sent_before_kill} sent, {lines_committed} committed; \
+         source re-sent {} lines; sink duplicates: {duplicates}",
+        sent_before_kill - lines_committed as i64
+    );
+}
+
+#[test]
+fn a_graceful_stop_flushes_so_a_restart_duplicates_nothing() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = input_text(LINES, "gs");
+    std::fs::write(dir.path().join("test.txt"), &input).unwrap();
+    // A long flush interval: only the graceful stop can have flushed.
+    let props = worker_props(broker.bootstrap(), "StringConverter", false, 600_000);
+    let output = dir.path().join("test.sink.txt");
+
+    let mut worker = WorkerProcess::start(dir.path(), &props, &connectors());
+    wait_for_lines(&output, LINES / 4, Duration::from_secs(120), &worker);
+    assert_eq!(
+        worker.terminate(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        worker.log()
+    );
+    assert!(
+        line_count(&output) < LINES,
+        "the stop came too late to be mid-stream"
+    );
+
+    let extra = input_text(1000, "after-restart");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("test.txt"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, extra.as_bytes()))
+        .unwrap();
+    let mut restarted = WorkerProcess::start(dir.path(), &props, &connectors());
+    wait_for_lines(&output, LINES + 1000, Duration::from_secs(180), &restarted);
+    assert_eq!(restarted.terminate(Duration::from_secs(30)), Some(0));
+    assert!(
+        std::fs::read_to_string(&output).unwrap() == input.clone() + &extra,
+        "duplicates or gaps after a graceful restart"
+    );
+    assert_eq!(
+        high_watermark(broker.bootstrap(), "connect-test"),
+        (LINES + 1000) as i64
+    );
+}
+
+#[test]
+fn bad_inputs_are_refused_by_name_and_good_connectors_keep_running() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+
+    // A malformed worker file: exit 2, naming file and line.
+    let mut w = WorkerProcess::start(
+        dir.path(),
+        "key.converter=StringConverter\nbad=\\u12G4\n",
+        &[],
+    );
+    assert_eq!(w.wait_exit(Duration::from_secs(30)), Some(2));
+    assert!(w.log().contains("worker.properties:2:"), "{}", w.log());
+
+    // An unreachable broker: exit 2, naming the address.
+    let props = worker_props("127.0.0.1:1", "StringConverter", false, 1000);
+    let mut w = WorkerProcess::start(dir.path(), &props, &[]);
+    assert_eq!(w.wait_exit(Duration::from_secs(60)), Some(2));
+    assert!(
+        w.log().contains("cannot reach Kafka at 127.0.0.1:1"),
+        "{}",
+        w.log()
+    );
+
+    // An unknown class and a source without `file`, beside good connectors.
+    std::fs::write(dir.path().join("test.txt"), "still\nflowing\n").unwrap();
+    let props = worker_props(broker.bootstrap(), "StringConverter", false, 1000);
+    let unknown = "name=mystery\nconnector.class=NoSuchConnector\ntopic=t\n";
+    let no_file = "name=no-file\nconnector.class=FileStreamSource\ntopic=t\n";
+    let malformed = "name=broken\nfile=\\uZZZZ\n";
+    let mut w = WorkerProcess::start(
+        dir.path(),
+        &props,
+        &[
+            ("unknown.properties", unknown),
+            ("no-file.properties", no_file),
+            ("malformed.properties", malformed),
+            connectors()[0],
+            connectors()[1],
+        ],
+    );
+    let output = dir.path().join("test.sink.txt");
+    wait_for_lines(&output, 2, Duration::from_secs(60), &w);
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "still\nflowing\n"
+    );
+    let log = w.log();
+    assert!(log.contains("Failed to find any class that implements Connector and which name matches NoSuchConnector"), "{log}");
+    assert!(
+        log.contains("Missing required configuration \\\"file\\\"")
+            || log.contains("Missing required configuration \"file\""),
+        "{log}"
+    );
+    assert!(log.contains("malformed.properties:2:"), "{log}");
+    assert_eq!(w.terminate(Duration::from_secs(30)), Some(0));
+}
