@@ -10,11 +10,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/was
 seconds="${QUICKSTART_SECONDS:-20}"
 
 bash scripts/build-plugins.sh >/dev/null
-cargo build --quiet --release -p wasmconnect --bin wasmconnect
+cargo build --quiet -p wasmconnect --bin wasmconnect
 rm -f test.txt test.sink.txt /tmp/connect.offsets
 touch test.txt
 
-"$CARGO_TARGET_DIR/release/wasmconnect" standalone config/connect-standalone.properties \
+"$CARGO_TARGET_DIR/debug/wasmconnect" standalone config/connect-standalone.properties \
   config/connect-file-source.properties config/connect-file-sink.properties \
   2> quickstart-worker.log &
 worker=$!

@@ -43,7 +43,7 @@ impl Kafka {
                 let (bootstrap, requests) = start_embedded()?;
                 tracing::warn!(
                     bootstrap = %bootstrap,
-                    "EMBEDDED DEV BROKER: bootstrap.servers is not set, so this worker runs librdkafka's \
+                    "EMBEDDED DEV BROKER: bootstrap.servers is absent or `embedded`, so this worker runs librdkafka's \
                      in-process mock cluster. Data lives in memory only and is lost when the worker stops; \
                      set bootstrap.servers to use a real Kafka cluster"
                 );
