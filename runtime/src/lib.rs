@@ -20,6 +20,8 @@
 //! * [`config`]: property files, the worker configuration, Kafka client settings.
 //! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
 //! * [`worker`]: connectors and their source and sink task loops.
+//! * [`rest`]: the Kafka Connect REST API.
+//! * [`logs`]: the log, with levels changeable at run time.
 
 pub mod bindings;
 pub mod config;
@@ -27,7 +29,9 @@ pub mod convert;
 pub mod error;
 pub mod host;
 pub mod instance;
+pub mod logs;
 pub mod plugin;
+pub mod rest;
 pub mod sandbox;
 pub mod worker;
 

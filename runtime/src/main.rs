@@ -77,12 +77,7 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    wasmconnect::logs::init();
 }
 
 async fn inspect(file: PathBuf) -> ExitCode {
@@ -161,17 +156,23 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         Err(e) => return fail(format!("{e:#}")),
     };
     let worker = match Worker::start(config, &sandbox).await {
-        Ok(w) => w,
+        Ok(w) => std::sync::Arc::new(w),
         Err(e) => return fail(e),
     };
     for file in &connector_files {
         let created = match connector_file::load(file) {
-            Ok(config) => worker.create_connector(config).await,
+            Ok(config) => worker
+                .create_or_update_from_file(config)
+                .await
+                .map_err(|e| e.message),
             Err(e) => Err(e),
         };
         if let Err(e) = created {
             tracing::error!(file = %file.display(), "connector not started: {e}");
         }
+    }
+    if let Err(e) = wasmconnect::rest::serve(worker.clone()).await {
+        return fail(e);
     }
     tracing::info!(
         connectors = connector_files.len(),

@@ -178,7 +178,8 @@ fn nisshi_bin() -> PathBuf {
     cargo_bin.unwrap_or_else(|| PathBuf::from("nisshi"))
 }
 
-fn free_port() -> u16 {
+/// A free loopback port.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use wasmconnect_tests::{Broker, WorkerProcess, line_count, plugin_dir, wait_for_lines};
+use wasmconnect_tests::{Broker, WorkerProcess, free_port, line_count, plugin_dir, wait_for_lines};
 
 const LINES: usize = 100_000;
 
@@ -34,7 +34,9 @@ fn worker_props(bootstrap: &str, converter: &str, schemas: bool, flush_ms: u64) 
          offset.storage.file.filename=connect.offsets\n\
          offset.flush.interval.ms={flush_ms}\n\
          consumer.session.timeout.ms=6000\n\
+         listeners=http://127.0.0.1:{}\n\
          plugin.path={}\n",
+        free_port(),
         plugin_dir().display()
     )
 }

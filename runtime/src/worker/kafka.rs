@@ -29,6 +29,7 @@ pub struct Kafka {
     admin: AdminClient<DefaultClientContext>,
     embedded: Option<Mutex<mpsc::Sender<CreateRequest>>>,
     known_topics: Mutex<HashSet<String>>,
+    cluster_id: Mutex<Option<String>>,
 }
 
 impl Kafka {
@@ -58,6 +59,7 @@ impl Kafka {
             admin,
             embedded,
             known_topics: Mutex::new(HashSet::new()),
+            cluster_id: Mutex::new(None),
         })
     }
 
@@ -71,25 +73,33 @@ impl Kafka {
         self.embedded.is_some()
     }
 
-    /// Waits until the cluster answers a metadata request, or says why not.
+    /// Waits until the cluster answers a metadata request, or says why not;
+    /// remembers the cluster id.
     pub async fn check_reachable(&self, timeout: Duration) -> Result<(), String> {
         let bootstrap = self.bootstrap.clone();
-        let probe = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let probe = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
             let consumer: BaseConsumer = rdkafka::ClientConfig::new()
                 .set("bootstrap.servers", &bootstrap)
                 .create()
                 .map_err(|e| describe_client_error("metadata", &e))?;
-            consumer
-                .fetch_metadata(None, timeout)
-                .map(|_| ())
-                .map_err(|e| {
-                    format!(
-                        "cannot reach Kafka at {bootstrap} within {} ms: {e}",
-                        timeout.as_millis()
-                    )
-                })
+            consumer.fetch_metadata(None, timeout).map_err(|e| {
+                format!(
+                    "cannot reach Kafka at {bootstrap} within {} ms: {e}",
+                    timeout.as_millis()
+                )
+            })?;
+            Ok(consumer.client().fetch_cluster_id(timeout))
         });
-        probe.await.map_err(|e| e.to_string())?
+        let id = probe.await.map_err(|e| e.to_string())??;
+        if let Ok(mut c) = self.cluster_id.lock() {
+            *c = id;
+        }
+        Ok(())
+    }
+
+    /// The Kafka cluster id, when the cluster reported one.
+    pub fn cluster_id(&self) -> Option<String> {
+        self.cluster_id.lock().ok().and_then(|c| c.clone())
     }
 
     /// Creates `topic` unless it exists (or was created before by this

@@ -1,21 +1,26 @@
-//! The worker: connectors and their tasks, running against Kafka.
+//! The worker: connectors and their tasks, running against Kafka, managed
+//! the way Kafka Connect's herder manages them.
 //!
 //! * [`registry`]: plugins found in `plugin.path`, resolved by class name;
 //! * [`kafka`]: the cluster (or the embedded dev broker) and topic creation;
 //! * [`validation`]: checking a connector configuration before it runs;
 //! * [`source_task`] / [`sink_task`]: the data loops;
 //! * [`offset_file`]: standalone source offsets, written atomically;
-//! * [`status`]: connector and task states.
+//! * [`offsets`]: the offsets API (KIP-875) for sources and sinks;
+//! * [`store`]: connectors, target states and failures kept across restarts;
+//! * [`status`]: connector and task states, and the topics each used.
 //!
 //! A failing connector or task is marked FAILED with its trace; every other
 //! connector keeps running.
 
 pub mod kafka;
 pub mod offset_file;
+pub mod offsets;
 pub mod registry;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
+pub mod store;
 pub mod validation;
 
 use std::collections::BTreeMap;
@@ -34,10 +39,73 @@ use crate::sandbox::Sandbox;
 use kafka::Kafka;
 use offset_file::OffsetFile;
 use registry::PluginRegistry;
-use status::{State, StatusBoard};
+use status::{ConnectorStatus, State, StatusBoard};
+use store::{ConnectorStore, StoredConnector, TargetState};
 
 /// How long the worker waits for Kafka to answer at start.
-const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A configuration map.
+pub type Config = Vec<(String, String)>;
+
+/// A failed operation, with the HTTP status Kafka Connect answers it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HerderError {
+    /// HTTP status (and `error_code`).
+    pub status: u16,
+    /// Kafka Connect's message.
+    pub message: String,
+}
+
+impl HerderError {
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        HerderError {
+            status: 400,
+            message: message.into(),
+        }
+    }
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HerderError {
+            status: 404,
+            message: message.into(),
+        }
+    }
+    /// 409.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        HerderError {
+            status: 409,
+            message: message.into(),
+        }
+    }
+    /// 500.
+    pub fn internal(message: impl Into<String>) -> Self {
+        HerderError {
+            status: 500,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for HerderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Kafka Connect's `ConnectorInfo`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorInfo {
+    /// Name.
+    pub name: String,
+    /// The configuration as submitted.
+    pub config: Config,
+    /// Task numbers.
+    pub tasks: Vec<u32>,
+    /// `source` or `sink`.
+    pub kind: &'static str,
+}
 
 /// Everything a task needs to run.
 #[derive(Clone)]
@@ -47,9 +115,9 @@ pub struct TaskContext {
     /// Task number.
     pub task: u32,
     /// The task's configuration.
-    pub config: Vec<(String, String)>,
+    pub config: Config,
     /// The connector's configuration (client overrides, topics, …).
-    pub connector_config: Vec<(String, String)>,
+    pub connector_config: Config,
     /// The plugin.
     pub plugin: Arc<Plugin>,
     /// Key converter.
@@ -64,11 +132,57 @@ pub struct TaskContext {
     pub worker: Arc<WorkerConfig>,
     /// Where states go.
     pub status: Arc<StatusBoard>,
+    /// Where failures are remembered.
+    pub store: Arc<ConnectorStore>,
 }
 
-struct RunningConnector {
-    instance: ConnectorInstance,
-    tasks: Vec<(watch::Sender<bool>, JoinHandle<()>)>,
+/// The shape of a task's data loop, shared by sources and sinks.
+pub(crate) trait TaskLoop: Sized {
+    /// Creates the instance and clients and starts the guest task.
+    async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Self, String>;
+    /// Moves data until the stop flag is raised; an error fails the task.
+    async fn run(&mut self) -> Result<(), String>;
+    /// Flushes what can be flushed (`clean`: the loop ended without error)
+    /// and stops the guest.
+    async fn shutdown(&mut self, clean: bool) -> Result<(), String>;
+}
+
+/// Runs a task loop to its end and records the outcome: UNASSIGNED after a
+/// clean stop, FAILED with the trace (remembered across restarts) otherwise.
+pub(crate) async fn run_task<L: TaskLoop>(ctx: TaskContext, stop: watch::Receiver<bool>) {
+    let (connector, task) = (ctx.connector.clone(), ctx.task);
+    ctx.status.task(&connector, task, State::Running, None);
+    let outcome = match L::start(ctx.clone(), stop).await {
+        Ok(mut runner) => {
+            let ran = runner.run().await;
+            let stopped = runner.shutdown(ran.is_ok()).await;
+            ran.and(stopped)
+        }
+        Err(trace) => Err(trace),
+    };
+    match outcome {
+        Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
+        Err(trace) => {
+            ctx.store.task_failed(&connector, task, &trace);
+            ctx.status
+                .task(&connector, task, State::Failed, Some(trace));
+        }
+    }
+}
+
+struct TaskHandle {
+    stop: watch::Sender<bool>,
+    join: JoinHandle<()>,
+}
+
+/// One connector on this worker.
+struct Connector {
+    config: Config,
+    plugin: Arc<Plugin>,
+    target: TargetState,
+    instance: Option<ConnectorInstance>,
+    task_configs: Vec<Config>,
+    tasks: BTreeMap<u32, TaskHandle>,
 }
 
 /// A standalone worker.
@@ -78,33 +192,60 @@ pub struct Worker {
     kafka: Arc<Kafka>,
     offsets: Arc<OffsetFile>,
     status: Arc<StatusBoard>,
-    connectors: tokio::sync::Mutex<BTreeMap<String, RunningConnector>>,
+    store: Arc<ConnectorStore>,
+    connectors: tokio::sync::Mutex<BTreeMap<String, Connector>>,
+    worker_id: String,
 }
 
 impl Worker {
-    /// Opens the offsets file, reaches Kafka and loads the plugins.
+    /// Opens the offsets file and the connector store, reaches Kafka, loads
+    /// the plugins, and brings back the connectors the store remembers.
     pub async fn start(config: WorkerConfig, sandbox: &Sandbox) -> Result<Worker, String> {
         let offset_path = config.offset_file.clone().ok_or_else(|| {
             "Missing required configuration \"offset.storage.file.filename\" which has no default value.".to_string()
         })?;
         let offsets = Arc::new(OffsetFile::open(&offset_path)?);
+        let store = Arc::new(ConnectorStore::beside(&offset_path)?);
         let kafka = Kafka::connect(&config.kafka, &config.admin)?;
         kafka.check_reachable(KAFKA_CHECK_TIMEOUT).await?;
         let registry = PluginRegistry::scan(sandbox, &config.plugin_path).await;
         if registry.plugins().is_empty() {
             tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: set plugin.path to directories holding .wasm plugins");
         }
-        Ok(Worker {
+        let worker = Worker {
+            worker_id: crate::rest::advertised_worker_id(&config),
             config: Arc::new(config),
             registry,
             kafka: Arc::new(kafka),
             offsets,
             status: Arc::new(StatusBoard::default()),
+            store,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
-        })
+        };
+        for (name, stored) in worker.store.all() {
+            if let Err(e) = worker.restore(&name, stored).await {
+                tracing::error!(connector = %name, "cannot bring back a stored connector: {e}");
+            }
+        }
+        Ok(worker)
     }
 
-    /// Connector and task states.
+    /// `host:port` this worker reports as `worker_id`.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// The worker configuration.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// Kafka.
+    pub fn kafka(&self) -> &Kafka {
+        &self.kafka
+    }
+
+    /// Connector and task states, and topics used.
     pub fn status(&self) -> &StatusBoard {
         &self.status
     }
@@ -114,74 +255,239 @@ impl Worker {
         &self.registry
     }
 
-    /// Validates, starts the connector and its tasks. On error nothing runs
-    /// and the message says why, in Kafka Connect's words.
-    pub async fn create_connector(&self, config: Vec<(String, String)>) -> Result<(), String> {
-        let name = lookup(&config, "name").unwrap_or_default().to_string();
-        validation::check_name(&name)?;
-        let mut connectors = self.connectors.lock().await;
-        if connectors.contains_key(&name) {
-            return Err(format!("Connector {name} already exists"));
-        }
-        let class = lookup(&config, "connector.class").ok_or_else(|| {
-            format!(
-                "Connector config {} contains no connector type",
-                render_map(&config)
-            )
-        })?;
-        let plugin = self.registry.connector(class)?;
-        let problems = validation::validate(&plugin, &config).await?;
-        if !problems.is_empty() {
-            return Err(problems.to_message());
-        }
-        let key_converter = self.converter("key.converter", &config, self.config.key_converter)?;
-        let value_converter =
-            self.converter("value.converter", &config, self.config.value_converter)?;
+    /// Names of every connector.
+    pub async fn connector_names(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
 
-        let mut instance =
-            ConnectorInstance::new(&plugin, InstanceSpec::new(&name, None, config.clone()))
-                .await
-                .map_err(|e| e.to_string())?;
-        let started = async {
-            instance.start(&config).await?;
-            let max = lookup(&config, "tasks.max")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(1u32);
-            instance.task_configs(max).await
-        }
-        .await;
-        let task_configs = match started {
-            Ok(t) => t,
-            Err(e) => {
-                self.status
-                    .connector(&name, State::Failed, Some(e.to_string()));
-                return Err(format!("connector {name} failed to start: {e}"));
-            }
+    /// `ConnectorInfo` of `name`.
+    pub async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
+        let connectors = self.connectors.lock().await;
+        let c = connectors.get(name).ok_or_else(|| not_found(name))?;
+        Ok(info(name, c))
+    }
+
+    /// The connector's status and type.
+    pub async fn connector_status(
+        &self,
+        name: &str,
+    ) -> Result<(ConnectorStatus, &'static str), HerderError> {
+        let kind = {
+            let connectors = self.connectors.lock().await;
+            kind_of(
+                &connectors
+                    .get(name)
+                    .ok_or_else(|| {
+                        HerderError::not_found(format!("No status found for connector {name}"))
+                    })?
+                    .plugin,
+            )
         };
-        self.status.connector(&name, State::Running, None);
-        let mut tasks = Vec::new();
-        for (i, task_config) in task_configs.into_iter().enumerate() {
-            let ctx = TaskContext {
-                connector: name.clone(),
-                task: i as u32,
-                config: task_config_for(&plugin, &config, task_config),
-                connector_config: config.clone(),
-                plugin: plugin.clone(),
-                key_converter,
-                value_converter,
-                kafka: self.kafka.clone(),
-                offsets: self.offsets.clone(),
-                worker: self.config.clone(),
-                status: self.status.clone(),
-            };
-            let (stop_tx, stop_rx) = watch::channel(false);
-            let handle = match plugin.info().world {
-                World::Sink => tokio::spawn(sink_task::run(ctx, stop_rx)),
-                _ => tokio::spawn(source_task::run(ctx, stop_rx)),
-            };
-            tasks.push((stop_tx, handle));
+        let status = self.status.get(name).ok_or_else(|| {
+            HerderError::not_found(format!("No status found for connector {name}"))
+        })?;
+        Ok((status, kind))
+    }
+
+    /// The task configurations of `name`.
+    pub async fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
+        let connectors = self.connectors.lock().await;
+        Ok(connectors
+            .get(name)
+            .ok_or_else(|| not_found(name))?
+            .task_configs
+            .clone())
+    }
+
+    /// The plugin behind `name`.
+    pub async fn plugin_of(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<Plugin>, Config, TargetState, usize), HerderError> {
+        let connectors = self.connectors.lock().await;
+        let c = connectors.get(name).ok_or_else(|| not_found(name))?;
+        Ok((
+            c.plugin.clone(),
+            c.config.clone(),
+            c.target,
+            c.task_configs.len(),
+        ))
+    }
+
+    /// Validates and creates a connector; refuses a duplicate name.
+    pub async fn create_connector(
+        &self,
+        config: Config,
+        initial: Option<TargetState>,
+    ) -> Result<ConnectorInfo, HerderError> {
+        let name = lookup(&config, "name").unwrap_or_default().to_string();
+        let mut connectors = self.connectors.lock().await;
+        let plugin = self.checked(&config).await?;
+        if connectors.contains_key(&name) {
+            return Err(HerderError::conflict(format!(
+                "Connector {name} already exists"
+            )));
         }
-        connectors.insert(name, RunningConnector { instance, tasks });
+        let target = initial.unwrap_or(TargetState::Started);
+        self.remember(&name, &config, target)?;
+        let mut c = Connector {
+            config,
+            plugin,
+            target,
+            instance: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        };
+        self.activate(&name, &mut c).await;
+        let out = info(&name, &c);
+        connectors.insert(name, c);
+        Ok(out)
+    }
+
+    /// A connector file given on the command line: created, or (when the
+    /// store already has it) updated to the file's configuration in its
+    /// remembered target state.
+    pub async fn create_or_update_from_file(&self, config: Config) -> Result<(), HerderError> {
+        let name = lookup(&config, "name").unwrap_or_default().to_string();
+        validation::check_name(&name).map_err(HerderError::bad_request)?;
+        self.put_connector_config(&name, config).await.map(|_| ())
+    }
+
+    /// `PUT /connectors/{name}/config`: creates (`true`) or replaces the
+    /// configuration and restarts the connector in its current target state.
+    pub async fn put_connector_config(
+        &self,
+        name: &str,
+        config: Config,
+    ) -> Result<(bool, ConnectorInfo), HerderError> {
+        let plugin = self.checked(&config).await?;
+        let mut connectors = self.connectors.lock().await;
+        let Some(c) = connectors.get_mut(name) else {
+            let target = TargetState::Started;
+            self.remember(name, &config, target)?;
+            let mut c = Connector {
+                config,
+                plugin,
+                target,
+                instance: None,
+                task_configs: Vec::new(),
+                tasks: BTreeMap::new(),
+            };
+            self.activate(name, &mut c).await;
+            let out = info(name, &c);
+            connectors.insert(name.to_string(), c);
+            return Ok((true, out));
+        };
+        if c.config == config {
+            // Nothing changed: nothing to restart.
+            return Ok((false, info(name, c)));
+        }
+        self.deactivate(name, c).await;
+        self.remember(name, &config, c.target)?;
+        c.config = config;
+        c.plugin = plugin;
+        self.activate(name, c).await;
+        Ok((false, info(name, c)))
+    }
+
+    /// Stops and removes a connector (its offsets stay).
+    pub async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let mut c = connectors.remove(name).ok_or_else(|| not_found(name))?;
+        self.deactivate(name, &mut c).await;
+        self.status.remove(name);
+        self.store
+            .update(name, |e| *e = None)
+            .map_err(HerderError::internal)?;
+        Ok(())
+    }
+
+    /// Sets the target state (pause, resume, stop).
+    pub async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let c = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::not_found(format!("Unknown connector {name}")))?;
+        if c.target == target {
+            return Ok(());
+        }
+        self.store
+            .update(name, |e| {
+                if let Some(e) = e {
+                    e.target = target;
+                }
+            })
+            .map_err(HerderError::internal)?;
+        if target == TargetState::Stopped || c.target == TargetState::Stopped {
+            self.deactivate(name, c).await;
+        } else {
+            self.stop_tasks(name, c, None).await;
+        }
+        c.target = target;
+        self.activate(name, c).await;
+        Ok(())
+    }
+
+    /// Restarts the connector instance (and, per the flags, tasks). Returns
+    /// the plan as Kafka reports it: what is restarted shows RESTARTING.
+    pub async fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<ConnectorStatus, HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let c = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::not_found(format!("Unknown connector: {name}")))?;
+        let mut plan = self.status.get(name).ok_or_else(|| {
+            HerderError::not_found(format!("Status for connector {name} not found"))
+        })?;
+        let restart_connector = !only_failed || plan.connector.state == State::Failed;
+        let restart_tasks: Vec<u32> = plan
+            .tasks
+            .iter()
+            .filter(|(_, s)| include_tasks && (!only_failed || s.state == State::Failed))
+            .map(|(id, _)| *id)
+            .collect();
+        if restart_connector {
+            plan.connector = status::Status {
+                state: State::Restarting,
+                trace: None,
+            };
+        }
+        for id in &restart_tasks {
+            plan.tasks.insert(
+                *id,
+                status::Status {
+                    state: State::Restarting,
+                    trace: None,
+                },
+            );
+        }
+        if restart_connector {
+            self.restart_instance(name, c).await;
+        }
+        if !restart_tasks.is_empty() {
+            self.stop_tasks(name, c, Some(&restart_tasks)).await;
+            self.clear_failures(name, Some(&restart_tasks));
+            self.start_tasks(name, c);
+        }
+        Ok(plan)
+    }
+
+    /// Restarts one task.
+    pub async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
+        let mut connectors = self.connectors.lock().await;
+        let c = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        if task as usize >= c.task_configs.len() {
+            return Err(HerderError::not_found(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        self.stop_tasks(name, c, Some(&[task])).await;
+        self.clear_failures(name, Some(&[task]));
+        self.start_tasks(name, c);
         Ok(())
     }
 
@@ -189,53 +495,325 @@ impl Worker {
     /// `task.shutdown.graceful.timeout.ms`, then the connectors.
     pub async fn shutdown(&self) {
         let mut connectors = self.connectors.lock().await;
-        for running in connectors.values() {
-            for (stop, _) in &running.tasks {
-                let _ = stop.send(true);
+        for c in connectors.values() {
+            for t in c.tasks.values() {
+                let _ = t.stop.send(true);
             }
         }
-        // The tasks' own shutdown waits up to the graceful timeout for Kafka;
-        // allow a little more for the guest calls around it.
-        let deadline =
-            tokio::time::Instant::now() + self.config.shutdown_timeout + Duration::from_secs(5);
-        for (name, running) in connectors.iter_mut() {
-            for (_, handle) in running.tasks.iter_mut() {
-                if tokio::time::timeout_at(deadline, handle).await.is_err() {
-                    tracing::warn!(connector = %name, "a task did not stop within the graceful shutdown timeout");
-                }
-            }
-            if let Err(e) = running.instance.stop().await {
+        for (name, c) in connectors.iter_mut() {
+            self.stop_tasks(name, c, None).await;
+            if let Some(mut instance) = c.instance.take()
+                && let Err(e) = instance.stop().await
+            {
                 tracing::warn!(connector = %name, "{e}");
             }
-            self.status.connector(name, State::Unassigned, None);
         }
         connectors.clear();
     }
 
-    fn converter(
-        &self,
-        key: &str,
-        config: &[(String, String)],
-        default: Converter,
-    ) -> Result<Converter, String> {
-        match lookup(config, key) {
-            None => Ok(default),
-            Some(class) => {
-                let settings = prefixed(config, &format!("{key}."));
-                Converter::from_class(class, |s| lookup(&settings, s).map(str::to_string))
-                    .map_err(|e| format!("{key}: {e}"))
+    /// Source offsets store (for the offsets API).
+    pub fn offset_file(&self) -> &Arc<OffsetFile> {
+        &self.offsets
+    }
+
+    // ---- internals -------------------------------------------------------
+
+    /// Validates a configuration; the plugin it names, or the error.
+    async fn checked(&self, config: &Config) -> Result<Arc<Plugin>, HerderError> {
+        let class = lookup(config, "connector.class").ok_or_else(|| {
+            HerderError::bad_request(format!(
+                "Connector config {} contains no connector type",
+                render_map(config)
+            ))
+        })?;
+        let plugin = self
+            .registry
+            .connector(class)
+            .map_err(HerderError::internal)?;
+        let problems = validation::validate(&plugin, config)
+            .await
+            .map_err(HerderError::internal)?;
+        let mut problems = problems;
+        for key in ["key.converter", "value.converter"] {
+            if let Err(e) = converter(key, config, Converter::String) {
+                problems.0.push((key.to_string(), e));
             }
+        }
+        if !problems.is_empty() {
+            return Err(HerderError::bad_request(problems.to_message()));
+        }
+        Ok(plugin)
+    }
+
+    fn remember(
+        &self,
+        name: &str,
+        config: &Config,
+        target: TargetState,
+    ) -> Result<(), HerderError> {
+        self.store
+            .update(name, |e| {
+                let failures = e
+                    .as_ref()
+                    .map(|s| s.task_failures.clone())
+                    .unwrap_or_default();
+                *e = Some(StoredConnector {
+                    config: config.clone(),
+                    target,
+                    connector_failure: None,
+                    task_failures: failures,
+                })
+            })
+            .map_err(HerderError::internal)
+    }
+
+    async fn restore(&self, name: &str, stored: StoredConnector) -> Result<(), String> {
+        let plugin = self.checked(&stored.config).await.map_err(|e| e.message)?;
+        let mut c = Connector {
+            config: stored.config,
+            plugin,
+            target: stored.target,
+            instance: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        };
+        self.activate(name, &mut c).await;
+        self.connectors.lock().await.insert(name.to_string(), c);
+        Ok(())
+    }
+
+    /// Brings a connector to its target state from wherever it is.
+    async fn activate(&self, name: &str, c: &mut Connector) {
+        if c.target == TargetState::Stopped {
+            c.task_configs.clear();
+            self.status.clear_tasks(name);
+            self.status.connector(name, State::Stopped, None);
+            return;
+        }
+        if c.instance.is_none() && !self.start_instance(name, c).await {
+            return;
+        }
+        match c.target {
+            TargetState::Paused => {
+                self.status.connector(name, State::Paused, None);
+                for id in 0..c.task_configs.len() as u32 {
+                    if !self.is_failed_task(name, id) {
+                        self.status.task(name, id, State::Paused, None);
+                    }
+                }
+            }
+            _ => {
+                self.status.connector(name, State::Running, None);
+                self.start_tasks(name, c);
+            }
+        }
+    }
+
+    /// Starts the connector instance and computes task configurations;
+    /// `false` (with the connector FAILED) when that fails.
+    async fn start_instance(&self, name: &str, c: &mut Connector) -> bool {
+        let started = async {
+            let mut instance =
+                ConnectorInstance::new(&c.plugin, InstanceSpec::new(name, None, c.config.clone()))
+                    .await?;
+            instance.start(&c.config).await?;
+            let max = lookup(&c.config, "tasks.max")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(1u32);
+            let configs = instance.task_configs(max).await?;
+            Ok::<_, crate::GuestError>((instance, configs))
+        }
+        .await;
+        match started {
+            Ok((instance, configs)) => {
+                c.instance = Some(instance);
+                c.task_configs = configs
+                    .into_iter()
+                    .map(|t| task_config_for(&c.plugin, &c.config, t))
+                    .collect();
+                true
+            }
+            Err(e) => {
+                self.status
+                    .connector(name, State::Failed, Some(e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// Legacy restart: a new connector instance; tasks restart only if
+    /// their configurations changed.
+    async fn restart_instance(&self, name: &str, c: &mut Connector) {
+        if let Some(mut old) = c.instance.take() {
+            let _ = old.stop().await;
+        }
+        if c.target == TargetState::Stopped {
+            self.status.connector(name, State::Stopped, None);
+            return;
+        }
+        let before = c.task_configs.clone();
+        if !self.start_instance(name, c).await {
+            return;
+        }
+        let state = if c.target == TargetState::Paused {
+            State::Paused
+        } else {
+            State::Running
+        };
+        self.status.connector(name, state, None);
+        if c.task_configs != before {
+            self.stop_tasks(name, c, None).await;
+            self.status.clear_tasks(name);
+            self.activate(name, c).await;
+        }
+    }
+
+    /// Stops tasks and the connector instance.
+    async fn deactivate(&self, name: &str, c: &mut Connector) {
+        self.stop_tasks(name, c, None).await;
+        if let Some(mut instance) = c.instance.take()
+            && let Err(e) = instance.stop().await
+        {
+            tracing::warn!(connector = %name, "{e}");
+        }
+        self.status.clear_tasks(name);
+        c.task_configs.clear();
+    }
+
+    /// Spawns every task that is not running and not remembered as failed.
+    fn start_tasks(&self, name: &str, c: &mut Connector) {
+        if c.target != TargetState::Started {
+            return;
+        }
+        let (key_converter, value_converter) = match (
+            converter("key.converter", &c.config, self.config.key_converter),
+            converter("value.converter", &c.config, self.config.value_converter),
+        ) {
+            (Ok(k), Ok(v)) => (k, v),
+            (Err(e), _) | (_, Err(e)) => {
+                self.status.connector(name, State::Failed, Some(e));
+                return;
+            }
+        };
+        for (i, task_config) in c.task_configs.iter().enumerate() {
+            let id = i as u32;
+            if c.tasks.get(&id).is_some_and(|t| !t.join.is_finished()) {
+                continue;
+            }
+            if let Some(trace) = self.stored_failure(name, id) {
+                self.status.task(name, id, State::Failed, Some(trace));
+                continue;
+            }
+            let ctx = TaskContext {
+                connector: name.to_string(),
+                task: id,
+                config: task_config.clone(),
+                connector_config: c.config.clone(),
+                plugin: c.plugin.clone(),
+                key_converter,
+                value_converter,
+                kafka: self.kafka.clone(),
+                offsets: self.offsets.clone(),
+                worker: self.config.clone(),
+                status: self.status.clone(),
+                store: self.store.clone(),
+            };
+            let (stop, stop_rx) = watch::channel(false);
+            let join = match c.plugin.info().world {
+                World::Sink => tokio::spawn(sink_task::run(ctx, stop_rx)),
+                _ => tokio::spawn(source_task::run(ctx, stop_rx)),
+            };
+            c.tasks.insert(id, TaskHandle { stop, join });
+        }
+    }
+
+    /// Stops the given tasks (all when `None`), waiting up to the graceful
+    /// shutdown timeout for each to flush.
+    async fn stop_tasks(&self, name: &str, c: &mut Connector, ids: Option<&[u32]>) {
+        let chosen: Vec<u32> = match ids {
+            Some(ids) => ids.to_vec(),
+            None => c.tasks.keys().copied().collect(),
+        };
+        for id in &chosen {
+            if let Some(t) = c.tasks.get(id) {
+                let _ = t.stop.send(true);
+            }
+        }
+        let deadline =
+            tokio::time::Instant::now() + self.config.shutdown_timeout + Duration::from_secs(5);
+        for id in chosen {
+            if let Some(t) = c.tasks.remove(&id)
+                && tokio::time::timeout_at(deadline, t.join).await.is_err()
+            {
+                tracing::warn!(connector = %name, task = id, "task did not stop within the graceful shutdown timeout");
+            }
+        }
+    }
+
+    fn stored_failure(&self, name: &str, task: u32) -> Option<String> {
+        self.store
+            .all()
+            .get(name)
+            .and_then(|s| s.task_failures.get(&task).cloned())
+    }
+
+    fn is_failed_task(&self, name: &str, task: u32) -> bool {
+        self.stored_failure(name, task).is_some()
+    }
+
+    fn clear_failures(&self, name: &str, tasks: Option<&[u32]>) {
+        let result = self.store.update(name, |e| {
+            if let Some(e) = e {
+                match tasks {
+                    Some(ids) => ids.iter().for_each(|id| {
+                        e.task_failures.remove(id);
+                    }),
+                    None => e.task_failures.clear(),
+                }
+            }
+        });
+        if let Err(e) = result {
+            tracing::warn!(connector = name, "{e}");
+        }
+    }
+}
+
+fn not_found(name: &str) -> HerderError {
+    HerderError::not_found(format!("Connector {name} not found"))
+}
+
+fn kind_of(plugin: &Plugin) -> &'static str {
+    match plugin.info().world {
+        World::Sink => "sink",
+        World::Source => "source",
+        World::Transform => "unknown",
+    }
+}
+
+fn info(name: &str, c: &Connector) -> ConnectorInfo {
+    ConnectorInfo {
+        name: name.to_string(),
+        config: c.config.clone(),
+        tasks: (0..c.task_configs.len() as u32).collect(),
+        kind: kind_of(&c.plugin),
+    }
+}
+
+/// The connector's converter for `key`, or the worker's `default`.
+fn converter(key: &str, config: &Config, default: Converter) -> Result<Converter, String> {
+    match lookup(config, key) {
+        None => Ok(default),
+        Some(class) => {
+            let settings = prefixed(config, &format!("{key}."));
+            Converter::from_class(class, |s| lookup(&settings, s).map(str::to_string))
+                .map_err(|e| format!("{key}: {e}"))
         }
     }
 }
 
 /// What a task is started with: the connector's task configuration plus
 /// `task.class`, and for sinks the subscription, as Kafka adds them.
-fn task_config_for(
-    plugin: &Plugin,
-    connector: &[(String, String)],
-    mut task: Vec<(String, String)>,
-) -> Vec<(String, String)> {
+fn task_config_for(plugin: &Plugin, connector: &Config, mut task: Config) -> Config {
     let mut add = |key: &str, value: Option<&str>| {
         if let Some(v) = value
             && lookup(&task, key).is_none()
@@ -251,7 +829,7 @@ fn task_config_for(
     task
 }
 
-fn render_map(config: &[(String, String)]) -> String {
+fn render_map(config: &Config) -> String {
     let items: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{{{}}}", items.join(", "))
 }

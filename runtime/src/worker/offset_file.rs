@@ -71,16 +71,30 @@ impl OffsetFile {
     /// Records `updates` (partition, offset JSON objects) for `connector`
     /// and rewrites the file. Nothing is recorded if the write fails.
     pub fn commit(&self, connector: &str, updates: &[(String, String)]) -> Result<(), String> {
+        let updates: Vec<(String, Option<String>)> = updates
+            .iter()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
+        self.apply(connector, &updates)
+    }
+
+    /// Like [`OffsetFile::commit`]; a `None` offset removes the partition.
+    pub fn apply(
+        &self,
+        connector: &str,
+        updates: &[(String, Option<String>)],
+    ) -> Result<(), String> {
         let mut offsets = self
             .offsets
             .lock()
             .map_err(|_| "offsets lock poisoned".to_string())?;
         let mut next = offsets.clone();
         for (partition, offset) in updates {
-            next.insert(
-                (connector.to_string(), canonical_object(partition)?),
-                canonical_object(offset)?,
-            );
+            let key = (connector.to_string(), canonical_object(partition)?);
+            match offset {
+                Some(o) => next.insert(key, canonical_object(o)?),
+                None => next.remove(&key),
+            };
         }
         write_atomically(&self.path, &render(&next)?)
             .map_err(|e| format!("cannot write the offsets file {}: {e}", self.path.display()))?;

@@ -103,6 +103,13 @@ impl PluginRegistry {
         &self.plugins
     }
 
+    /// The plugin (of any kind) `name` resolves to.
+    pub fn find(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.by_name
+            .get(name.trim())
+            .map(|&i| self.plugins[i].clone())
+    }
+
     /// The connector plugin `class` names, or Kafka's error message.
     pub fn connector(&self, class: &str) -> Result<Arc<Plugin>, String> {
         let class = class.trim();

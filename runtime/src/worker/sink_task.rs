@@ -19,7 +19,6 @@ use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use super::TaskContext;
-use super::status::State;
 use crate::bindings::types::{Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition};
 use crate::config::clients::{consumer, describe_client_error};
 use crate::config::worker::{list, lookup};
@@ -70,23 +69,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
-    let (connector, task) = (ctx.connector.clone(), ctx.task);
-    ctx.status.task(&connector, task, State::Running, None);
-    match Runner::start(ctx.clone(), stop).await {
-        Ok(mut runner) => {
-            let outcome = runner.run().await;
-            let stopped = runner.shutdown(outcome.is_ok()).await;
-            match outcome.and(stopped) {
-                Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
-                Err(trace) => ctx
-                    .status
-                    .task(&connector, task, State::Failed, Some(trace)),
-            }
-        }
-        Err(trace) => ctx
-            .status
-            .task(&connector, task, State::Failed, Some(trace)),
-    }
+    super::run_task::<Runner>(ctx, stop).await
 }
 
 struct Runner {
@@ -100,7 +83,7 @@ struct Runner {
     max_batch: usize,
 }
 
-impl Runner {
+impl super::TaskLoop for Runner {
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
         let spec = InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone());
         let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
@@ -167,11 +150,31 @@ impl Runner {
         Ok(())
     }
 
+    async fn shutdown(&mut self, commit: bool) -> Result<(), String> {
+        let committed = if commit {
+            let _ = self.apply_assignments().await;
+            // Synchronous: the offsets must be stored before the group is left.
+            self.commit(CommitMode::Sync).await
+        } else {
+            Ok(())
+        };
+        if let Err(e) = self.instance.stop().await {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+        }
+        self.consumer.unsubscribe();
+        committed
+    }
+}
+
+impl Runner {
     async fn apply_assignments(&mut self) -> Result<(), String> {
         while let Ok(event) = self.events.try_recv() {
             match event {
                 Assignment::Assigned(parts) => {
                     tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions assigned");
+                    for p in &parts {
+                        self.ctx.status.record_topic(&self.ctx.connector, &p.topic);
+                    }
                     self.instance
                         .open(&parts)
                         .await
@@ -269,21 +272,6 @@ impl Runner {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit failed: {e}");
         }
         Ok(())
-    }
-
-    async fn shutdown(&mut self, commit: bool) -> Result<(), String> {
-        let committed = if commit {
-            let _ = self.apply_assignments().await;
-            // Synchronous: the offsets must be stored before the group is left.
-            self.commit(CommitMode::Sync).await
-        } else {
-            Ok(())
-        };
-        if let Err(e) = self.instance.stop().await {
-            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
-        }
-        self.consumer.unsubscribe();
-        committed
     }
 }
 

@@ -19,7 +19,6 @@ use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
 use super::TaskContext;
-use super::status::State;
 use crate::bindings::source_task::{AckStatus, RecordAck};
 use crate::bindings::types::SourceRecord;
 use crate::config::clients::{describe_client_error, producer};
@@ -145,23 +144,7 @@ impl ProducerContext for AckContext {
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
-    let (connector, task) = (ctx.connector.clone(), ctx.task);
-    ctx.status.task(&connector, task, State::Running, None);
-    match Runner::start(ctx.clone(), stop).await {
-        Ok(mut runner) => {
-            let outcome = runner.run().await;
-            let stopped = runner.shutdown().await;
-            match outcome.and(stopped) {
-                Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
-                Err(trace) => ctx
-                    .status
-                    .task(&connector, task, State::Failed, Some(trace)),
-            }
-        }
-        Err(trace) => ctx
-            .status
-            .task(&connector, task, State::Failed, Some(trace)),
-    }
+    super::run_task::<Runner>(ctx, stop).await
 }
 
 struct Runner {
@@ -174,7 +157,7 @@ struct Runner {
     topic_replication: i32,
 }
 
-impl Runner {
+impl super::TaskLoop for Runner {
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
         let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
         let spec = InstanceSpec {
@@ -256,6 +239,28 @@ impl Runner {
         Ok(())
     }
 
+    /// Waits (bounded) for outstanding acknowledgements, stores the final
+    /// offsets and stops the guest.
+    async fn shutdown(&mut self, _clean: bool) -> Result<(), String> {
+        let deadline = Instant::now() + self.ctx.worker.shutdown_timeout;
+        while self.tracker.lock().map(|t| t.unacked()).unwrap_or(0) > 0 && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let unacked = self.tracker.lock().map(|t| t.unacked()).unwrap_or(0);
+        if unacked > 0 {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, unacked, "stopping with records Kafka has not acknowledged; their offsets are not stored");
+        }
+        let flushed = self.flush().await;
+        let _ = self.deliver_guest_acks().await;
+        if let Err(e) = self.instance.stop().await {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+        }
+        flushed
+    }
+}
+
+impl Runner {
     async fn send(&mut self, record: &SourceRecord) -> Result<(), String> {
         let key = self
             .ctx
@@ -285,6 +290,9 @@ impl Runner {
             .kafka
             .ensure_topic(&record.topic, self.topic_partitions, self.topic_replication)
             .await?;
+        self.ctx
+            .status
+            .record_topic(&self.ctx.connector, &record.topic);
         let seq = self
             .tracker
             .lock()
@@ -359,26 +367,6 @@ impl Runner {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }
         Ok(())
-    }
-
-    /// Waits (bounded) for outstanding acknowledgements, stores the final
-    /// offsets and stops the guest.
-    async fn shutdown(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + self.ctx.worker.shutdown_timeout;
-        while self.tracker.lock().map(|t| t.unacked()).unwrap_or(0) > 0 && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let unacked = self.tracker.lock().map(|t| t.unacked()).unwrap_or(0);
-        if unacked > 0 {
-            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, unacked, "stopping with records Kafka has not acknowledged; their offsets are not stored");
-        }
-        let flushed = self.flush().await;
-        let _ = self.deliver_guest_acks().await;
-        if let Err(e) = self.instance.stop().await {
-            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
-        }
-        flushed
     }
 }
 

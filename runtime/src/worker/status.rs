@@ -1,7 +1,7 @@
 //! Connector and task states (spec §8), as the REST status endpoints will
 //! show them; every transition is logged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// A connector or task state.
@@ -53,10 +53,11 @@ pub struct ConnectorStatus {
     pub tasks: BTreeMap<u32, Status>,
 }
 
-/// Every connector's status on this worker.
+/// Every connector's status on this worker, and the topics each used.
 #[derive(Debug, Default)]
 pub struct StatusBoard {
     connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
+    topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl StatusBoard {
@@ -99,10 +100,48 @@ impl StatusBoard {
             .and_then(|all| all.get(name).cloned())
     }
 
-    /// Forgets the connector.
+    /// Forgets the connector's status (its topics stay until reset).
     pub fn remove(&self, name: &str) {
         if let Ok(mut all) = self.connectors.lock() {
             all.remove(name);
+        }
+    }
+
+    /// Forgets every task status of the connector.
+    pub fn clear_tasks(&self, name: &str) {
+        if let Ok(mut all) = self.connectors.lock()
+            && let Some(c) = all.get_mut(name)
+        {
+            c.tasks.clear();
+        }
+    }
+
+    /// Notes that the connector produced to or consumed from `topic`.
+    pub fn record_topic(&self, connector: &str, topic: &str) {
+        if let Ok(mut t) = self.topics.lock() {
+            let set = t.entry(connector.to_string()).or_default();
+            if !set.contains(topic) {
+                set.insert(topic.to_string());
+            }
+        }
+    }
+
+    /// The topics the connector used since creation or the last reset.
+    pub fn topics(&self, connector: &str) -> Vec<String> {
+        self.topics
+            .lock()
+            .map(|t| {
+                t.get(connector)
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Forgets the topics the connector used.
+    pub fn reset_topics(&self, connector: &str) {
+        if let Ok(mut t) = self.topics.lock() {
+            t.remove(connector);
         }
     }
 }

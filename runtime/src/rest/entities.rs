@@ -1,0 +1,57 @@
+//! The JSON shapes of the REST API (spec §3), field for field.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::worker::status::{ConnectorStatus, Status};
+use crate::worker::{Config, ConnectorInfo};
+
+/// A config map as JSON (values are strings).
+pub fn config_json(config: &Config) -> Value {
+    let mut m = Map::new();
+    for (k, v) in config {
+        m.insert(k.clone(), Value::String(v.clone()));
+    }
+    Value::Object(m)
+}
+
+/// `ConnectorInfo`.
+pub fn connector_info(info: &ConnectorInfo) -> Value {
+    serde_json::json!({
+        "name": info.name,
+        "config": config_json(&info.config),
+        "tasks": info.tasks.iter().map(|t| serde_json::json!({"connector": info.name, "task": t})).collect::<Vec<_>>(),
+        "type": info.kind,
+    })
+}
+
+#[derive(Serialize)]
+struct StateJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u32>,
+    state: &'a str,
+    worker_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<&'a str>,
+}
+
+/// One state object; `trace` only when there is one.
+pub fn state(status: &Status, id: Option<u32>, worker_id: &str) -> Value {
+    serde_json::to_value(StateJson {
+        id,
+        state: status.state.as_str(),
+        worker_id,
+        trace: status.trace.as_deref().filter(|t| !t.is_empty()),
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// `ConnectorStateInfo`.
+pub fn connector_state(name: &str, status: &ConnectorStatus, kind: &str, worker_id: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "connector": state(&status.connector, None, worker_id),
+        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id)).collect::<Vec<_>>(),
+        "type": kind,
+    })
+}
