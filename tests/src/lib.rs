@@ -305,3 +305,106 @@ pub fn wait_for_lines(path: &Path, lines: usize, timeout: Duration, worker: &Wor
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A REST client for one worker.
+pub struct Rest {
+    base: String,
+    client: reqwest::Client,
+}
+
+/// A response: status and body (JSON when it parses, else a JSON string).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body (`Null` when empty).
+    pub body: serde_json::Value,
+    /// The `Location` header, if any.
+    pub location: Option<String>,
+}
+
+impl Rest {
+    /// A client for `http://127.0.0.1:<port>`.
+    pub fn new(port: u16) -> Rest {
+        Rest {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = resp.text().await.unwrap_or_default();
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        Reply {
+            status,
+            body,
+            location,
+        }
+    }
+
+    /// A raw request builder, for unusual requests.
+    pub fn raw(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// Waits until `GET /connectors` answers.
+    pub async fn wait_ready(&self, worker: &WorkerProcess) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/connectors", self.base))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "REST API not up after 60 s; log:\n{}",
+                worker.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls `GET path` until `check` accepts the reply.
+    pub async fn wait_for(&self, path: &str, what: &str, check: impl Fn(&Reply) -> bool) -> Reply {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = self.call("GET", path, None).await;
+            if check(&r) {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: last reply {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -9,7 +9,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::entities::{config_json, connector_info, connector_state, state};
@@ -97,8 +97,16 @@ fn body(b: Body) -> Result<Value, ApiError> {
     b.map(|Json(v)| v).map_err(ApiError::from)
 }
 
+/// Everything but RFC 3986's unreserved characters is encoded, so the name
+/// stays one path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn location(name: &str) -> HeaderValue {
-    let encoded = utf8_percent_encode(name, NON_ALPHANUMERIC).to_string();
+    let encoded = utf8_percent_encode(name, SEGMENT).to_string();
     HeaderValue::from_str(&format!("/connectors/{encoded}"))
         .unwrap_or(HeaderValue::from_static("/connectors"))
 }
