@@ -13,6 +13,8 @@ use wasmconnect_tests::{
 fn worker_props(bootstrap: &str, port: u16) -> String {
     format!(
         "bootstrap.servers={bootstrap}\n\
+         config.providers=file\n\
+         config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n\
          key.converter=org.apache.kafka.connect.json.JsonConverter\n\
          value.converter=org.apache.kafka.connect.json.JsonConverter\n\
          offset.storage.file.filename=connect.offsets\n\
@@ -39,6 +41,11 @@ async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let props = worker_props(broker.bootstrap(), port);
+    std::fs::write(
+        dir.path().join("external.properties"),
+        "topic.external=test\n",
+    )
+    .unwrap();
     let worker = WorkerProcess::start(dir.path(), &props, &[]);
     let rest = Rest::new(port);
     rest.wait_ready(&worker).await;
@@ -52,13 +59,21 @@ async fn setup() -> Setup {
     }
 }
 
+/// The topic as ducktape names it: through the file config provider.
+fn external_topic(dir: &Path) -> String {
+    format!(
+        "${{file:{}:topic.external}}",
+        dir.join("external.properties").display()
+    )
+}
+
 fn source_config(dir: &Path, file: &str) -> Value {
     json!({
         "name": "local-file-source",
         "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
         "tasks.max": "1",
         "file": dir.join(file).to_str().unwrap(),
-        "topic": "test",
+        "topic": external_topic(dir),
         "errors.log.enable": "true",
         "errors.log.include.messages": "true",
         "errors.tolerance": "none",
@@ -71,7 +86,7 @@ fn sink_config(dir: &Path) -> Value {
         "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
         "tasks.max": "1",
         "file": dir.join("out.txt").to_str().unwrap(),
-        "topics": "test",
+        "topics": external_topic(dir),
         "key.converter.schemas.enable": "True",
         "value.converter.schemas.enable": "True",
         "errors.log.enable": "true",
@@ -489,6 +504,49 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["config"]["batch.size"], "100");
     assert!(r.body["config"].get("errors.log.enable").is_none());
+
+    // A task count change through PUT; PUT of a new name creates (201).
+    let mut snk2 = snk.clone();
+    snk2["tasks.max"] = json!("2");
+    let r = rest
+        .call("PUT", "/connectors/local-file-sink/config", Some(snk2))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["tasks"],
+        json!([{"connector": "local-file-sink", "task": 0}, {"connector": "local-file-sink", "task": 1}])
+    );
+    let tasks = rest
+        .call("GET", "/connectors/local-file-sink/tasks", None)
+        .await
+        .body;
+    assert_eq!(
+        tasks[1]["config"]["topics"],
+        json!(external_topic(dir)),
+        "placeholders stay raw in task configs"
+    );
+    let r = rest
+        .call("GET", "/connectors/local-file-sink/tasks/7/status", None)
+        .await;
+    assert_eq!(
+        (r.status, r.body["message"].clone()),
+        (404, json!("No status found for task local-file-sink-7"))
+    );
+    let mut other = snk.clone();
+    other["name"] = json!("second-sink");
+    let r = rest
+        .call("PUT", "/connectors/second-sink/config", Some(other))
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (201, Some("/connectors/second-sink"))
+    );
+    assert_eq!(
+        rest.call("DELETE", "/connectors/second-sink", None)
+            .await
+            .status,
+        204
+    );
 
     // Stop: STOPPED with no tasks.
     assert_eq!(

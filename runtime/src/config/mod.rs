@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod connector_file;
 pub mod properties;
+pub mod providers;
 pub mod worker;
 
 pub use worker::{KafkaTarget, WorkerConfig};

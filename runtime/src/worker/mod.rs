@@ -31,6 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::WorkerConfig;
+use crate::config::providers::{ConfigProviders, restore_raw};
 use crate::config::worker::{lookup, prefixed};
 use crate::convert::Converter;
 use crate::instance::{ConnectorInstance, InstanceSpec};
@@ -195,6 +196,7 @@ pub struct Worker {
     store: Arc<ConnectorStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, Connector>>,
     worker_id: String,
+    providers: ConfigProviders,
 }
 
 impl Worker {
@@ -214,6 +216,7 @@ impl Worker {
         }
         let worker = Worker {
             worker_id: crate::rest::advertised_worker_id(&config),
+            providers: ConfigProviders::from_worker(&config.raw),
             config: Arc::new(config),
             registry,
             kafka: Arc::new(kafka),
@@ -292,14 +295,16 @@ impl Worker {
     /// The task configurations of `name`.
     pub async fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
         let connectors = self.connectors.lock().await;
-        Ok(connectors
-            .get(name)
-            .ok_or_else(|| not_found(name))?
-            .task_configs
-            .clone())
+        let c = connectors.get(name).ok_or_else(|| not_found(name))?;
+        // Shown as stored: placeholders of the raw configuration restored.
+        Ok(c.task_configs
+            .iter()
+            .map(|t| restore_raw(t, &c.config))
+            .collect())
     }
 
-    /// The plugin behind `name`.
+    /// The plugin behind `name`, its resolved configuration, target state
+    /// and task count.
     pub async fn plugin_of(
         &self,
         name: &str,
@@ -308,7 +313,7 @@ impl Worker {
         let c = connectors.get(name).ok_or_else(|| not_found(name))?;
         Ok((
             c.plugin.clone(),
-            c.config.clone(),
+            self.providers.resolve(&c.config),
             c.target,
             c.task_configs.len(),
         ))
@@ -519,11 +524,13 @@ impl Worker {
     // ---- internals -------------------------------------------------------
 
     /// Validates a configuration; the plugin it names, or the error.
-    async fn checked(&self, config: &Config) -> Result<Arc<Plugin>, HerderError> {
+    async fn checked(&self, raw: &Config) -> Result<Arc<Plugin>, HerderError> {
+        // Validation sees resolved values; the raw ones are what is stored.
+        let config = &self.providers.resolve(raw);
         let class = lookup(config, "connector.class").ok_or_else(|| {
             HerderError::bad_request(format!(
                 "Connector config {} contains no connector type",
-                render_map(config)
+                render_map(raw)
             ))
         })?;
         let plugin = self
@@ -612,12 +619,13 @@ impl Worker {
     /// Starts the connector instance and computes task configurations;
     /// `false` (with the connector FAILED) when that fails.
     async fn start_instance(&self, name: &str, c: &mut Connector) -> bool {
+        let resolved = self.providers.resolve(&c.config);
         let started = async {
             let mut instance =
-                ConnectorInstance::new(&c.plugin, InstanceSpec::new(name, None, c.config.clone()))
+                ConnectorInstance::new(&c.plugin, InstanceSpec::new(name, None, resolved.clone()))
                     .await?;
-            instance.start(&c.config).await?;
-            let max = lookup(&c.config, "tasks.max")
+            instance.start(&resolved).await?;
+            let max = lookup(&resolved, "tasks.max")
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(1u32);
             let configs = instance.task_configs(max).await?;
@@ -629,7 +637,7 @@ impl Worker {
                 c.instance = Some(instance);
                 c.task_configs = configs
                     .into_iter()
-                    .map(|t| task_config_for(&c.plugin, &c.config, t))
+                    .map(|t| task_config_for(&c.plugin, &resolved, t))
                     .collect();
                 true
             }
@@ -708,7 +716,7 @@ impl Worker {
                 connector: name.to_string(),
                 task: id,
                 config: task_config.clone(),
-                connector_config: c.config.clone(),
+                connector_config: self.providers.resolve(&c.config),
                 plugin: c.plugin.clone(),
                 key_converter,
                 value_converter,
