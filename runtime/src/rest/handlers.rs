@@ -120,6 +120,23 @@ fn created(name: &str, value: Value) -> Reply {
         .into_response())
 }
 
+/// `config` with `name` added, or Kafka's 400 when it names another connector.
+fn with_name(mut config: Config, name: &str) -> Result<Config, ApiError> {
+    match lookup(&config, "name") {
+        Some(n) if n != name => Err(ApiError::new(
+            400,
+            format!(
+                "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+            ),
+        )),
+        Some(_) => Ok(config),
+        None => {
+            config.push(("name".into(), name.to_string()));
+            Ok(config)
+        }
+    }
+}
+
 fn null_problem(nulls: &[String]) -> Result<(), ApiError> {
     if nulls.is_empty() {
         return Ok(());
@@ -354,19 +371,8 @@ pub async fn create_connector(State(w): W, b: Body) -> Reply {
         })?),
         Some(other) => return Err(ApiError::new(500, format!("Cannot deserialize initial_state from {other}"))),
     };
-    let (mut config, nulls) = config_map(req.get("config").unwrap_or(&Value::Null))?;
-    match lookup(&config, "name") {
-        Some(n) if n != name => {
-            return Err(ApiError::new(
-                400,
-                format!(
-                    "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-                ),
-            ));
-        }
-        Some(_) => {}
-        None => config.push(("name".into(), name.clone())),
-    }
+    let (config, nulls) = config_map(req.get("config").unwrap_or(&Value::Null))?;
+    let config = with_name(config, &name)?;
     null_problem(&nulls)?;
     let info = w.create_connector(config, initial).await?;
     created(&name, connector_info(&info))
@@ -386,19 +392,8 @@ pub async fn get_config(State(w): W, Path(name): Path<String>) -> Reply {
 }
 
 pub async fn put_config(State(w): W, Path(name): Path<String>, b: Body) -> Reply {
-    let (mut config, nulls) = config_map(&body(b)?)?;
-    match lookup(&config, "name") {
-        Some(n) if n != name => {
-            return Err(ApiError::new(
-                400,
-                format!(
-                    "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-                ),
-            ));
-        }
-        Some(_) => {}
-        None => config.push(("name".into(), name.clone())),
-    }
+    let (config, nulls) = config_map(&body(b)?)?;
+    let config = with_name(config, &name)?;
     null_problem(&nulls)?;
     let (was_created, info) = w.put_connector_config(&name, config).await?;
     if was_created {

@@ -334,19 +334,8 @@ impl Worker {
             )));
         }
         let target = initial.unwrap_or(TargetState::Started);
-        self.remember(&name, &config, target)?;
-        let mut c = Connector {
-            config,
-            plugin,
-            target,
-            instance: None,
-            task_configs: Vec::new(),
-            tasks: BTreeMap::new(),
-        };
-        self.activate(&name, &mut c).await;
-        let out = info(&name, &c);
-        connectors.insert(name, c);
-        Ok(out)
+        self.add(&mut connectors, &name, config, plugin, target)
+            .await
     }
 
     /// A connector file given on the command line: created, or (when the
@@ -368,19 +357,9 @@ impl Worker {
         let plugin = self.checked(&config).await?;
         let mut connectors = self.connectors.lock().await;
         let Some(c) = connectors.get_mut(name) else {
-            let target = TargetState::Started;
-            self.remember(name, &config, target)?;
-            let mut c = Connector {
-                config,
-                plugin,
-                target,
-                instance: None,
-                task_configs: Vec::new(),
-                tasks: BTreeMap::new(),
-            };
-            self.activate(name, &mut c).await;
-            let out = info(name, &c);
-            connectors.insert(name.to_string(), c);
+            let out = self
+                .add(&mut connectors, name, config, plugin, TargetState::Started)
+                .await?;
             return Ok((true, out));
         };
         if c.config == config {
@@ -523,6 +502,30 @@ impl Worker {
 
     // ---- internals -------------------------------------------------------
 
+    /// Remembers a new connector, brings it to `target` and registers it.
+    async fn add(
+        &self,
+        connectors: &mut BTreeMap<String, Connector>,
+        name: &str,
+        config: Config,
+        plugin: Arc<Plugin>,
+        target: TargetState,
+    ) -> Result<ConnectorInfo, HerderError> {
+        self.remember(name, &config, target)?;
+        let mut c = Connector {
+            config,
+            plugin,
+            target,
+            instance: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+        };
+        self.activate(name, &mut c).await;
+        let out = info(name, &c);
+        connectors.insert(name.to_string(), c);
+        Ok(out)
+    }
+
     /// Validates a configuration; the plugin it names, or the error.
     async fn checked(&self, raw: &Config) -> Result<Arc<Plugin>, HerderError> {
         // Validation sees resolved values; the raw ones are what is stored.
@@ -576,17 +579,11 @@ impl Worker {
 
     async fn restore(&self, name: &str, stored: StoredConnector) -> Result<(), String> {
         let plugin = self.checked(&stored.config).await.map_err(|e| e.message)?;
-        let mut c = Connector {
-            config: stored.config,
-            plugin,
-            target: stored.target,
-            instance: None,
-            task_configs: Vec::new(),
-            tasks: BTreeMap::new(),
-        };
-        self.activate(name, &mut c).await;
-        self.connectors.lock().await.insert(name.to_string(), c);
-        Ok(())
+        let mut connectors = self.connectors.lock().await;
+        self.add(&mut connectors, name, stored.config, plugin, stored.target)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.message)
     }
 
     /// Brings a connector to its target state from wherever it is.
