@@ -853,7 +853,15 @@ async fn errors_carry_kafkas_codes_and_messages_and_nothing_crashes_the_worker()
             );
         }
     }
-    assert_eq!(rest.call("GET", "/", None).await.body["version"], "3.9.0");
+    let info = rest.call("GET", "/", None).await.body;
+    assert_eq!(info["version"], "3.9.0");
+    assert!(info["commit"].as_str().unwrap().starts_with("wasmconnect-"));
+    assert!(
+        info["kafka_cluster_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{info}"
+    );
     assert_eq!(
         rest.call("GET", "/health", None).await.body,
         json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})
