@@ -373,15 +373,15 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
         .await;
     assert_eq!(
         r.body,
-        json!({"name": "local-file-source", "connector": {"state": "RUNNING", "worker_id": format!("worker-a:{}", s.port)},
-               "tasks": [{"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port)}], "type": "source"})
+        json!({"name": "local-file-source", "connector": {"state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"},
+               "tasks": [{"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"}], "type": "source"})
     );
     let r = rest
         .call("GET", "/connectors/local-file-source/tasks/0/status", None)
         .await;
     assert_eq!(
         r.body,
-        json!({"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port)})
+        json!({"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"})
     );
     let r = rest
         .call("GET", "/connectors?expand=status&expand=info", None)

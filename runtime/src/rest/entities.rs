@@ -31,27 +31,37 @@ struct StateJson<'a> {
     id: Option<u32>,
     state: &'a str,
     worker_id: &'a str,
+    /// The plugin version running (KIP-891); Kafka clients ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<&'a str>,
 }
 
 /// One state object; `trace` only when there is one.
-pub fn state(status: &Status, id: Option<u32>, worker_id: &str) -> Value {
+pub fn state(status: &Status, id: Option<u32>, worker_id: &str, version: Option<&str>) -> Value {
     serde_json::to_value(StateJson {
         id,
         state: status.state.as_str(),
         worker_id,
+        version,
         trace: status.trace.as_deref().filter(|t| !t.is_empty()),
     })
     .unwrap_or(Value::Null)
 }
 
 /// `ConnectorStateInfo`.
-pub fn connector_state(name: &str, status: &ConnectorStatus, kind: &str, worker_id: &str) -> Value {
+pub fn connector_state(
+    name: &str,
+    status: &ConnectorStatus,
+    kind: &str,
+    version: Option<&str>,
+    worker_id: &str,
+) -> Value {
     serde_json::json!({
         "name": name,
-        "connector": state(&status.connector, None, worker_id),
-        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id)).collect::<Vec<_>>(),
+        "connector": state(&status.connector, None, worker_id, version),
+        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id, version)).collect::<Vec<_>>(),
         "type": kind,
     })
 }

@@ -22,9 +22,9 @@ use crate::worker::offsets::OffsetEntry;
 use crate::worker::store::TargetState;
 use crate::worker::{Config, Worker};
 
-type W = State<Arc<Worker>>;
+pub(crate) type W = State<Arc<Worker>>;
 type Body = Result<Json<Value>, JsonRejection>;
-type Reply = Result<Response, ApiError>;
+pub(crate) type Reply = Result<Response, ApiError>;
 
 /// The Kafka version this API is compatible with.
 const KAFKA_VERSION: &str = "3.9.0";
@@ -313,10 +313,10 @@ pub async fn list_connectors(State(w): W, RawQuery(raw): RawQuery) -> Reply {
         for e in &expand {
             match e.as_str() {
                 "status" => match w.connector_status(&name).await {
-                    Ok((s, kind)) => {
+                    Ok((s, kind, version)) => {
                         entry.insert(
                             "status".into(),
-                            connector_state(&name, &s, kind, w.worker_id()),
+                            connector_state(&name, &s, kind, Some(&version), w.worker_id()),
                         );
                     }
                     // Deleted meanwhile, or no status yet: left out, as Kafka does.
@@ -432,8 +432,14 @@ pub async fn patch_config(State(w): W, Path(name): Path<String>, b: Body) -> Rep
 }
 
 pub async fn connector_status(State(w): W, Path(name): Path<String>) -> Reply {
-    let (s, kind) = w.connector_status(&name).await?;
-    ok(connector_state(&name, &s, kind, w.worker_id()))
+    let (s, kind, version) = w.connector_status(&name).await?;
+    ok(connector_state(
+        &name,
+        &s,
+        kind,
+        Some(&version),
+        w.worker_id(),
+    ))
 }
 
 pub async fn pause(State(w): W, Path(name): Path<String>) -> Reply {
@@ -461,14 +467,16 @@ pub async fn restart(State(w): W, Path(name): Path<String>, RawQuery(raw): RawQu
     if !include_tasks && !only_failed {
         return empty(StatusCode::NO_CONTENT);
     }
-    let kind = w
-        .connector_info(&name)
-        .await
-        .map(|i| i.kind)
-        .unwrap_or("unknown");
+    let (_, kind, version) = w.connector_status(&name).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(connector_state(&name, &plan, kind, w.worker_id())),
+        Json(connector_state(
+            &name,
+            &plan,
+            kind,
+            Some(&version),
+            w.worker_id(),
+        )),
     )
         .into_response())
 }
@@ -507,9 +515,9 @@ fn task_id(raw: &str) -> Result<u32, ApiError> {
 pub async fn task_status(State(w): W, Path((name, task)): Path<(String, String)>) -> Reply {
     let task = task_id(&task)?;
     let missing = || ApiError::new(404, format!("No status found for task {name}-{task}"));
-    let (s, _) = w.connector_status(&name).await.map_err(|_| missing())?;
+    let (s, _, version) = w.connector_status(&name).await.map_err(|_| missing())?;
     let t = s.tasks.get(&task).ok_or_else(missing)?;
-    ok(state(t, Some(task), w.worker_id()))
+    ok(state(t, Some(task), w.worker_id(), Some(&version)))
 }
 
 pub async fn restart_task(State(w): W, Path((name, task)): Path<(String, String)>) -> Reply {

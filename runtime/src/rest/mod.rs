@@ -6,15 +6,19 @@
 //! * [`handlers`]: one function per endpoint;
 //! * [`entities`]: the JSON shapes;
 //! * [`configinfo`]: `ConfigKeyInfo` / `ConfigInfos`;
-//! * [`error`]: `{"error_code": N, "message": "…"}` for every failure.
+//! * [`error`]: `{"error_code": N, "message": "…"}` for every failure;
+//! * [`uploads`]: plugin management (upload, versions, delete);
+//! * [`auth`]: optional Basic / Bearer authentication of writes.
 //!
 //! Paths match with or without a trailing slash, as Jersey does.
 
+pub mod auth;
 pub mod configinfo;
 pub mod entities;
 pub mod error;
 pub mod handlers;
 pub mod routes;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -97,7 +101,7 @@ pub async fn serve(worker: Arc<Worker>) -> Result<Vec<SocketAddr>, String> {
         let addr = socket.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, "REST API listening");
         bound.push(addr);
-        let app = NormalizePathLayer::trim_trailing_slash().layer(router(worker.clone()));
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router(worker.clone())?);
         tokio::spawn(async move {
             let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
             if let Err(e) = axum::serve(socket, service).await {
@@ -108,10 +112,19 @@ pub async fn serve(worker: Arc<Worker>) -> Result<Vec<SocketAddr>, String> {
     Ok(bound)
 }
 
-/// The router for `worker`.
-pub fn router(worker: Arc<Worker>) -> Router {
-    routes::routes()
+/// The router for `worker`, with authentication when configured.
+pub fn router(worker: Arc<Worker>) -> Result<Router, String> {
+    let auth = auth::Auth::from_config(worker.config())?;
+    let limit = uploads::upload_limit(&worker);
+    let router = routes::routes(limit)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(worker)
+        .with_state(worker);
+    Ok(match auth {
+        Some(auth) => router.layer(axum::middleware::from_fn_with_state(
+            Arc::new(auth),
+            auth::require,
+        )),
+        None => router,
+    })
 }

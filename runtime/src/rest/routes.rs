@@ -6,6 +6,7 @@ use axum::Router;
 use axum::routing::{get, put};
 
 use super::handlers as h;
+use super::uploads as u;
 use crate::worker::Worker;
 
 /// `(method, path)` of every endpoint, in the order of the spec. The
@@ -41,11 +42,28 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/admin/loggers"),
     ("GET", "/admin/loggers/{logger}"),
     ("PUT", "/admin/loggers/{logger}"),
+    ("POST", "/wasmconnect/plugins"),
+    ("GET", "/wasmconnect/plugins"),
+    ("GET", "/wasmconnect/plugins/{plugin}"),
+    ("GET", "/wasmconnect/plugins/{plugin}/{version}"),
+    ("DELETE", "/wasmconnect/plugins/{plugin}/{version}"),
 ];
 
-/// The routes of [`ENDPOINTS`] with their handlers.
-pub fn routes() -> Router<Arc<Worker>> {
+/// The routes of [`ENDPOINTS`] with their handlers; uploads may carry up
+/// to `max_upload` bytes.
+pub fn routes(max_upload: usize) -> Router<Arc<Worker>> {
     Router::new()
+        .route(
+            "/wasmconnect/plugins",
+            axum::routing::post(u::upload)
+                .get(u::list)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/wasmconnect/plugins/{plugin}", get(u::versions))
+        .route(
+            "/wasmconnect/plugins/{plugin}/{version}",
+            get(u::version).delete(u::delete),
+        )
         .route("/", get(h::server_info))
         .route("/health", get(h::health))
         .route("/openapi.json", get(h::openapi))

@@ -16,12 +16,15 @@
 pub mod kafka;
 pub mod offset_file;
 pub mod offsets;
+pub mod plugin_store;
+pub mod plugins;
 pub mod registry;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
 pub mod store;
 pub mod validation;
+pub mod versions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -189,7 +192,9 @@ struct Connector {
 /// A standalone worker.
 pub struct Worker {
     config: Arc<WorkerConfig>,
-    registry: PluginRegistry,
+    sandbox: Sandbox,
+    registry: std::sync::RwLock<Arc<PluginRegistry>>,
+    plugin_store: plugin_store::PluginStore,
     kafka: Arc<Kafka>,
     offsets: Arc<OffsetFile>,
     status: Arc<StatusBoard>,
@@ -210,7 +215,20 @@ impl Worker {
         let store = Arc::new(ConnectorStore::beside(&offset_path)?);
         let kafka = Kafka::connect(&config.kafka, &config.admin)?;
         kafka.check_reachable(KAFKA_CHECK_TIMEOUT).await?;
-        let registry = PluginRegistry::scan(sandbox, &config.plugin_path).await;
+        let plugin_store = plugin_store::PluginStore::new(match config.get("plugin.store.dir") {
+            Some(dir) if !dir.trim().is_empty() => std::path::PathBuf::from(dir.trim()),
+            _ => {
+                let mut name = offset_path
+                    .file_name()
+                    .map(|n| n.to_os_string())
+                    .unwrap_or_default();
+                name.push(".plugins");
+                offset_path.with_file_name(name)
+            }
+        });
+        let mut dirs = config.plugin_path.clone();
+        dirs.push(plugin_store.dir().to_path_buf());
+        let registry = PluginRegistry::scan(sandbox, &dirs).await;
         if registry.plugins().is_empty() {
             tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: set plugin.path to directories holding .wasm plugins");
         }
@@ -218,7 +236,9 @@ impl Worker {
             worker_id: crate::rest::advertised_worker_id(&config),
             providers: ConfigProviders::from_worker(&config.raw),
             config: Arc::new(config),
-            registry,
+            sandbox: sandbox.clone(),
+            registry: std::sync::RwLock::new(Arc::new(registry)),
+            plugin_store,
             kafka: Arc::new(kafka),
             offsets,
             status: Arc::new(StatusBoard::default()),
@@ -253,9 +273,12 @@ impl Worker {
         &self.status
     }
 
-    /// The plugins this worker loaded.
-    pub fn registry(&self) -> &PluginRegistry {
-        &self.registry
+    /// The plugins this worker knows right now.
+    pub fn registry(&self) -> Arc<PluginRegistry> {
+        match self.registry.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Names of every connector.
@@ -270,26 +293,19 @@ impl Worker {
         Ok(info(name, c))
     }
 
-    /// The connector's status and type.
+    /// The connector's status, type and plugin version.
     pub async fn connector_status(
         &self,
         name: &str,
-    ) -> Result<(ConnectorStatus, &'static str), HerderError> {
-        let kind = {
+    ) -> Result<(ConnectorStatus, &'static str, String), HerderError> {
+        let missing = || HerderError::not_found(format!("No status found for connector {name}"));
+        let (kind, version) = {
             let connectors = self.connectors.lock().await;
-            kind_of(
-                &connectors
-                    .get(name)
-                    .ok_or_else(|| {
-                        HerderError::not_found(format!("No status found for connector {name}"))
-                    })?
-                    .plugin,
-            )
+            let c = connectors.get(name).ok_or_else(missing)?;
+            (kind_of(&c.plugin), c.plugin.info().version.clone())
         };
-        let status = self.status.get(name).ok_or_else(|| {
-            HerderError::not_found(format!("No status found for connector {name}"))
-        })?;
-        Ok((status, kind))
+        let status = self.status.get(name).ok_or_else(missing)?;
+        Ok((status, kind, version))
     }
 
     /// The task configurations of `name`.
@@ -536,10 +552,11 @@ impl Worker {
                 render_map(raw)
             ))
         })?;
-        let plugin = self
-            .registry
-            .connector(class)
-            .map_err(HerderError::internal)?;
+        let registry = self.registry();
+        registry.connector(class).map_err(HerderError::internal)?;
+        let plugin = registry
+            .connector_version(class, lookup(config, "connector.plugin.version"))
+            .map_err(HerderError::bad_request)?;
         let problems = validation::validate(&plugin, config)
             .await
             .map_err(HerderError::internal)?;
@@ -649,6 +666,18 @@ impl Worker {
     /// Legacy restart: a new connector instance; tasks restart only if
     /// their configurations changed.
     async fn restart_instance(&self, name: &str, c: &mut Connector) {
+        // A connector that floats on the newest version (or a range) moves to
+        // a newer plugin uploaded since: tasks stop and flush, then start on
+        // the new version from the same offsets.
+        if let Ok(plugin) = self.checked(&c.config).await
+            && plugin.info().sha256 != c.plugin.info().sha256
+        {
+            tracing::info!(connector = name, from = %c.plugin.info().version, to = %plugin.info().version, "moving connector to another plugin version");
+            self.deactivate(name, c).await;
+            c.plugin = plugin;
+            self.activate(name, c).await;
+            return;
+        }
         if let Some(mut old) = c.instance.take() {
             let _ = old.stop().await;
         }

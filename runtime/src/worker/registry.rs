@@ -7,19 +7,24 @@
 //! Names resolve as Kafka resolves them (spec §5.2): the plugin's full name,
 //! its declared aliases, its simple name (after the last `.`), and its
 //! simple name without the `Connector` / `Transformation` suffix, the
-//! derived ones only when unambiguous.
+//! derived ones only when unambiguous. Several versions of one plugin live
+//! side by side; a name resolves to the newest version that meets the
+//! connector's `connector.plugin.version`, if it sets one.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::versions::{Requirement, compare};
 use crate::plugin::{Plugin, World};
 use crate::sandbox::Sandbox;
 
-/// Loaded plugins, indexed by every name that resolves to them.
+/// Loaded plugins (every version), indexed by every name that resolves to
+/// them. Immutable: a change builds a new registry.
 #[derive(Default)]
 pub struct PluginRegistry {
     plugins: Vec<Arc<Plugin>>,
+    /// Name → index of one version; [`PluginRegistry::versions`] finds the rest.
     by_name: HashMap<String, usize>,
     ambiguous: HashMap<String, Vec<String>>,
 }
@@ -71,12 +76,15 @@ impl PluginRegistry {
                 reg.by_name.entry(alias.clone()).or_insert(i);
             }
         }
-        // Derived aliases, kept only when one plugin claims them.
+        // Derived aliases, kept only when one plugin (of any version) claims them.
         let mut derived: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, p) in reg.plugins.iter().enumerate() {
             for alias in derived_aliases(&p.info().name, p.info().world) {
                 let claims = derived.entry(alias).or_default();
-                if !claims.contains(&i) {
+                if !claims
+                    .iter()
+                    .any(|&c| reg.plugins[c].info().name == p.info().name)
+                {
                     claims.push(i);
                 }
             }
@@ -98,6 +106,54 @@ impl PluginRegistry {
         reg
     }
 
+    /// This registry plus `plugin`. The same bytes again change nothing; the
+    /// same name and version with other bytes is refused.
+    pub fn with(&self, plugin: Arc<Plugin>) -> Result<PluginRegistry, String> {
+        let info = plugin.info();
+        for p in &self.plugins {
+            let other = p.info();
+            if other.sha256 == info.sha256 {
+                return Ok(PluginRegistry::from_plugins(self.plugins.clone()));
+            }
+            if other.name == info.name && other.version == info.version {
+                return Err(format!(
+                    "{} version {} already exists with different content (sha256 {})",
+                    info.name, info.version, other.sha256
+                ));
+            }
+        }
+        let mut plugins = self.plugins.clone();
+        plugins.push(plugin);
+        Ok(PluginRegistry::from_plugins(plugins))
+    }
+
+    /// This registry without the plugin whose content has `sha256`.
+    pub fn without(&self, sha256: &str) -> PluginRegistry {
+        PluginRegistry::from_plugins(
+            self.plugins
+                .iter()
+                .filter(|p| p.info().sha256 != sha256)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Every version of the plugin `name` resolves to, newest first.
+    pub fn versions(&self, name: &str) -> Vec<Arc<Plugin>> {
+        let Some(&i) = self.by_name.get(name.trim()) else {
+            return Vec::new();
+        };
+        let full = &self.plugins[i].info().name;
+        let mut out: Vec<Arc<Plugin>> = self
+            .plugins
+            .iter()
+            .filter(|p| &p.info().name == full)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| compare(&b.info().version, &a.info().version));
+        out
+    }
+
     /// Every loaded plugin.
     pub fn plugins(&self) -> &[Arc<Plugin>] {
         &self.plugins
@@ -110,7 +166,31 @@ impl PluginRegistry {
             .map(|&i| self.plugins[i].clone())
     }
 
-    /// The connector plugin `class` names, or Kafka's error message.
+    /// The newest connector plugin `class` names that meets `requirement`
+    /// (a `connector.plugin.version` value), or why there is none.
+    pub fn connector_version(
+        &self,
+        class: &str,
+        requirement: Option<&str>,
+    ) -> Result<Arc<Plugin>, String> {
+        let newest = self.connector(class)?;
+        let Some(spec) = requirement.filter(|r| !r.trim().is_empty()) else {
+            return Ok(newest);
+        };
+        let req = Requirement::parse(spec).map_err(|e| {
+            format!("Invalid value {spec} for configuration connector.plugin.version: {e}")
+        })?;
+        let versions = self.versions(class);
+        versions.iter().find(|p| req.matches(&p.info().version)).cloned().ok_or_else(|| {
+            format!(
+                "No version of {} matches connector.plugin.version {spec}; installed versions: {}",
+                newest.info().name,
+                versions.iter().map(|p| p.info().version.clone()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
+    /// The newest connector plugin `class` names, or Kafka's error message.
     pub fn connector(&self, class: &str) -> Result<Arc<Plugin>, String> {
         let class = class.trim();
         if let Some(names) = self.ambiguous.get(class) {
@@ -119,17 +199,20 @@ impl PluginRegistry {
                 names.join(", ")
             ));
         }
-        match self.by_name.get(class).map(|&i| &self.plugins[i]) {
-            Some(p) if matches!(p.info().world, World::Source | World::Sink) => Ok(p.clone()),
-            _ => Err(format!(
-                "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
-                self.plugins
+        match self.find(class) {
+            Some(p) if matches!(p.info().world, World::Source | World::Sink) => Ok(p),
+            _ => {
+                let names: std::collections::BTreeSet<&str> = self
+                    .plugins
                     .iter()
                     .filter(|p| matches!(p.info().world, World::Source | World::Sink))
-                    .map(|p| p.info().name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+                    .map(|p| p.info().name.as_str())
+                    .collect();
+                Err(format!(
+                    "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+                    names.into_iter().collect::<Vec<_>>().join(", ")
+                ))
+            }
         }
     }
 }
