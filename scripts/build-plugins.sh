@@ -22,4 +22,16 @@ for dir in "${crates[@]}"; do
   cargo build --quiet --release -p "$name"
   cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/${name//-/_}.wasm" "$out/$name.wasm"
 done
-ls -l "$out"
+
+# Test-only artifacts, kept out of the plugin directory: a higher-version
+# build of file-source (for upgrade tests) and a component of the wrong
+# world (for upload refusals).
+test_out="${WASMCONNECT_TEST_PLUGIN_DIR:-$root/build/test-plugins}"
+mkdir -p "$test_out"
+echo "building test artifacts into $test_out"
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR-v2" WASMCONNECT_PLUGIN_VERSION=2.0.0 \
+  cargo build --quiet --release -p file-source
+cp "$CARGO_TARGET_DIR-v2/wasm32-wasip2/release/file_source.wasm" "$test_out/file-source-2.0.0.wasm"
+cargo build --quiet --release -p not-a-plugin
+cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/not-a-plugin.wasm" "$test_out/not-a-plugin.wasm"
+ls -l "$out" "$test_out"

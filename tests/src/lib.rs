@@ -408,3 +408,18 @@ impl Rest {
         }
     }
 }
+
+/// A test-only artifact built by `scripts/build-plugins.sh` into
+/// `build/test-plugins/` (or `$WASMCONNECT_TEST_PLUGIN_DIR`).
+pub fn test_plugin_path(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WASMCONNECT_TEST_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("build/test-plugins"));
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash scripts/build-plugins.sh` first",
+        path.display()
+    );
+    path
+}

@@ -37,7 +37,10 @@ impl Plugin for FileSourceConnector {
                 "FileStreamSource".into(),
                 "FileStreamSourceConnector".into(),
             ],
-            version: env!("CARGO_PKG_VERSION").into(),
+            // Test builds set another version to exercise upgrades.
+            version: option_env!("WASMCONNECT_PLUGIN_VERSION")
+                .unwrap_or(env!("CARGO_PKG_VERSION"))
+                .into(),
             kind: PluginKind::Source,
             description: "Reads lines from a file and sends each one as a record".into(),
             task_class: Some("org.apache.kafka.connect.file.FileStreamSourceTask".into()),
