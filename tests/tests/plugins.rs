@@ -396,3 +396,73 @@ async fn with_credentials_configured_writes_and_uploads_need_them() {
         json!(["s"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_floating_connector_moves_to_the_newest_version_on_restart_only() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let empty = dir.path().join("no-plugins");
+    std::fs::create_dir(&empty).unwrap();
+    let props = worker_props(broker.bootstrap(), port, &empty, "");
+    let worker = WorkerProcess::start(dir.path(), &props, &[]);
+    let rest = Rest::new(port);
+    rest.wait_ready(&worker).await;
+    assert_eq!(
+        upload(&rest, std::fs::read(plugin_path("file-source")).unwrap())
+            .await
+            .status,
+        201
+    );
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "x\n").unwrap();
+    let src = json!({"connector.class": "FileStreamSource", "file": input.to_str().unwrap(), "topic": "floating"});
+    assert_eq!(
+        rest.call(
+            "POST",
+            "/connectors",
+            Some(json!({"name": "src", "config": src}))
+        )
+        .await
+        .status,
+        201
+    );
+    let running_on = |v: &'static str| {
+        move |r: &Reply| {
+            r.body["tasks"][0]["version"] == v && r.body["tasks"][0]["state"] == "RUNNING"
+        }
+    };
+    rest.wait_for("/connectors/src/status", "v1 running", running_on("0.1.0"))
+        .await;
+
+    assert_eq!(
+        upload(
+            &rest,
+            std::fs::read(test_plugin_path("file-source-2.0.0.wasm")).unwrap()
+        )
+        .await
+        .status,
+        201
+    );
+    // An upload alone touches no running connector.
+    let r = rest.call("GET", "/connectors/src/status", None).await;
+    assert_eq!(r.body["tasks"][0]["version"], "0.1.0");
+    assert_eq!(
+        rest.call("POST", "/connectors/src/restart", None)
+            .await
+            .status,
+        204
+    );
+    rest.wait_for(
+        "/connectors/src/status",
+        "v2 after restart",
+        running_on("2.0.0"),
+    )
+    .await;
+    let versions = rest
+        .call("GET", "/wasmconnect/plugins/FileStreamSource", None)
+        .await
+        .body;
+    assert_eq!(versions[0]["used_by"], json!(["src"]));
+    assert_eq!(versions[1]["used_by"], json!([]));
+}

@@ -55,9 +55,10 @@ pub fn routes(max_upload: usize) -> Router<Arc<Worker>> {
     Router::new()
         .route(
             "/wasmconnect/plugins",
-            axum::routing::post(u::upload)
-                .get(u::list)
-                .layer(axum::extract::DefaultBodyLimit::max(max_upload)),
+            // The handler enforces the limit itself (see uploads::read_limited).
+            axum::routing::post(u::upload).get(u::list).layer(
+                axum::extract::DefaultBodyLimit::max(max_upload.saturating_mul(4)),
+            ),
         )
         .route("/wasmconnect/plugins/{plugin}", get(u::versions))
         .route(

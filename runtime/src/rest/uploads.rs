@@ -12,11 +12,11 @@
 //! * `DELETE /wasmconnect/plugins/{plugin}/{version}`: 204; 409 while in use.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::configinfo::plugin_config;
@@ -42,7 +42,7 @@ fn describe_version(v: &PluginVersion) -> Value {
     out
 }
 
-pub async fn upload(State(w): W, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Reply {
+pub async fn upload(State(w): W, headers: HeaderMap, body: Body) -> Reply {
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -53,15 +53,16 @@ pub async fn upload(State(w): W, headers: HeaderMap, body: Result<Bytes, BytesRe
             "plugins are uploaded with Content-Type: application/wasm",
         ));
     }
-    let bytes = body.map_err(|r| match r.status().as_u16() {
-        413 => ApiError::new(
-            413,
-            format!(
-                "the plugin is larger than plugin.upload.max.bytes ({} bytes)",
-                upload_limit(&w)
-            ),
-        ),
-        code => ApiError::new(code, r.body_text()),
+    let limit = upload_limit(&w);
+    let bytes = read_limited(body, limit).await.map_err(|too_big| {
+        if too_big {
+            ApiError::new(
+                413,
+                format!("the plugin is larger than plugin.upload.max.bytes ({limit} bytes)"),
+            )
+        } else {
+            ApiError::new(400, "the upload was cut off")
+        }
     })?;
     let (info, created) = w.upload_plugin(&bytes).await?;
     let status = if created {
@@ -70,6 +71,26 @@ pub async fn upload(State(w): W, headers: HeaderMap, body: Result<Bytes, BytesRe
         StatusCode::OK
     };
     Ok((status, Json(describe(&info))).into_response())
+}
+
+/// Reads at most `limit` bytes. Past the limit the rest is read and
+/// dropped (up to four times the limit), so the client gets the 413 rather
+/// than a connection reset mid-upload. `Err(true)`: too big.
+async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, bool> {
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| false)?;
+        seen += chunk.len();
+        if seen > limit.saturating_mul(4) {
+            return Err(true);
+        }
+        if seen <= limit {
+            out.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit { Err(true) } else { Ok(out) }
 }
 
 /// The worker's upload limit in bytes.

@@ -161,9 +161,7 @@ impl PluginRegistry {
 
     /// The plugin (of any kind) `name` resolves to.
     pub fn find(&self, name: &str) -> Option<Arc<Plugin>> {
-        self.by_name
-            .get(name.trim())
-            .map(|&i| self.plugins[i].clone())
+        self.versions(name).into_iter().next()
     }
 
     /// The newest connector plugin `class` names that meets `requirement`

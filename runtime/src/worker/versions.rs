@@ -105,7 +105,11 @@ mod tests {
     fn versions_compare_numerically() {
         assert_eq!(compare("1.10.0", "1.9.3"), Ordering::Greater);
         assert_eq!(compare("2.0", "2.0.0"), Ordering::Equal);
-        assert_eq!(compare("1.0.0", "1.0.0-rc1"), Ordering::Less);
+        assert_eq!(
+            compare("1.0.0", "1.0.0-rc1"),
+            Ordering::Greater,
+            "a pre-release sorts before its release"
+        );
     }
 
     #[test]
