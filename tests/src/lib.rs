@@ -423,3 +423,14 @@ pub fn test_plugin_path(name: &str) -> PathBuf {
     );
     path
 }
+
+/// Appends `text` to `path`, creating the file if needed.
+pub fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .unwrap_or_else(|e| panic!("appending to {}: {e}", path.display()));
+}

@@ -225,11 +225,7 @@ async fn source_reads_lines_with_byte_offsets_and_resumes_from_the_committed_off
             &records[5].source_offset,
         )
         .unwrap();
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, b"ial\nomega\n"))
-        .unwrap();
+    wasmconnect_tests::append(&path, "ial\nomega\n");
     let mut resumed = SourceTaskInstance::new(&plugin, spec).await.unwrap();
     resumed.start(&cfg).await.unwrap();
     let again = resumed.poll().await.unwrap();

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Reply, Rest, WorkerProcess, free_port, plugin_path, test_plugin_path, wait_for_lines,
+    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, test_plugin_path,
+    wait_for_lines,
 };
 
 fn worker_props(bootstrap: &str, port: u16, plugin_dir: &std::path::Path, extra: &str) -> String {
@@ -30,15 +31,6 @@ async fn upload(rest: &Rest, bytes: Vec<u8>) -> Reply {
             .body(bytes),
     )
     .await
-}
-
-fn append(path: &std::path::Path, text: &str) {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, free_port, line_count, plugin_dir, wait_for_lines,
+    Broker, Rest, WorkerProcess, append, free_port, line_count, plugin_dir, wait_for_lines,
 };
 
 fn worker_props(bootstrap: &str, port: u16) -> String {
@@ -106,15 +106,6 @@ fn names(r: &Value) -> BTreeSet<String> {
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-fn append(path: &Path, text: &str) {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-        .unwrap();
 }
 
 /// Kafka's `connect_rest_test` (spec §12.1), step by step, then the rest of

@@ -9,7 +9,9 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use wasmconnect_tests::{Broker, WorkerProcess, free_port, line_count, plugin_dir, wait_for_lines};
+use wasmconnect_tests::{
+    Broker, WorkerProcess, append, free_port, line_count, plugin_dir, wait_for_lines,
+};
 
 const LINES: usize = 100_000;
 
@@ -178,11 +180,7 @@ fn kill_9_mid_stream_loses_nothing_and_the_source_resumes_from_its_offset() {
         .count();
     let written_before_kill = line_count(&output);
     assert!(position > 0, "no offset was flushed before the kill");
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.path().join("test.txt"))
-        .and_then(|mut f| std::io::Write::write_all(&mut f, &input.as_bytes()[first_part.len()..]))
-        .unwrap();
+    append(&dir.path().join("test.txt"), &input[first_part.len()..]);
 
     let mut restarted = WorkerProcess::start(dir.path(), &props, &connectors());
     let sent_total = LINES as i64 + sent_before_kill - lines_committed as i64;
@@ -259,11 +257,7 @@ fn a_graceful_stop_flushes_so_a_restart_duplicates_nothing() {
     );
 
     let extra = input_text(1000, "after-restart");
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.path().join("test.txt"))
-        .and_then(|mut f| std::io::Write::write_all(&mut f, extra.as_bytes()))
-        .unwrap();
+    append(&dir.path().join("test.txt"), &extra);
     let mut restarted = WorkerProcess::start(dir.path(), &props, &connectors());
     wait_for_lines(&output, LINES + 1000, Duration::from_secs(180), &restarted);
     assert_eq!(restarted.terminate(Duration::from_secs(30)), Some(0));
