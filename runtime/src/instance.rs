@@ -26,6 +26,7 @@ use crate::error::GuestError;
 use crate::host::offsets::OffsetReader;
 use crate::plugin::{Plugin, World};
 use crate::sandbox::grants::Grants;
+use crate::sandbox::limits::Usage;
 use crate::sandbox::state::StateParts;
 use crate::sandbox::{HostState, Limits};
 
@@ -89,6 +90,7 @@ pub(crate) struct Core {
     pub(crate) deadline: Duration,
     poisoned: bool,
     stop: StopHandle,
+    pub(crate) usage: Usage,
 }
 
 impl Core {
@@ -153,6 +155,7 @@ impl Core {
             deadline: limits.call_deadline,
             poisoned: false,
             stop: StopHandle(Arc::new(stop_tx)),
+            usage: Usage::default(),
         })
     }
 
@@ -177,8 +180,14 @@ impl Core {
     pub(crate) fn finish<T>(
         &mut self,
         call: &'static str,
+        started: std::time::Instant,
         outcome: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
     ) -> Result<T, GuestError> {
+        self.usage.calls += 1;
+        self.usage.guest_time += started.elapsed();
+        if !matches!(outcome, Ok(Ok(_))) {
+            self.usage.faults += 1;
+        }
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
@@ -209,6 +218,16 @@ impl Core {
     fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
     }
+
+    /// Resources used so far.
+    fn usage(&self) -> Usage {
+        let limiter = &self.store.data().limiter;
+        Usage {
+            memory_bytes: limiter.current(),
+            peak_memory_bytes: limiter.peak(),
+            ..self.usage
+        }
+    }
 }
 
 /// Calls into the guest under the instance's deadline:
@@ -219,9 +238,10 @@ macro_rules! guarded {
             Err(e) => Err(e),
             Ok(()) => {
                 let deadline = $core.deadline;
+                let started = ::std::time::Instant::now();
                 let $store = &mut $core.store;
                 let outcome = ::tokio::time::timeout(deadline, $body).await;
-                $core.finish($call, outcome)
+                $core.finish($call, started, outcome)
             }
         }
     }};
@@ -430,6 +450,11 @@ impl SourceTaskInstance {
     pub fn peak_memory(&self) -> usize {
         self.core.store.data().peak_memory()
     }
+
+    /// Memory, guest time, calls and faults so far.
+    pub fn usage(&self) -> Usage {
+        self.core.usage()
+    }
 }
 
 /// A sink task instance.
@@ -439,6 +464,11 @@ pub struct SinkTaskInstance {
 }
 
 impl SinkTaskInstance {
+    /// Memory, guest time, calls and faults so far.
+    pub fn usage(&self) -> Usage {
+        self.core.usage()
+    }
+
     /// Instantiates a sink task of `plugin`.
     pub async fn new(plugin: &Plugin, spec: InstanceSpec) -> Result<Self, GuestError> {
         let indices = plugin

@@ -148,10 +148,27 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         Ok(c) => c,
         Err(e) => return fail(format!("{}: {e}", worker_file.display())),
     };
-    let sandbox = match Sandbox::new(SandboxConfig {
+    let mut sandbox_config = SandboxConfig {
         cache_dir: artifact_cache_dir(),
         ..SandboxConfig::default()
-    }) {
+    };
+    // Worker maximums that no connector's wasm.* limits may exceed.
+    if let Some(v) = config
+        .get("wasm.memory.max.bytes")
+        .and_then(|v| v.trim().parse().ok())
+    {
+        sandbox_config.max_limits.memory_bytes = v;
+    }
+    if let Some(v) = config
+        .get("wasm.call.timeout.max.ms")
+        .and_then(|v| v.trim().parse().ok())
+    {
+        sandbox_config.max_limits.call_deadline = std::time::Duration::from_millis(v);
+    }
+    sandbox_config.default_limits = sandbox_config
+        .default_limits
+        .capped_at(sandbox_config.max_limits);
+    let sandbox = match Sandbox::new(sandbox_config) {
         Ok(s) => s,
         Err(e) => return fail(format!("{e:#}")),
     };

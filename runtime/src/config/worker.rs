@@ -82,6 +82,12 @@ const KNOWN: &[&str] = &[
     "metrics.num.samples",
     "metrics.recording.level",
     "metric.reporters",
+    "plugin.store.dir",
+    "plugin.upload.max.bytes",
+    "rest.auth.credentials.file",
+    "rest.auth.protect.reads",
+    "wasm.memory.max.bytes",
+    "wasm.call.timeout.max.ms",
 ];
 
 /// Prefixes of keys that are passed on (converters, clients, providers, TLS).

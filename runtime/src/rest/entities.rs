@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::sandbox::limits::Usage;
 use crate::worker::status::{ConnectorStatus, Status};
 use crate::worker::{Config, ConnectorInfo};
 
@@ -36,16 +37,37 @@ struct StateJson<'a> {
     version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<&'a str>,
+    /// Resources the task used; an extra field Kafka clients ignore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<Value>,
+}
+
+/// A task's resource usage as JSON.
+fn usage_json(u: &Usage) -> Value {
+    serde_json::json!({
+        "memory_bytes": u.memory_bytes,
+        "peak_memory_bytes": u.peak_memory_bytes,
+        "guest_time_ms": u.guest_time.as_millis() as u64,
+        "calls": u.calls,
+        "faults": u.faults,
+    })
 }
 
 /// One state object; `trace` only when there is one.
-pub fn state(status: &Status, id: Option<u32>, worker_id: &str, version: Option<&str>) -> Value {
+pub fn state(
+    status: &Status,
+    id: Option<u32>,
+    worker_id: &str,
+    version: Option<&str>,
+    usage: Option<&Usage>,
+) -> Value {
     serde_json::to_value(StateJson {
         id,
         state: status.state.as_str(),
         worker_id,
         version,
         trace: status.trace.as_deref().filter(|t| !t.is_empty()),
+        resources: usage.map(usage_json),
     })
     .unwrap_or(Value::Null)
 }
@@ -60,8 +82,8 @@ pub fn connector_state(
 ) -> Value {
     serde_json::json!({
         "name": name,
-        "connector": state(&status.connector, None, worker_id, version),
-        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id, version)).collect::<Vec<_>>(),
+        "connector": state(&status.connector, None, worker_id, version, None),
+        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id, version, status.usage.get(id))).collect::<Vec<_>>(),
         "type": kind,
     })
 }

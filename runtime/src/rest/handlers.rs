@@ -517,7 +517,13 @@ pub async fn task_status(State(w): W, Path((name, task)): Path<(String, String)>
     let missing = || ApiError::new(404, format!("No status found for task {name}-{task}"));
     let (s, _, version) = w.connector_status(&name).await.map_err(|_| missing())?;
     let t = s.tasks.get(&task).ok_or_else(missing)?;
-    ok(state(t, Some(task), w.worker_id(), Some(&version)))
+    ok(state(
+        t,
+        Some(task),
+        w.worker_id(),
+        Some(&version),
+        s.usage.get(&task),
+    ))
 }
 
 pub async fn restart_task(State(w): W, Path((name, task)): Path<(String, String)>) -> Reply {

@@ -2,6 +2,22 @@
 
 use std::time::Duration;
 
+/// What one instance has used: memory, time inside the guest, calls and
+/// faults (traps, limits, missed deadlines). Shown in task status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Current linear memory, bytes.
+    pub memory_bytes: usize,
+    /// Largest linear memory so far, bytes.
+    pub peak_memory_bytes: usize,
+    /// Wall-clock time spent inside guest calls.
+    pub guest_time: Duration,
+    /// Calls into the guest.
+    pub calls: u64,
+    /// Calls that ended in a trap, a limit or a missed deadline.
+    pub faults: u64,
+}
+
 /// What one instance may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -34,6 +50,7 @@ pub struct MemoryLimiter {
     /// their data in one main memory.
     limit: usize,
     refused: Option<usize>,
+    current: usize,
     peak: usize,
 }
 
@@ -43,6 +60,7 @@ impl MemoryLimiter {
         MemoryLimiter {
             limit,
             refused: None,
+            current: 0,
             peak: 0,
         }
     }
@@ -61,6 +79,12 @@ impl MemoryLimiter {
     pub fn peak(&self) -> usize {
         self.peak
     }
+
+    /// The size of the most recent memory growth granted (linear memory
+    /// never shrinks, so this is the current size of the main memory).
+    pub fn current(&self) -> usize {
+        self.current
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -77,6 +101,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
                 self.limit
             )));
         }
+        self.current = desired;
         self.peak = self.peak.max(desired);
         Ok(true)
     }

@@ -39,12 +39,17 @@ use crate::config::worker::{lookup, prefixed};
 use crate::convert::Converter;
 use crate::instance::{ConnectorInstance, InstanceSpec};
 use crate::plugin::{Plugin, World};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Limits, Sandbox};
 use kafka::Kafka;
 use offset_file::OffsetFile;
 use registry::PluginRegistry;
 use status::{ConnectorStatus, State, StatusBoard};
 use store::{ConnectorStore, StoredConnector, TargetState};
+
+/// Connector key: linear memory an instance may use, bytes.
+pub const LIMIT_MEMORY: &str = "wasm.memory.bytes";
+/// Connector key: wall-clock time one guest call may take, ms.
+pub const LIMIT_DEADLINE: &str = "wasm.call.timeout.ms";
 
 /// How long the worker waits for Kafka to answer at start.
 const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -138,6 +143,8 @@ pub struct TaskContext {
     pub status: Arc<StatusBoard>,
     /// Where failures are remembered.
     pub store: Arc<ConnectorStore>,
+    /// The limits the connector asked for (`None`: the worker's defaults).
+    pub limits: Option<Limits>,
 }
 
 /// The shape of a task's data loop, shared by sources and sinks.
@@ -384,6 +391,8 @@ impl Worker {
         }
         self.deactivate(name, c).await;
         self.remember(name, &config, c.target)?;
+        // A new configuration starts every task afresh, failed ones too.
+        self.clear_failures(name, None);
         c.config = config;
         c.plugin = plugin;
         self.activate(name, c).await;
@@ -518,6 +527,57 @@ impl Worker {
 
     // ---- internals -------------------------------------------------------
 
+    /// The limits `config` asks for, `None` when it asks for nothing.
+    fn limits_for(&self, config: &Config) -> Option<Limits> {
+        let memory = lookup(config, LIMIT_MEMORY).and_then(|v| v.trim().parse().ok());
+        let deadline = lookup(config, LIMIT_DEADLINE).and_then(|v| v.trim().parse().ok());
+        if memory.is_none() && deadline.is_none() {
+            return None;
+        }
+        let defaults = self.sandbox.config().default_limits;
+        Some(Limits {
+            memory_bytes: memory.unwrap_or(defaults.memory_bytes),
+            call_deadline: deadline
+                .map(Duration::from_millis)
+                .unwrap_or(defaults.call_deadline),
+        })
+    }
+
+    /// Limit keys that do not parse or exceed the worker's maximums.
+    fn limit_problems(&self, config: &Config) -> Vec<(String, String)> {
+        let max = self.sandbox.config().max_limits;
+        let checks = [
+            (
+                LIMIT_MEMORY,
+                max.memory_bytes as u64,
+                "wasm.memory.max.bytes",
+            ),
+            (
+                LIMIT_DEADLINE,
+                max.call_deadline.as_millis() as u64,
+                "wasm.call.timeout.max.ms",
+            ),
+        ];
+        let mut out = Vec::new();
+        for (key, maximum, worker_key) in checks {
+            let Some(raw) = lookup(config, key) else {
+                continue;
+            };
+            match raw.trim().parse::<u64>() {
+                Ok(0) | Err(_) => out.push((
+                    key.to_string(),
+                    format!("Invalid value {raw} for configuration {key}: Value must be a positive whole number"),
+                )),
+                Ok(v) if v > maximum => out.push((
+                    key.to_string(),
+                    format!("Invalid value {raw} for configuration {key}: this worker allows at most {maximum} ({worker_key})"),
+                )),
+                Ok(_) => {}
+            }
+        }
+        out
+    }
+
     /// Remembers a new connector, brings it to `target` and registers it.
     async fn add(
         &self,
@@ -561,6 +621,9 @@ impl Worker {
             .await
             .map_err(HerderError::internal)?;
         let mut problems = problems;
+        for (key, message) in self.limit_problems(config) {
+            problems.0.push((key, message));
+        }
         for key in ["key.converter", "value.converter"] {
             if let Err(e) = converter(key, config, Converter::String) {
                 problems.0.push((key.to_string(), e));
@@ -635,9 +698,11 @@ impl Worker {
     async fn start_instance(&self, name: &str, c: &mut Connector) -> bool {
         let resolved = self.providers.resolve(&c.config);
         let started = async {
-            let mut instance =
-                ConnectorInstance::new(&c.plugin, InstanceSpec::new(name, None, resolved.clone()))
-                    .await?;
+            let spec = InstanceSpec {
+                limits: self.limits_for(&c.config),
+                ..InstanceSpec::new(name, None, resolved.clone())
+            };
+            let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
             instance.start(&resolved).await?;
             let max = lookup(&resolved, "tasks.max")
                 .and_then(|v| v.trim().parse().ok())
@@ -751,6 +816,7 @@ impl Worker {
                 worker: self.config.clone(),
                 status: self.status.clone(),
                 store: self.store.clone(),
+                limits: self.limits_for(&c.config),
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {

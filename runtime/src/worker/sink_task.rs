@@ -85,7 +85,10 @@ struct Runner {
 
 impl super::TaskLoop for Runner {
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
-        let spec = InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone());
+        let spec = InstanceSpec {
+            limits: ctx.limits,
+            ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
+        };
         let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
             .await
             .map_err(|e| e.to_string())?;
@@ -233,6 +236,9 @@ impl Runner {
                 Err(e) => return Err(e.to_string()),
             }
         }
+        self.ctx
+            .status
+            .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
         for r in &batch {
             self.current
                 .insert((r.topic.clone(), r.partition), r.offset + 1);

@@ -162,6 +162,7 @@ impl super::TaskLoop for Runner {
         let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
         let spec = InstanceSpec {
             offsets: Some(offsets),
+            limits: ctx.limits,
             ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
         };
         let mut instance = SourceTaskInstance::new(&ctx.plugin, spec)
@@ -227,6 +228,9 @@ impl super::TaskLoop for Runner {
                 }
                 Err(e) => return Err(e.to_string()),
             };
+            self.ctx
+                .status
+                .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
             for record in &records {
                 self.send(record).await?;
             }

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
+use crate::sandbox::limits::Usage;
+
 /// A connector or task state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -51,6 +53,8 @@ pub struct ConnectorStatus {
     pub connector: Status,
     /// Its tasks by number.
     pub tasks: BTreeMap<u32, Status>,
+    /// Resources each running task has used.
+    pub usage: BTreeMap<u32, Usage>,
 }
 
 /// Every connector's status on this worker, and the topics each used.
@@ -70,6 +74,7 @@ impl StatusBoard {
                 .or_insert_with(|| ConnectorStatus {
                     connector: Status { state, trace: None },
                     tasks: BTreeMap::new(),
+                    usage: BTreeMap::new(),
                 });
             entry.connector = Status { state, trace };
         }
@@ -87,6 +92,7 @@ impl StatusBoard {
                         trace: None,
                     },
                     tasks: BTreeMap::new(),
+                    usage: BTreeMap::new(),
                 });
             entry.tasks.insert(task, Status { state, trace });
         }
@@ -107,12 +113,22 @@ impl StatusBoard {
         }
     }
 
+    /// Records what a task has used so far.
+    pub fn task_usage(&self, name: &str, task: u32, usage: Usage) {
+        if let Ok(mut all) = self.connectors.lock()
+            && let Some(c) = all.get_mut(name)
+        {
+            c.usage.insert(task, usage);
+        }
+    }
+
     /// Forgets every task status of the connector.
     pub fn clear_tasks(&self, name: &str) {
         if let Ok(mut all) = self.connectors.lock()
             && let Some(c) = all.get_mut(name)
         {
             c.tasks.clear();
+            c.usage.clear();
         }
     }
 
