@@ -357,19 +357,37 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     assert_eq!(r.body, json!({"local-file-source-0": task_cfg}));
 
     // Status, with the advertised worker id.
-    let r = rest
+    let mut r = rest
         .wait_for("/connectors/local-file-source/status", "RUNNING", |r| {
             r.body["tasks"][0]["state"] == "RUNNING"
+                && r.body["tasks"][0].get("resources").is_some()
         })
         .await;
+    // Resource usage is an extra field; the rest is Kafka's shape exactly.
+    let usage = r.body["tasks"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("resources")
+        .unwrap();
+    assert!(
+        usage["calls"].as_u64().unwrap() > 0 && usage["faults"] == 0,
+        "{usage}"
+    );
     assert_eq!(
         r.body,
         json!({"name": "local-file-source", "connector": {"state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"},
                "tasks": [{"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"}], "type": "source"})
     );
-    let r = rest
+    let mut r = rest
         .call("GET", "/connectors/local-file-source/tasks/0/status", None)
         .await;
+    assert!(
+        r.body
+            .as_object_mut()
+            .unwrap()
+            .remove("resources")
+            .is_some()
+    );
     assert_eq!(
         r.body,
         json!({"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"})
