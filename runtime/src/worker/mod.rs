@@ -174,7 +174,9 @@ pub(crate) async fn run_task<L: TaskLoop>(ctx: TaskContext, stop: watch::Receive
     match outcome {
         Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
         Err(trace) => {
-            ctx.store.task_failed(&connector, task, &trace);
+            // The store fsyncs; keep that off the async worker threads.
+            let (store, name, why) = (ctx.store.clone(), connector.clone(), trace.clone());
+            let _ = tokio::task::spawn_blocking(move || store.task_failed(&name, task, &why)).await;
             ctx.status
                 .task(&connector, task, State::Failed, Some(trace));
         }

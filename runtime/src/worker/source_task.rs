@@ -366,7 +366,11 @@ impl Runner {
         if committable.is_empty() {
             return Ok(());
         }
-        self.ctx.offsets.commit(&self.ctx.connector, &committable)?;
+        // The offsets file is fsynced; keep that off the async worker threads.
+        let (offsets, connector) = (self.ctx.offsets.clone(), self.ctx.connector.clone());
+        tokio::task::spawn_blocking(move || offsets.commit(&connector, &committable))
+            .await
+            .map_err(|e| format!("offset flush did not finish: {e}"))??;
         if let Err(e) = self.instance.commit().await {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }
