@@ -404,29 +404,11 @@ pub async fn put_config(State(w): W, Path(name): Path<String>, b: Body) -> Reply
 }
 
 pub async fn patch_config(State(w): W, Path(name): Path<String>, b: Body) -> Reply {
-    let patch = body(b)?;
-    let Value::Object(patch) = patch else {
-        return Err(ApiError::new(
-            500,
-            "Cannot deserialize a config patch from a non-object",
-        ));
-    };
+    // The same coercion as any config body; JSON nulls remove keys.
+    let (set, removed) = config_map(&body(b)?)?;
     let mut config = w.connector_info(&name).await?.config;
-    for (k, v) in patch {
-        config.retain(|(ck, _)| *ck != k);
-        match v {
-            Value::Null => {}
-            Value::String(s) => config.push((k, s)),
-            Value::Number(n) => config.push((k, n.to_string())),
-            Value::Bool(b) => config.push((k, b.to_string())),
-            _ => {
-                return Err(ApiError::new(
-                    500,
-                    format!("Cannot deserialize value of type `java.lang.String` for key {k}"),
-                ));
-            }
-        }
-    }
+    config.retain(|(k, _)| !removed.contains(k) && !set.iter().any(|(sk, _)| sk == k));
+    config.extend(set);
     let (_, info) = w.put_connector_config(&name, config).await?;
     ok(connector_info(&info))
 }

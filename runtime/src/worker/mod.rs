@@ -796,6 +796,9 @@ impl Worker {
                 return;
             }
         };
+        // Per connector, not per task: resolving may read provider files.
+        let connector_config = self.providers.resolve(&c.config);
+        let limits = self.limits_for(&c.config);
         for (i, task_config) in c.task_configs.iter().enumerate() {
             let id = i as u32;
             if c.tasks.get(&id).is_some_and(|t| !t.join.is_finished()) {
@@ -809,7 +812,7 @@ impl Worker {
                 connector: name.to_string(),
                 task: id,
                 config: task_config.clone(),
-                connector_config: self.providers.resolve(&c.config),
+                connector_config: connector_config.clone(),
                 plugin: c.plugin.clone(),
                 key_converter,
                 value_converter,
@@ -818,7 +821,7 @@ impl Worker {
                 worker: self.config.clone(),
                 status: self.status.clone(),
                 store: self.store.clone(),
-                limits: self.limits_for(&c.config),
+                limits,
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {
@@ -853,10 +856,7 @@ impl Worker {
     }
 
     fn stored_failure(&self, name: &str, task: u32) -> Option<String> {
-        self.store
-            .all()
-            .get(name)
-            .and_then(|s| s.task_failures.get(&task).cloned())
+        self.store.task_failure(name, task)
     }
 
     fn is_failed_task(&self, name: &str, task: u32) -> bool {

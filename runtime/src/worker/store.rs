@@ -105,7 +105,15 @@ impl ConnectorStore {
             .unwrap_or_default()
     }
 
-    /// Changes the entry of `name` (creating it from `create` if absent)
+    /// The remembered failure trace of one task, if any.
+    pub fn task_failure(&self, name: &str, task: u32) -> Option<String> {
+        self.connectors.lock().ok().and_then(|c| {
+            c.get(name)
+                .and_then(|s| s.task_failures.get(&task).cloned())
+        })
+    }
+
+    /// Changes the entry of `name` (`None` means absent; leave it `None` to remove)
     /// and rewrites the file.
     pub fn update(
         &self,
