@@ -50,6 +50,27 @@ pub enum GuestError {
         /// The size the guest asked to grow to, in bytes.
         requested: usize,
     },
+    /// The guest recursed past its wasm call stack.
+    #[error(
+        "plugin overflowed its call stack in {call} (recursion deeper than the {} KiB wasm stack allows)",
+        crate::sandbox::WASM_STACK_BYTES >> 10
+    )]
+    StackOverflow {
+        /// The export that was called.
+        call: &'static str,
+    },
+    /// The guest returned more records from one call than its limit allows.
+    #[error(
+        "plugin returned {records} records from {call}, more than its limit of {limit} (wasm.poll.max.records)"
+    )]
+    BatchLimit {
+        /// The export that was called.
+        call: &'static str,
+        /// Records returned.
+        records: usize,
+        /// The limit.
+        limit: u32,
+    },
     /// The call did not return within its deadline.
     #[error("plugin did not return from {call} within its {} ms call deadline", deadline.as_millis())]
     Deadline {

@@ -88,6 +88,7 @@ pub(crate) struct Core {
     pub(crate) store: Store<HostState>,
     instance: Instance,
     pub(crate) deadline: Duration,
+    pub(crate) limits: Limits,
     poisoned: bool,
     stop: StopHandle,
     pub(crate) usage: Usage,
@@ -116,6 +117,7 @@ impl Core {
             grants,
             cwd: spec.cwd,
             memory_limit: limits.memory_bytes,
+            log_lines_per_second: limits.log_lines_per_second,
             offsets: spec.offsets,
             stop: stop_rx,
         })
@@ -153,6 +155,7 @@ impl Core {
             store,
             instance,
             deadline: limits.call_deadline,
+            limits,
             poisoned: false,
             stop: StopHandle(Arc::new(stop_tx)),
             usage: Usage::default(),
@@ -199,6 +202,11 @@ impl Core {
                         limit: state.limiter.limit(),
                         requested,
                     },
+                    None if e.downcast_ref::<wasmtime::Trap>()
+                        == Some(&wasmtime::Trap::StackOverflow) =>
+                    {
+                        GuestError::StackOverflow { call }
+                    }
                     None => GuestError::Trap {
                         call,
                         message: trap_message(&e, &state.stderr.text()),
@@ -221,10 +229,11 @@ impl Core {
 
     /// Resources used so far.
     fn usage(&self) -> Usage {
-        let limiter = &self.store.data().limiter;
+        let state = self.store.data();
         Usage {
-            memory_bytes: limiter.current(),
-            peak_memory_bytes: limiter.peak(),
+            memory_bytes: state.limiter.current(),
+            peak_memory_bytes: state.limiter.peak(),
+            log_lines_dropped: state.log_budget.dropped(),
             ..self.usage
         }
     }
@@ -412,7 +421,17 @@ impl SourceTaskInstance {
     /// `source-task.poll`.
     pub async fn poll(&mut self) -> Result<Vec<SourceRecord>, GuestError> {
         let (core, api) = (&mut self.core, &self.api);
-        task_result("poll", guarded!(core, "poll", |store| api.call_poll(store)))
+        let records = task_result("poll", guarded!(core, "poll", |store| api.call_poll(store)))?;
+        let limit = core.limits.batch_records;
+        if records.len() > limit as usize {
+            core.usage.faults += 1;
+            return Err(GuestError::BatchLimit {
+                call: "poll",
+                records: records.len(),
+                limit,
+            });
+        }
+        Ok(records)
     }
 
     /// `source-task.commit-records`.

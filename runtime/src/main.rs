@@ -152,22 +152,26 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         cache_dir: artifact_cache_dir(),
         ..SandboxConfig::default()
     };
-    // Worker maximums that no connector's wasm.* limits may exceed.
-    if let Some(v) = config
-        .get("wasm.memory.max.bytes")
-        .and_then(|v| v.trim().parse().ok())
-    {
-        sandbox_config.max_limits.memory_bytes = v;
+    // Worker maximums that no connector's wasm.* limits may exceed, and
+    // the worker's own defaults for connectors that ask for nothing.
+    let lookup = |k: &str| config.get(k);
+    let limits = sandbox_config
+        .max_limits
+        .overridden(true, lookup)
+        .and_then(|max| {
+            let defaults = sandbox_config.default_limits.overridden(false, lookup)?;
+            Ok((max, defaults.capped_at(max)))
+        });
+    match limits {
+        Ok((max, defaults)) => {
+            sandbox_config.max_limits = max;
+            sandbox_config.default_limits = defaults;
+        }
+        Err(problems) => {
+            let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+            return fail(format!("{}: {}", worker_file.display(), text.join("; ")));
+        }
     }
-    if let Some(v) = config
-        .get("wasm.call.timeout.max.ms")
-        .and_then(|v| v.trim().parse().ok())
-    {
-        sandbox_config.max_limits.call_deadline = std::time::Duration::from_millis(v);
-    }
-    sandbox_config.default_limits = sandbox_config
-        .default_limits
-        .capped_at(sandbox_config.max_limits);
     let sandbox = match Sandbox::new(sandbox_config) {
         Ok(s) => s,
         Err(e) => return fail(format!("{e:#}")),

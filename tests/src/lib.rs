@@ -243,6 +243,23 @@ impl WorkerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The worker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The worker's resident set size, from `/proc/<pid>/status`.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the worker's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .expect("VmRSS in /proc status")
+    }
+
     /// Kills the worker with SIGKILL: no flush, no goodbye.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
@@ -306,7 +323,8 @@ pub fn wait_for_lines(path: &Path, lines: usize, timeout: Duration, worker: &Wor
     }
 }
 
-/// A REST client for one worker.
+/// A REST client for one worker. Cheap to clone.
+#[derive(Clone)]
 pub struct Rest {
     base: String,
     client: reqwest::Client,

@@ -144,6 +144,7 @@ async fn a_busy_loop_misses_its_deadline_without_stalling_other_instances() {
     let limits = Limits {
         memory_bytes: 64 << 20,
         call_deadline: Duration::from_millis(1500),
+        ..Limits::default()
     };
     let (mut looping, cfg) = task(&[("mode", "loop-in-poll")], Some(limits)).await;
     looping.start(&cfg).await.unwrap();
@@ -182,6 +183,7 @@ async fn runaway_memory_stops_at_the_limit_with_a_named_cause() {
     let limits = Limits {
         memory_bytes: 32 << 20,
         call_deadline: Duration::from_secs(30),
+        ..Limits::default()
     };
     let (mut t, cfg) = task(&[("mode", "grow-memory")], Some(limits)).await;
     t.start(&cfg).await.unwrap();

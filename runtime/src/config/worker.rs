@@ -86,8 +86,6 @@ const KNOWN: &[&str] = &[
     "plugin.upload.max.bytes",
     "rest.auth.credentials.file",
     "rest.auth.protect.reads",
-    "wasm.memory.max.bytes",
-    "wasm.call.timeout.max.ms",
 ];
 
 /// Prefixes of keys that are passed on (converters, clients, providers, TLS).
@@ -110,7 +108,12 @@ impl WorkerConfig {
     pub fn from_properties(props: &[(String, String)]) -> Result<WorkerConfig, String> {
         let get = |k: &str| lookup(props, k);
         for (key, _) in props {
-            if !KNOWN.contains(&key.as_str()) && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+            let limit_key = crate::sandbox::limits::LIMIT_KEYS
+                .iter()
+                .any(|l| l.key == key || l.max_key == key);
+            if !KNOWN.contains(&key.as_str())
+                && !limit_key
+                && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
             {
                 tracing::info!(key, "the configuration key is not used by this worker");
             }

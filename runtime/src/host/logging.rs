@@ -2,6 +2,7 @@
 
 use crate::bindings::wasmconnect::connector::logging::{Host, Level};
 use crate::sandbox::HostState;
+use crate::sandbox::log_budget::emit;
 
 /// Log events from guests use this target, so operators can filter them
 /// (`RUST_LOG=wasmconnect::guest=debug`).
@@ -21,13 +22,13 @@ impl Host for HostState {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let connector = &*self.connector;
         let task = self.task;
-        match level {
+        emit(&self.log_budget, connector, task, || match level {
             Level::Trace => tracing::trace!(target: TARGET, connector, task, "{message}"),
             Level::Debug => tracing::debug!(target: TARGET, connector, task, "{message}"),
             Level::Info => tracing::info!(target: TARGET, connector, task, "{message}"),
             Level::Warn => tracing::warn!(target: TARGET, connector, task, "{message}"),
             Level::Error => tracing::error!(target: TARGET, connector, task, "{message}"),
-        }
+        });
         Ok(())
     }
 }

@@ -50,6 +50,7 @@ fn usage_json(u: &Usage) -> Value {
         "guest_time_ms": u.guest_time.as_millis() as u64,
         "calls": u.calls,
         "faults": u.faults,
+        "log_lines_dropped": u.log_lines_dropped,
     })
 }
 

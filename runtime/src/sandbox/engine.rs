@@ -35,9 +35,14 @@ pub fn build(config: &SandboxConfig) -> anyhow::Result<Engine> {
     }
 }
 
+/// The wasm call stack each instance gets (wasmtime's default, stated so
+/// that a stack overflow's error can name it). Recursion past it traps.
+pub const WASM_STACK_BYTES: usize = 512 << 10;
+
 fn base_config() -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
+    c.max_wasm_stack(WASM_STACK_BYTES);
     // Busy guests are interrupted at every epoch tick so that they yield to
     // the async runtime, and deadlines are enforced around each call.
     c.epoch_interruption(true);

@@ -16,6 +16,8 @@ pub struct Usage {
     pub calls: u64,
     /// Calls that ended in a trap, a limit or a missed deadline.
     pub faults: u64,
+    /// Log lines (stdout, stderr, `logging`) dropped by the log rate limit.
+    pub log_lines_dropped: u64,
 }
 
 /// What one instance may use.
@@ -25,17 +27,120 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Wall-clock time one call into the guest may take.
     pub call_deadline: Duration,
+    /// Log lines per second the guest may write (stdout, stderr and the
+    /// `logging` import together); a burst of one second's worth is allowed
+    /// and the rest is dropped and counted.
+    pub log_lines_per_second: u32,
+    /// Records one `poll` may return.
+    pub batch_records: u32,
 }
 
-impl Limits {
-    /// These limits, each capped at `max`.
-    pub fn capped_at(self, max: Limits) -> Limits {
+impl Default for Limits {
+    /// The defaults a connector gets when it asks for nothing.
+    fn default() -> Self {
         Limits {
-            memory_bytes: self.memory_bytes.min(max.memory_bytes),
-            call_deadline: self.call_deadline.min(max.call_deadline),
+            memory_bytes: 256 << 20,
+            call_deadline: Duration::from_secs(60),
+            log_lines_per_second: 1_000,
+            batch_records: 100_000,
         }
     }
 }
+
+impl Limits {
+    /// The built-in worker maximums.
+    pub fn default_maximums() -> Self {
+        Limits {
+            memory_bytes: 1 << 30,
+            call_deadline: Duration::from_secs(600),
+            log_lines_per_second: 100_000,
+            batch_records: 1_000_000,
+        }
+    }
+
+    /// These limits, each capped at `max`.
+    pub fn capped_at(mut self, max: Limits) -> Limits {
+        for key in LIMIT_KEYS {
+            let capped = (key.get)(&self).min((key.get)(&max));
+            (key.set)(&mut self, capped);
+        }
+        self
+    }
+
+    /// These limits with every key of [`LIMIT_KEYS`] that `lookup` finds
+    /// (connector keys, or with `maximums` the worker's `*.max.*` keys)
+    /// parsed and applied. Returns the key and its problem for values that
+    /// are not positive whole numbers.
+    pub fn overridden<'a>(
+        mut self,
+        maximums: bool,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Limits, Vec<(&'static str, String)>> {
+        let mut problems = Vec::new();
+        for key in LIMIT_KEYS {
+            let name = if maximums { key.max_key } else { key.key };
+            let Some(raw) = lookup(name) else { continue };
+            match parse_positive(raw) {
+                Some(v) => (key.set)(&mut self, v),
+                None => problems.push((
+                    name,
+                    format!("Invalid value {raw} for configuration {name}: Value must be a positive whole number"),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn parse_positive(raw: &str) -> Option<u64> {
+    raw.trim().parse::<u64>().ok().filter(|v| *v > 0)
+}
+
+/// One configurable limit: the connector key that asks for it, the worker
+/// key that caps it, and where it lives in [`Limits`].
+pub struct LimitKey {
+    /// Connector configuration key.
+    pub key: &'static str,
+    /// Worker configuration key of the maximum.
+    pub max_key: &'static str,
+    /// The value in the key's unit.
+    pub get: fn(&Limits) -> u64,
+    /// Sets the value from the key's unit.
+    pub set: fn(&mut Limits, u64),
+}
+
+/// Every per-connector limit. A worker configuration may also set a key
+/// itself (without `.max`) to change the default for all its connectors.
+pub const LIMIT_KEYS: &[LimitKey] = &[
+    LimitKey {
+        key: "wasm.memory.bytes",
+        max_key: "wasm.memory.max.bytes",
+        get: |l| l.memory_bytes as u64,
+        set: |l, v| l.memory_bytes = usize::try_from(v).unwrap_or(usize::MAX),
+    },
+    LimitKey {
+        key: "wasm.call.timeout.ms",
+        max_key: "wasm.call.timeout.max.ms",
+        get: |l| l.call_deadline.as_millis().try_into().unwrap_or(u64::MAX),
+        set: |l, v| l.call_deadline = Duration::from_millis(v),
+    },
+    LimitKey {
+        key: "wasm.log.lines.per.second",
+        max_key: "wasm.log.lines.per.second.max",
+        get: |l| l.log_lines_per_second.into(),
+        set: |l, v| l.log_lines_per_second = u32::try_from(v).unwrap_or(u32::MAX),
+    },
+    LimitKey {
+        key: "wasm.poll.max.records",
+        max_key: "wasm.poll.max.records.max",
+        get: |l| l.batch_records.into(),
+        set: |l, v| l.batch_records = u32::try_from(v).unwrap_or(u32::MAX),
+    },
+];
 
 /// Most table elements one instance may have: far above what real guests
 /// use, low enough that a runaway `table.grow` cannot eat the host.
@@ -135,17 +240,45 @@ mod tests {
         let asked = Limits {
             memory_bytes: 8 << 30,
             call_deadline: Duration::from_secs(1),
+            log_lines_per_second: 10,
+            batch_records: 5_000_000,
         };
-        let max = Limits {
-            memory_bytes: 1 << 30,
-            call_deadline: Duration::from_secs(60),
-        };
+        let max = Limits::default_maximums();
         assert_eq!(
             asked.capped_at(max),
             Limits {
                 memory_bytes: 1 << 30,
-                call_deadline: Duration::from_secs(1)
+                call_deadline: Duration::from_secs(1),
+                log_lines_per_second: 10,
+                batch_records: 1_000_000,
             }
         );
+    }
+
+    #[test]
+    fn overrides_parse_each_key_and_name_the_bad_ones() {
+        let config = [
+            ("wasm.memory.bytes", "1048576"),
+            ("wasm.call.timeout.ms", "250"),
+            ("wasm.log.lines.per.second", "0"),
+            ("wasm.poll.max.records.max", "7"),
+        ];
+        let lookup = |k: &str| config.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let problems = Limits::default().overridden(false, lookup).unwrap_err();
+        assert_eq!(
+            problems,
+            vec![(
+                "wasm.log.lines.per.second",
+                "Invalid value 0 for configuration wasm.log.lines.per.second: Value must be a positive whole number".to_string()
+            )]
+        );
+        let max = Limits::default().overridden(true, lookup).unwrap();
+        assert_eq!(max.batch_records, 7);
+        assert_eq!(max.memory_bytes, Limits::default().memory_bytes);
+        let config = &config[..2];
+        let lookup = |k: &str| config.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let l = Limits::default().overridden(false, lookup).unwrap();
+        assert_eq!(l.memory_bytes, 1 << 20);
+        assert_eq!(l.call_deadline, Duration::from_millis(250));
     }
 }

@@ -6,16 +6,20 @@
 //! components. Each connector or task instance then gets its own `Store`
 //! with its own limits, capabilities and stdio (see [`crate::instance`]).
 //!
-//! Defaults ([`SandboxConfig::default`]): up to 1,000 live instances; 256 MiB
-//! of guest memory and a 60 s deadline per call unless a connector asks for
-//! other values, never more than 1 GiB or 10 minutes; file grants anywhere
+//! Defaults ([`SandboxConfig::default`], [`Limits::default`]): up to 1,000
+//! live instances; 256 MiB of guest memory, a 60 s deadline per call, 1,000
+//! log lines a second and 100,000 records per poll unless a connector asks
+//! for other values, never more than 1 GiB, 10 minutes, 100,000 lines a
+//! second or 1,000,000 records (worker maximums); file grants anywhere
 //! the worker can reach and network grants allowed, unless the worker
 //! narrows them.
 
 mod cache;
 mod engine;
+pub use engine::WASM_STACK_BYTES;
 pub mod grants;
 pub mod limits;
+pub mod log_budget;
 pub mod state;
 pub mod stdio;
 
@@ -54,14 +58,8 @@ impl Default for SandboxConfig {
         SandboxConfig {
             cache_dir: None,
             max_instances: 1000,
-            default_limits: Limits {
-                memory_bytes: 256 << 20,
-                call_deadline: Duration::from_secs(60),
-            },
-            max_limits: Limits {
-                memory_bytes: 1 << 30,
-                call_deadline: Duration::from_secs(600),
-            },
+            default_limits: Limits::default(),
+            max_limits: Limits::default_maximums(),
             grant_policy: GrantPolicy::default(),
             epoch_tick: Duration::from_millis(10),
         }

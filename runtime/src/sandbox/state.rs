@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::grants::Grants;
 use super::limits::MemoryLimiter;
+use super::log_budget::LogBudget;
 use super::stdio::{GuestOutput, StderrTail, Stream};
 use crate::host::offsets::OffsetReader;
 
@@ -25,6 +26,7 @@ pub struct HostState {
     pub(crate) cwd: PathBuf,
     pub(crate) offsets: Option<Arc<dyn OffsetReader>>,
     pub(crate) stderr: StderrTail,
+    pub(crate) log_budget: LogBudget,
 }
 
 /// Everything needed to build a [`HostState`].
@@ -34,6 +36,7 @@ pub(crate) struct StateParts {
     pub grants: Grants,
     pub cwd: PathBuf,
     pub memory_limit: usize,
+    pub log_lines_per_second: u32,
     pub offsets: Option<Arc<dyn OffsetReader>>,
     pub stop: watch::Receiver<bool>,
 }
@@ -43,18 +46,21 @@ impl HostState {
     /// closed stdin, stdout/stderr to the log, and only `parts.grants`.
     pub(crate) fn new(parts: StateParts) -> Result<HostState, String> {
         let stderr = StderrTail::default();
+        let log_budget = LogBudget::new(parts.log_lines_per_second);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(GuestOutput::new(
             parts.connector.clone(),
             parts.task,
             Stream::Stdout,
             None,
+            log_budget.clone(),
         ));
         wasi.stderr(GuestOutput::new(
             parts.connector.clone(),
             parts.task,
             Stream::Stderr,
             Some(stderr.clone()),
+            log_budget.clone(),
         ));
         parts.grants.apply(&mut wasi)?;
         Ok(HostState {
@@ -68,6 +74,7 @@ impl HostState {
             cwd: parts.cwd,
             offsets: parts.offsets,
             stderr,
+            log_budget,
         })
     }
 

@@ -4,7 +4,8 @@
 //! The last few KiB of stderr are also kept, so that when a guest traps
 //! (for example after a Rust panic, which prints its message to stderr and
 //! then aborts) the error names what the guest said rather than only
-//! "unreachable".
+//! "unreachable". Lines count against the instance's [`LogBudget`]; the
+//! tail keeps even the lines the budget drops.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,9 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+use super::log_budget::{LogBudget, emit};
+use crate::host::logging::TARGET;
 
 /// How much recent stderr to keep for error messages.
 const TAIL_BYTES: usize = 2048;
@@ -54,6 +58,7 @@ pub struct GuestOutput {
     task: Option<u32>,
     stream: Stream,
     tail: Option<StderrTail>,
+    budget: LogBudget,
 }
 
 impl GuestOutput {
@@ -63,12 +68,14 @@ impl GuestOutput {
         task: Option<u32>,
         stream: Stream,
         tail: Option<StderrTail>,
+        budget: LogBudget,
     ) -> Self {
         GuestOutput {
             connector,
             task,
             stream,
             tail,
+            budget,
         }
     }
 }
@@ -100,14 +107,16 @@ impl LineLogger {
         let text = text.trim_end_matches('\r');
         let connector = &*self.out.connector;
         let task = self.out.task;
-        match self.out.stream {
-            Stream::Stdout => {
-                tracing::info!(target: "wasmconnect::guest", connector, task, stream = "stdout", "{text}")
+        emit(&self.out.budget, connector, task, || {
+            match self.out.stream {
+                Stream::Stdout => {
+                    tracing::info!(target: TARGET, connector, task, stream = "stdout", "{text}")
+                }
+                Stream::Stderr => {
+                    tracing::warn!(target: TARGET, connector, task, stream = "stderr", "{text}")
+                }
             }
-            Stream::Stderr => {
-                tracing::warn!(target: "wasmconnect::guest", connector, task, stream = "stderr", "{text}")
-            }
-        }
+        });
     }
 
     fn flush_pending(&mut self) {

@@ -19,6 +19,7 @@ pub mod offsets;
 pub mod plugin_store;
 pub mod plugins;
 pub mod registry;
+pub mod retry;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
@@ -39,17 +40,13 @@ use crate::config::worker::{lookup, prefixed};
 use crate::convert::Converter;
 use crate::instance::{ConnectorInstance, InstanceSpec};
 use crate::plugin::{Plugin, World};
+use crate::sandbox::limits::LIMIT_KEYS;
 use crate::sandbox::{Limits, Sandbox};
 use kafka::Kafka;
 use offset_file::OffsetFile;
 use registry::PluginRegistry;
 use status::{ConnectorStatus, State, StatusBoard};
 use store::{ConnectorStore, StoredConnector, TargetState};
-
-/// Connector key: linear memory an instance may use, bytes.
-pub const LIMIT_MEMORY: &str = "wasm.memory.bytes";
-/// Connector key: wall-clock time one guest call may take, ms.
-pub const LIMIT_DEADLINE: &str = "wasm.call.timeout.ms";
 
 /// How long the worker waits for Kafka to answer at start.
 const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -148,7 +145,7 @@ pub struct TaskContext {
 }
 
 /// The shape of a task's data loop, shared by sources and sinks.
-pub(crate) trait TaskLoop: Sized {
+pub(crate) trait TaskLoop: Sized + Send + 'static {
     /// Creates the instance and clients and starts the guest task.
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Self, String>;
     /// Moves data until the stop flag is raised; an error fails the task.
@@ -167,9 +164,20 @@ pub(crate) async fn run_task<L: TaskLoop>(ctx: TaskContext, stop: watch::Receive
         Ok(mut runner) => {
             let ran = runner.run().await;
             let stopped = runner.shutdown(ran.is_ok()).await;
+            // Dropping Kafka clients blocks (a producer joins its polling
+            // thread and flushes, a consumer leaves its group): keep that off
+            // the async threads, then give the freed heap back.
+            let _ = tokio::task::spawn_blocking(move || {
+                drop(runner);
+                release_freed_heap();
+            })
+            .await;
             ran.and(stopped)
         }
-        Err(trace) => Err(trace),
+        Err(trace) => {
+            let _ = tokio::task::spawn_blocking(release_freed_heap).await;
+            Err(trace)
+        }
     };
     match outcome {
         Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
@@ -180,6 +188,20 @@ pub(crate) async fn run_task<L: TaskLoop>(ctx: TaskContext, stop: watch::Receive
             ctx.status
                 .task(&connector, task, State::Failed, Some(trace));
         }
+    }
+}
+
+/// Returns freed heap pages to the operating system. A task that ends may
+/// have had the host lift a large batch from its guest; glibc keeps such
+/// memory in its arenas (above all in other threads' arenas, which it never
+/// trims on its own), so the worker's RSS would stay high after the task is
+/// gone.
+fn release_freed_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's own arenas to
+    // the kernel; it has no preconditions and may run at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -308,11 +330,7 @@ impl Worker {
         name: &str,
     ) -> Result<(ConnectorStatus, &'static str, String), HerderError> {
         let missing = || HerderError::not_found(format!("No status found for connector {name}"));
-        let (kind, version) = {
-            let connectors = self.connectors.lock().await;
-            let c = connectors.get(name).ok_or_else(missing)?;
-            (kind_of(&c.plugin), c.plugin.info().version.clone())
-        };
+        let (kind, version) = self.status.description(name).ok_or_else(missing)?;
         let status = self.status.get(name).ok_or_else(missing)?;
         Ok((status, kind, version))
     }
@@ -531,53 +549,49 @@ impl Worker {
 
     /// The limits `config` asks for, `None` when it asks for nothing.
     fn limits_for(&self, config: &Config) -> Option<Limits> {
-        let memory = lookup(config, LIMIT_MEMORY).and_then(|v| v.trim().parse().ok());
-        let deadline = lookup(config, LIMIT_DEADLINE).and_then(|v| v.trim().parse().ok());
-        if memory.is_none() && deadline.is_none() {
+        if !LIMIT_KEYS.iter().any(|k| lookup(config, k.key).is_some()) {
             return None;
         }
-        let defaults = self.sandbox.config().default_limits;
-        Some(Limits {
-            memory_bytes: memory.unwrap_or(defaults.memory_bytes),
-            call_deadline: deadline
-                .map(Duration::from_millis)
-                .unwrap_or(defaults.call_deadline),
-        })
+        // Validation refuses bad values before a connector is stored.
+        self.sandbox
+            .config()
+            .default_limits
+            .overridden(false, |k| lookup(config, k))
+            .ok()
     }
 
     /// Limit keys that do not parse or exceed the worker's maximums.
     fn limit_problems(&self, config: &Config) -> Vec<(String, String)> {
-        let max = self.sandbox.config().max_limits;
-        let checks = [
-            (
-                LIMIT_MEMORY,
-                max.memory_bytes as u64,
-                "wasm.memory.max.bytes",
-            ),
-            (
-                LIMIT_DEADLINE,
-                max.call_deadline.as_millis() as u64,
-                "wasm.call.timeout.max.ms",
-            ),
-        ];
-        let mut out = Vec::new();
-        for (key, maximum, worker_key) in checks {
-            let Some(raw) = lookup(config, key) else {
-                continue;
-            };
-            match raw.trim().parse::<u64>() {
-                Ok(0) | Err(_) => out.push((
-                    key.to_string(),
-                    format!("Invalid value {raw} for configuration {key}: Value must be a positive whole number"),
-                )),
-                Ok(v) if v > maximum => out.push((
-                    key.to_string(),
-                    format!("Invalid value {raw} for configuration {key}: this worker allows at most {maximum} ({worker_key})"),
-                )),
-                Ok(_) => {}
+        let sandbox = self.sandbox.config();
+        let asked = match sandbox
+            .default_limits
+            .overridden(false, |k| lookup(config, k))
+        {
+            Ok(asked) => asked,
+            Err(problems) => {
+                return problems
+                    .into_iter()
+                    .map(|(k, m)| (k.to_string(), m))
+                    .collect();
             }
-        }
-        out
+        };
+        let max = sandbox.max_limits;
+        LIMIT_KEYS
+            .iter()
+            .filter_map(|k| {
+                let raw = lookup(config, k.key)?;
+                let maximum = (k.get)(&max);
+                ((k.get)(&asked) > maximum).then(|| {
+                    (
+                        k.key.to_string(),
+                        format!(
+                            "Invalid value {raw} for configuration {}: this worker allows at most {maximum} ({})",
+                            k.key, k.max_key
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// Remembers a new connector, brings it to `target` and registers it.
@@ -670,6 +684,8 @@ impl Worker {
 
     /// Brings a connector to its target state from wherever it is.
     async fn activate(&self, name: &str, c: &mut Connector) {
+        self.status
+            .describe(name, kind_of(&c.plugin), &c.plugin.info().version);
         if c.target == TargetState::Stopped {
             c.task_configs.clear();
             self.status.clear_tasks(name);

@@ -19,6 +19,7 @@ use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
 use super::TaskContext;
+use super::retry::{RetryPolicy, wait_unless_stopped};
 use crate::bindings::types::{Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition};
 use crate::config::clients::{consumer, describe_client_error};
 use crate::config::worker::{list, lookup};
@@ -81,6 +82,7 @@ struct Runner {
     /// Next offset to consume per assigned partition, after what `put` took.
     current: BTreeMap<(String, i32), i64>,
     max_batch: usize,
+    retry: RetryPolicy,
 }
 
 impl super::TaskLoop for Runner {
@@ -127,6 +129,7 @@ impl super::TaskLoop for Runner {
             .filter(|&n: &usize| n > 0)
             .unwrap_or(DEFAULT_MAX_BATCH);
         Ok(Runner {
+            retry: RetryPolicy::from_config(&ctx.connector_config),
             ctx,
             instance,
             consumer,
@@ -220,25 +223,25 @@ impl Runner {
     }
 
     async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<(), String> {
-        loop {
+        let mut retry = self.retry.start();
+        let outcome = loop {
             match self.instance.put(&batch).await {
-                Ok(()) => break,
-                Err(e) if e.is_retriable() && !*self.stop.borrow() => {
-                    let backoff = match &e {
-                        crate::GuestError::Retriable {
-                            backoff: Some(b), ..
-                        } => *b,
-                        _ => Duration::from_secs(1),
-                    };
-                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying the batch in {} ms", backoff.as_millis());
-                    tokio::time::sleep(backoff).await;
-                }
-                Err(e) => return Err(e.to_string()),
+                Ok(()) => break Ok(()),
+                Err(e) if e.is_retriable() && !*self.stop.borrow() => match retry.after(&e) {
+                    Ok(delay) => {
+                        tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying the batch in {} ms", delay.as_millis());
+                        wait_unless_stopped(&mut self.stop, delay).await;
+                    }
+                    Err(trace) => break Err(trace),
+                },
+                Err(e) => break Err(e.to_string()),
             }
-        }
+        };
+        // Reported whatever the outcome, so a failed task shows its usage.
         self.ctx
             .status
             .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
+        outcome?;
         for r in &batch {
             self.current
                 .insert((r.topic.clone(), r.partition), r.offset + 1);

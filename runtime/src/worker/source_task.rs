@@ -19,14 +19,12 @@ use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
 use super::TaskContext;
+use super::retry::{Retrier, RetryPolicy, wait_unless_stopped};
 use crate::bindings::source_task::{AckStatus, RecordAck};
 use crate::bindings::types::SourceRecord;
 use crate::config::clients::{describe_client_error, producer};
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
-
-/// Longest wait after a retriable `poll` error when the plugin gives no hint.
-const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Records handed to the producer, in order, until their offsets are stored.
 #[derive(Debug, Default)]
@@ -155,6 +153,7 @@ struct Runner {
     stop: watch::Receiver<bool>,
     topic_partitions: i32,
     topic_replication: i32,
+    retry: Retrier,
 }
 
 impl super::TaskLoop for Runner {
@@ -180,10 +179,11 @@ impl super::TaskLoop for Runner {
             tracker: tracker.clone(),
         })
         .map_err(|e| describe_client_error("producer", &e))?;
-        instance
-            .start(&ctx.config)
-            .await
-            .map_err(|e| e.to_string())?;
+        if let Err(e) = instance.start(&ctx.config).await {
+            // Dropping a producer blocks; see `run_task`.
+            let _ = tokio::task::spawn_blocking(move || drop(producer)).await;
+            return Err(e.to_string());
+        }
         // A stop request reaches a guest that is inside `poll` at once.
         let guest_stop = instance.stop_handle();
         let mut watch_stop = stop.clone();
@@ -197,6 +197,7 @@ impl super::TaskLoop for Runner {
                 .unwrap_or(default)
         };
         Ok(Runner {
+            retry: RetryPolicy::from_config(&ctx.connector_config).start(),
             topic_partitions: int_setting("topic.creation.default.partitions", 1),
             topic_replication: int_setting("topic.creation.default.replication.factor", 1),
             ctx,
@@ -213,24 +214,24 @@ impl super::TaskLoop for Runner {
             if let Some(failure) = self.tracker.lock().ok().and_then(|t| t.failure()) {
                 return Err(failure);
             }
-            let records = match self.instance.poll().await {
-                Ok(r) => r,
+            let polled = self.instance.poll().await;
+            // Reported whatever the outcome, so a failed task shows its usage.
+            self.ctx
+                .status
+                .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
+            let records = match polled {
+                Ok(r) => {
+                    self.retry.succeeded();
+                    r
+                }
                 Err(e) if e.is_retriable() => {
-                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying");
-                    let backoff = match &e {
-                        crate::GuestError::Retriable {
-                            backoff: Some(b), ..
-                        } => *b,
-                        _ => DEFAULT_RETRY_BACKOFF,
-                    };
-                    tokio::time::sleep(backoff).await;
+                    let delay = self.retry.after(&e)?;
+                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying in {} ms", delay.as_millis());
+                    wait_unless_stopped(&mut self.stop, delay).await;
                     continue;
                 }
                 Err(e) => return Err(e.to_string()),
             };
-            self.ctx
-                .status
-                .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
             for record in &records {
                 self.send(record).await?;
             }

@@ -61,6 +61,9 @@ pub struct ConnectorStatus {
 #[derive(Debug, Default)]
 pub struct StatusBoard {
     connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
+    /// Each connector's kind and plugin version, so that status reads never
+    /// wait for the herder (which may be busy starting or stopping tasks).
+    described: Mutex<BTreeMap<String, (&'static str, String)>>,
     topics: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
@@ -111,6 +114,24 @@ impl StatusBoard {
         if let Ok(mut all) = self.connectors.lock() {
             all.remove(name);
         }
+        if let Ok(mut all) = self.described.lock() {
+            all.remove(name);
+        }
+    }
+
+    /// Records the connector's kind (`source`/`sink`) and plugin version.
+    pub fn describe(&self, name: &str, kind: &'static str, version: &str) {
+        if let Ok(mut all) = self.described.lock() {
+            all.insert(name.to_string(), (kind, version.to_string()));
+        }
+    }
+
+    /// The connector's kind and plugin version, if it is known.
+    pub fn description(&self, name: &str) -> Option<(&'static str, String)> {
+        self.described
+            .lock()
+            .ok()
+            .and_then(|all| all.get(name).cloned())
     }
 
     /// Records what a task has used so far.

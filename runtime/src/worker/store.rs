@@ -59,11 +59,18 @@ struct FileFormat {
     connectors: BTreeMap<String, StoredConnector>,
 }
 
+fn poisoned<T>(_: T) -> String {
+    "connector store lock poisoned".to_string()
+}
+
 /// The store; `None` path keeps everything in memory.
 #[derive(Debug)]
 pub struct ConnectorStore {
     path: Option<PathBuf>,
     connectors: Mutex<BTreeMap<String, StoredConnector>>,
+    /// Serialises updates, so that readers of `connectors` never wait for a
+    /// file write and its fsyncs.
+    writer: Mutex<()>,
 }
 
 impl ConnectorStore {
@@ -94,6 +101,7 @@ impl ConnectorStore {
         Ok(ConnectorStore {
             path: Some(path),
             connectors: Mutex::new(connectors),
+            writer: Mutex::new(()),
         })
     }
 
@@ -120,13 +128,10 @@ impl ConnectorStore {
         name: &str,
         change: impl FnOnce(&mut Option<StoredConnector>),
     ) -> Result<(), String> {
-        let mut connectors = self
-            .connectors
-            .lock()
-            .map_err(|_| "connector store lock poisoned".to_string())?;
-        let mut entry = connectors.get(name).cloned();
+        let _writing = self.writer.lock().map_err(poisoned)?;
+        let mut next = self.connectors.lock().map_err(poisoned)?.clone();
+        let mut entry = next.get(name).cloned();
         change(&mut entry);
-        let mut next = connectors.clone();
         match entry {
             Some(e) => next.insert(name.to_string(), e),
             None => next.remove(name),
@@ -139,7 +144,7 @@ impl ConnectorStore {
             write_atomically(path, &bytes)
                 .map_err(|e| format!("cannot write the connector store {}: {e}", path.display()))?;
         }
-        *connectors = next;
+        *self.connectors.lock().map_err(poisoned)? = next;
         Ok(())
     }
 

@@ -78,6 +78,16 @@ pub async fn validate(plugin: &Plugin, config: &[(String, String)]) -> Result<Pr
             ),
         }
     }
+    for key in ["errors.retry.timeout", "errors.retry.delay.max.ms"] {
+        if let Some(v) = lookup(config, key)
+            && v.trim().parse::<i64>().is_err()
+        {
+            problems.add(
+                key,
+                format!("Invalid value {v} for configuration {key}: Not a number of type LONG"),
+            );
+        }
+    }
     if plugin.info().world == World::Sink {
         let topics = lookup(config, "topics").filter(|v| !v.trim().is_empty());
         let regex = lookup(config, "topics.regex").filter(|v| !v.trim().is_empty());

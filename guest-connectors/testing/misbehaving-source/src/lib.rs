@@ -9,7 +9,26 @@
 //! * `probe-files`: tries to read the path in `target` through WASI
 //!   (`std::fs`) and through the `files` import, and through `files` the path
 //!   in `granted`, and reports each outcome as one text record;
-//! * `fail-fatal` / `fail-retriable`: returns that error from `poll`.
+//! * `fail-fatal` / `fail-retriable`: returns that error from `poll`
+//!   (`fail-retriable` only `failures` times when that is set, then healthy);
+//! * `stack-overflow`: recurses without end in `poll`;
+//! * `enormous-batch`: returns `enormous.batch` records (default 1,000,000)
+//!   from one poll;
+//! * `read-file`: reads `target` through WASI and through `files`, and fails
+//!   fatally with both errors when both are denied;
+//! * `connect`: sends an HTTP request over TCP to `endpoint` (granted) or
+//!   `address` (not granted), returns the reply's first line as a record,
+//!   and fails fatally with the error when the connection is refused;
+//! * `sleep-in-poll`: sleeps `sleep.ms` (default an hour) inside `poll`;
+//! * `flood-output`: writes to stdout and stderr in a loop that never ends.
+//!
+//! With `fault.switch` set, the fault happens only while that file says
+//! `on` (see `common/fault_switch.rs`).
+
+#[path = "../../common/fault_switch.rs"]
+mod fault_switch;
+
+use std::io::{Read, Write};
 
 use wasmconnect_sdk::{
     Config, ConfigExt, ConfigKey, ConfigType, Connector, Key, OpenMode, Payload, Plugin,
@@ -53,7 +72,26 @@ impl Plugin for Misbehaving {
                 .into(),
             Key::new("batch", ConfigType::Int)
                 .default_value("10")
+                .doc("Records per healthy poll")
                 .into(),
+            Key::new("enormous.batch", ConfigType::Int)
+                .default_value("1000000")
+                .doc("Records per enormous-batch poll")
+                .into(),
+            Key::new("failures", ConfigType::Int)
+                .doc("fail-retriable: how many times to fail before recovering")
+                .into(),
+            Key::new("endpoint", ConfigType::String)
+                .doc("A host:port the host grants for connect")
+                .resource(ResourceKind::NetworkEndpoint)
+                .into(),
+            Key::new("address", ConfigType::String)
+                .doc("A host:port to try to connect to (not granted)")
+                .into(),
+            Key::new("sleep.ms", ConfigType::Long)
+                .default_value("3600000")
+                .into(),
+            fault_switch::key().into(),
         ]
     }
 }
@@ -73,30 +111,34 @@ pub struct MisbehavingTask {
     config: Config,
     mode: String,
     next: u64,
+    failed: u64,
 }
 
 impl SourceTask for MisbehavingTask {
     fn start(config: Config) -> Result<Self, TaskError> {
         let mode = config.value("mode").unwrap_or("healthy").to_string();
-        if mode == "trap-in-start" {
+        if fault_switch::mode(&config) == "trap-in-start" {
             core::arch::wasm32::unreachable();
         }
         Ok(MisbehavingTask {
             config,
             mode,
             next: 0,
+            failed: 0,
         })
     }
 
     fn poll(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
-        match self.mode.as_str() {
-            "healthy" => {
-                let batch: u64 = self.config.parse_or("batch", 10)?;
-                let records = (self.next..self.next + batch)
-                    .map(|n| record(format!("{n}"), n + 1))
-                    .collect();
-                self.next += batch;
-                Ok(records)
+        let mode = if self.config.value("fault.switch").is_some() {
+            fault_switch::mode(&self.config)
+        } else {
+            self.mode.clone()
+        };
+        match mode.as_str() {
+            "healthy" | "trap-in-start" => self.healthy(),
+            "enormous-batch" => {
+                let count = self.config.parse_or("enormous.batch", 1_000_000)?;
+                Ok(self.numbered(count))
             }
             "panic-in-poll" => panic!("{}", self.config.value("message").unwrap_or("boom")),
             "loop-in-poll" => {
@@ -112,15 +154,103 @@ impl SourceTask for MisbehavingTask {
                     std::hint::black_box(&hoard);
                 }
             }
+            "stack-overflow" => Ok(vec![record(format!("{}", deep(u64::MAX)), 1)]),
             "probe-files" => Ok(self.probe_files()),
+            "read-file" => self.read_file(),
+            "connect" => self.connect(),
+            "sleep-in-poll" => {
+                let ms: u64 = self.config.parse_or("sleep.ms", 3_600_000)?;
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                self.healthy()
+            }
+            "flood-output" => {
+                let mut n = 0u64;
+                loop {
+                    println!("flooding stdout, line {n}");
+                    eprintln!("flooding stderr, line {n}");
+                    n += 1;
+                }
+            }
             "fail-fatal" => Err(fatal("the source system rejected our credentials")),
-            "fail-retriable" => Err(retriable("the source system is busy", Some(250))),
+            "fail-retriable" => {
+                let limit: u64 = self.config.parse_or("failures", u64::MAX)?;
+                if self.failed < limit {
+                    self.failed += 1;
+                    Err(retriable("the source system is busy", Some(250)))
+                } else {
+                    self.healthy()
+                }
+            }
             other => Err(fatal(format!("unknown mode {other}"))),
         }
     }
 }
 
+/// Recursion the compiler cannot turn into a loop: each frame's result
+/// feeds a computation after the call returns.
+#[inline(never)]
+fn deep(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    deep(n - 1).wrapping_mul(31) ^ n
+}
+
 impl MisbehavingTask {
+    /// `batch` records (default 10) numbered on from the last poll.
+    fn healthy(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
+        let batch = self.config.parse_or("batch", 10)?;
+        Ok(self.numbered(batch))
+    }
+
+    /// `count` records numbered on from the last poll.
+    fn numbered(&mut self, count: u64) -> Vec<SourceRecord> {
+        let records = (self.next..self.next + count)
+            .map(|n| record(format!("{n}"), n + 1))
+            .collect();
+        self.next += count;
+        records
+    }
+
+    fn read_file(&self) -> Result<Vec<SourceRecord>, TaskError> {
+        let target = self.config.value("target").unwrap_or("/etc/passwd");
+        let wasi = match std::fs::read(target) {
+            Ok(bytes) => {
+                return Ok(vec![record(
+                    format!("wasi read {target}: ALLOWED ({} bytes)", bytes.len()),
+                    1,
+                )]);
+            }
+            Err(e) => e.to_string(),
+        };
+        let files = match open_file(target, OpenMode::Read) {
+            Ok(_) => return Ok(vec![record(format!("files open {target}: ALLOWED"), 1)]),
+            Err(e) => e.to_string(),
+        };
+        Err(fatal(format!(
+            "could not read {target}: through WASI: {wasi}; through files: {files}"
+        )))
+    }
+
+    fn connect(&self) -> Result<Vec<SourceRecord>, TaskError> {
+        let target = self
+            .config
+            .value("endpoint")
+            .or(self.config.value("address"))
+            .ok_or_else(|| fatal("connect needs endpoint or address"))?;
+        let exchange = || -> std::io::Result<String> {
+            let mut stream = std::net::TcpStream::connect(target)?;
+            stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply)?;
+            Ok(reply.lines().next().unwrap_or_default().to_string())
+        };
+        match exchange() {
+            Ok(status) => Ok(vec![record(format!("connected to {target}: {status}"), 1)]),
+            Err(e) => Err(fatal(format!("could not connect to {target}: {e}"))),
+        }
+    }
+
     fn probe_files(&self) -> Vec<SourceRecord> {
         let mut out = Vec::new();
         if let Some(target) = self.config.value("target") {
