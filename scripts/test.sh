@@ -11,3 +11,7 @@ bash scripts/setup.sh
 bash scripts/build-plugins.sh
 cargo build --locked -p wasmconnect --bin wasmconnect
 cargo test --workspace --locked
+# The guests' host-testable library (the generator shared by datagen, the
+# null sink and the benchmark).
+(cd guest-connectors && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target" \
+  cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core)

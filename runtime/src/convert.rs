@@ -110,6 +110,19 @@ impl Converter {
         Ok(Some(bytes))
     }
 
+    /// As [`Converter::from_payload`], moving the bytes out of `payload`
+    /// where the conversion is the identity (raw bytes, text as UTF-8).
+    pub fn from_owned_payload(&self, payload: Option<Payload>) -> Result<Option<Vec<u8>>, String> {
+        match (self, payload) {
+            (_, None) => Ok(None),
+            (Converter::ByteArray, Some(Payload::Binary(bytes))) => Ok(Some(bytes)),
+            (Converter::ByteArray | Converter::String, Some(Payload::Text(text))) => {
+                Ok(Some(text.into_bytes()))
+            }
+            (_, Some(other)) => self.from_payload(Some(&other)),
+        }
+    }
+
     /// Deserialises Kafka bytes for a sink (Kafka's `toConnectData`).
     pub fn to_payload(&self, bytes: Option<&[u8]>) -> Result<Option<Payload>, String> {
         let Some(bytes) = bytes else { return Ok(None) };

@@ -23,6 +23,7 @@
 //! * [`rest`]: the Kafka Connect REST API.
 //! * [`logs`]: the log, with levels changeable at run time.
 
+pub mod bench;
 pub mod bindings;
 pub mod config;
 pub mod convert;

@@ -37,6 +37,28 @@ enum Command {
         /// Connector configuration files (properties or JSON).
         connectors: Vec<PathBuf>,
     },
+    /// Measure throughput against raw rdkafka baselines, the sandbox's
+    /// cost and the worker's footprint (see docs/benchmarks.md).
+    Bench {
+        /// The broker (a real one; see scripts/bench.sh).
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        bootstrap: String,
+        /// Where datagen.wasm and null-sink.wasm are.
+        #[arg(long, default_value = "build/plugins")]
+        plugin_dir: PathBuf,
+        /// Records per run of 100-byte records.
+        #[arg(long, default_value_t = 500_000)]
+        records_100: u64,
+        /// Records per run of 1 KiB records.
+        #[arg(long, default_value_t = 100_000)]
+        records_1k: u64,
+        /// Runs per measurement; medians are shown.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Running-task counts at which the worker's RSS is measured.
+        #[arg(long, value_delimiter = ',', default_value = "1,100,1000")]
+        tasks: Vec<u32>,
+    },
     /// Work with plugin components.
     Plugin {
         #[command(subcommand)]
@@ -69,11 +91,49 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(worker, connectors).await,
+            Command::Bench {
+                bootstrap,
+                plugin_dir,
+                records_100,
+                records_1k,
+                repeats,
+                tasks,
+            } => {
+                let opts = wasmconnect::bench::BenchOptions {
+                    bootstrap,
+                    plugin_dir,
+                    runs: vec![(100, records_100), (1024, records_1k)],
+                    repeats: repeats.max(1),
+                    task_counts: tasks,
+                };
+                bench(opts).await
+            }
             Command::Plugin {
                 command: PluginCommand::Inspect { file },
             } => inspect(file).await,
         }
     })
+}
+
+async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
+    let sandbox = match Sandbox::new(SandboxConfig {
+        cache_dir: artifact_cache_dir(),
+        max_instances: 64,
+        ..SandboxConfig::default()
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match wasmconnect::bench::run(&opts, sandbox).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn init_logging() {
@@ -152,6 +212,20 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         cache_dir: artifact_cache_dir(),
         ..SandboxConfig::default()
     };
+    // How many instances (connectors and tasks) may be alive at once.
+    match config
+        .get("wasm.max.instances")
+        .map(|v| v.trim().parse::<u32>())
+    {
+        None => {}
+        Some(Ok(n)) if n > 0 => sandbox_config.max_instances = n,
+        Some(_) => {
+            return fail(format!(
+                "{}: wasm.max.instances must be a positive whole number",
+                worker_file.display()
+            ));
+        }
+    }
     // Worker maximums that no connector's wasm.* limits may exceed, and
     // the worker's own defaults for connectors that ask for nothing.
     let lookup = |k: &str| config.get(k);

@@ -86,6 +86,7 @@ const KNOWN: &[&str] = &[
     "plugin.upload.max.bytes",
     "rest.auth.credentials.file",
     "rest.auth.protect.reads",
+    "wasm.max.instances",
 ];
 
 /// Prefixes of keys that are passed on (converters, clients, providers, TLS).

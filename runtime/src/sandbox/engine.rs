@@ -43,6 +43,11 @@ fn base_config() -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.max_wasm_stack(WASM_STACK_BYTES);
+    // `WASMCONNECT_PERFMAP=1` writes /tmp/perf-<pid>.map so that `perf`
+    // can name the functions of compiled guests (for profiling only).
+    if std::env::var_os("WASMCONNECT_PERFMAP").is_some() {
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     // Busy guests are interrupted at every epoch tick so that they yield to
     // the async runtime, and deadlines are enforced around each call.
     c.epoch_interruption(true);

@@ -146,8 +146,6 @@ pub struct TaskContext {
 
 /// The shape of a task's data loop, shared by sources and sinks.
 pub(crate) trait TaskLoop: Sized + Send + 'static {
-    /// Creates the instance and clients and starts the guest task.
-    async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Self, String>;
     /// Moves data until the stop flag is raised; an error fails the task.
     async fn run(&mut self) -> Result<(), String>;
     /// Flushes what can be flushed (`clean`: the loop ended without error)
@@ -157,10 +155,14 @@ pub(crate) trait TaskLoop: Sized + Send + 'static {
 
 /// Runs a task loop to its end and records the outcome: UNASSIGNED after a
 /// clean stop, FAILED with the trace (remembered across restarts) otherwise.
-pub(crate) async fn run_task<L: TaskLoop>(ctx: TaskContext, stop: watch::Receiver<bool>) {
+/// `start` creates the instance and clients and starts the guest task.
+pub(crate) async fn run_task<L: TaskLoop>(
+    ctx: TaskContext,
+    start: impl Future<Output = Result<L, String>>,
+) {
     let (connector, task) = (ctx.connector.clone(), ctx.task);
     ctx.status.task(&connector, task, State::Running, None);
-    let outcome = match L::start(ctx.clone(), stop).await {
+    let outcome = match start.await {
         Ok(mut runner) => {
             let ran = runner.run().await;
             let stopped = runner.shutdown(ran.is_ok()).await;

@@ -70,7 +70,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
-    super::run_task::<Runner>(ctx, stop).await
+    super::run_task(ctx.clone(), Runner::start(ctx, stop)).await
 }
 
 struct Runner {
@@ -85,7 +85,8 @@ struct Runner {
     retry: RetryPolicy,
 }
 
-impl super::TaskLoop for Runner {
+impl Runner {
+    /// Creates the instance and the consumer and starts the guest task.
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
         let spec = InstanceSpec {
             limits: ctx.limits,
@@ -139,7 +140,9 @@ impl super::TaskLoop for Runner {
             max_batch,
         })
     }
+}
 
+impl super::TaskLoop for Runner {
     async fn run(&mut self) -> Result<(), String> {
         let mut last_commit = Instant::now();
         while !*self.stop.borrow() {

@@ -20,11 +20,13 @@ use tokio::sync::watch;
 
 use super::TaskContext;
 use super::retry::{Retrier, RetryPolicy, wait_unless_stopped};
+use crate::GuestError;
 use crate::bindings::source_task::{AckStatus, RecordAck};
 use crate::bindings::types::SourceRecord;
 use crate::config::clients::{describe_client_error, producer};
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
+use crate::sandbox::limits::Usage;
 
 /// Records handed to the producer, in order, until their offsets are stored.
 #[derive(Debug, Default)]
@@ -87,7 +89,8 @@ impl AckTracker {
     }
 
     /// Pops the acknowledged prefix; returns the latest offset per source
-    /// partition within it.
+    /// partition within it, as the task gave it (not yet canonical: only
+    /// the offsets that get stored are parsed).
     pub fn drain_committable(&mut self) -> Vec<(String, String)> {
         let mut latest = BTreeMap::new();
         while self.entries.front().is_some_and(|e| e.acked) {
@@ -139,15 +142,98 @@ impl ProducerContext for AckContext {
     }
 }
 
+/// What the task loop needs from the code that makes records: the
+/// sandboxed plugin, or native code (the benchmark runs a native twin of
+/// the datagen plugin through the same loop to measure the sandbox's cost).
+pub trait SourceGuest: Send + 'static {
+    /// `source-task.start`.
+    fn start(
+        &mut self,
+        config: &[(String, String)],
+    ) -> impl Future<Output = Result<(), GuestError>> + Send;
+    /// `source-task.poll`.
+    fn poll(&mut self) -> impl Future<Output = Result<Vec<SourceRecord>, GuestError>> + Send;
+    /// `source-task.commit-records`.
+    fn commit_records(
+        &mut self,
+        acks: &[RecordAck],
+    ) -> impl Future<Output = Result<(), GuestError>> + Send;
+    /// `source-task.commit`.
+    fn commit(&mut self) -> impl Future<Output = Result<(), GuestError>> + Send;
+    /// `source-task.stop`.
+    fn stop(&mut self) -> impl Future<Output = Result<(), GuestError>> + Send;
+    /// Resources used so far.
+    fn usage(&self) -> Usage;
+}
+
+impl SourceGuest for SourceTaskInstance {
+    fn start(
+        &mut self,
+        config: &[(String, String)],
+    ) -> impl Future<Output = Result<(), GuestError>> + Send {
+        SourceTaskInstance::start(self, config)
+    }
+    fn poll(&mut self) -> impl Future<Output = Result<Vec<SourceRecord>, GuestError>> + Send {
+        SourceTaskInstance::poll(self)
+    }
+    fn commit_records(
+        &mut self,
+        acks: &[RecordAck],
+    ) -> impl Future<Output = Result<(), GuestError>> + Send {
+        SourceTaskInstance::commit_records(self, acks)
+    }
+    fn commit(&mut self) -> impl Future<Output = Result<(), GuestError>> + Send {
+        SourceTaskInstance::commit(self)
+    }
+    fn stop(&mut self) -> impl Future<Output = Result<(), GuestError>> + Send {
+        SourceTaskInstance::stop(self)
+    }
+    fn usage(&self) -> Usage {
+        SourceTaskInstance::usage(self)
+    }
+}
+
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
-    super::run_task::<Runner>(ctx, stop).await
+    let start = async {
+        let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
+        let spec = InstanceSpec {
+            offsets: Some(offsets),
+            limits: ctx.limits,
+            ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
+        };
+        let instance = SourceTaskInstance::new(&ctx.plugin, spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        let guest_stop = instance.stop_handle();
+        Runner::start(ctx.clone(), stop.clone(), instance, move || {
+            guest_stop.stop()
+        })
+        .await
+    };
+    super::run_task(ctx.clone(), start).await
 }
 
-struct Runner {
+/// Runs `guest` (already created, not yet started) through the task loop
+/// until `stop` is raised or it fails. For native guests; `on_stop` is
+/// called when a stop is requested.
+pub async fn run_native<G: SourceGuest>(
     ctx: TaskContext,
-    instance: SourceTaskInstance,
+    stop: watch::Receiver<bool>,
+    guest: G,
+    on_stop: impl FnOnce() + Send + 'static,
+) {
+    super::run_task(ctx.clone(), Runner::start(ctx, stop, guest, on_stop)).await
+}
+
+struct Runner<G> {
+    ctx: TaskContext,
+    instance: G,
+    /// The topic of the previous record, already created and recorded.
+    known_topic: Option<String>,
+    /// The previous record's source partition as given and in canonical form.
+    last_partition: Option<(String, String)>,
     producer: ThreadedProducer<AckContext>,
     tracker: Arc<Mutex<AckTracker>>,
     stop: watch::Receiver<bool>,
@@ -156,17 +242,15 @@ struct Runner {
     retry: Retrier,
 }
 
-impl super::TaskLoop for Runner {
-    async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
-        let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
-        let spec = InstanceSpec {
-            offsets: Some(offsets),
-            limits: ctx.limits,
-            ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
-        };
-        let mut instance = SourceTaskInstance::new(&ctx.plugin, spec)
-            .await
-            .map_err(|e| e.to_string())?;
+impl<G: SourceGuest> Runner<G> {
+    /// Creates the producer and starts the guest task (the instance is
+    /// started by its own `start`, below).
+    async fn start(
+        ctx: TaskContext,
+        stop: watch::Receiver<bool>,
+        mut instance: G,
+        on_stop: impl FnOnce() + Send + 'static,
+    ) -> Result<Runner<G>, String> {
         let tracker = Arc::new(Mutex::new(AckTracker::default()));
         let producer = producer(
             ctx.kafka.bootstrap(),
@@ -185,11 +269,10 @@ impl super::TaskLoop for Runner {
             return Err(e.to_string());
         }
         // A stop request reaches a guest that is inside `poll` at once.
-        let guest_stop = instance.stop_handle();
         let mut watch_stop = stop.clone();
         tokio::spawn(async move {
             let _ = watch_stop.wait_for(|s| *s).await;
-            guest_stop.stop();
+            on_stop();
         });
         let int_setting = |key: &str, default: i32| {
             crate::config::worker::lookup(&ctx.connector_config, key)
@@ -202,12 +285,16 @@ impl super::TaskLoop for Runner {
             topic_replication: int_setting("topic.creation.default.replication.factor", 1),
             ctx,
             instance,
+            known_topic: None,
+            last_partition: None,
             producer,
             tracker,
             stop,
         })
     }
+}
 
+impl<G: SourceGuest> super::TaskLoop for Runner<G> {
     async fn run(&mut self) -> Result<(), String> {
         let mut last_flush = Instant::now();
         while !*self.stop.borrow() {
@@ -232,9 +319,7 @@ impl super::TaskLoop for Runner {
                 }
                 Err(e) => return Err(e.to_string()),
             };
-            for record in &records {
-                self.send(record).await?;
-            }
+            self.send_batch(records).await?;
             self.deliver_guest_acks().await?;
             if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
                 self.flush().await?;
@@ -265,12 +350,23 @@ impl super::TaskLoop for Runner {
     }
 }
 
-impl Runner {
-    async fn send(&mut self, record: &SourceRecord) -> Result<(), String> {
+impl<G: SourceGuest> Runner<G> {
+    /// Hands a batch to the producer. Per-record work is kept to the
+    /// conversions and the send: topics are checked and source partitions
+    /// canonicalised only when they change from one record to the next,
+    /// offsets only when they are stored (see [`AckTracker`]).
+    async fn send_batch(&mut self, records: Vec<SourceRecord>) -> Result<(), String> {
+        for record in records {
+            self.send(record).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, mut record: SourceRecord) -> Result<(), String> {
         let key = self
             .ctx
             .key_converter
-            .from_payload(record.key.as_ref())
+            .from_owned_payload(record.key.take())
             .map_err(|e| {
                 format!(
                     "converting a record key for topic {} failed: {e}",
@@ -280,38 +376,50 @@ impl Runner {
         let value = self
             .ctx
             .value_converter
-            .from_payload(record.value.as_ref())
+            .from_owned_payload(record.value.take())
             .map_err(|e| {
                 format!(
                     "converting a record value for topic {} failed: {e}",
                     record.topic
                 )
             })?;
-        let partition = canonical_object(&record.source_partition)
-            .map_err(|e| format!("invalid source partition: {e}"))?;
-        let offset = canonical_object(&record.source_offset)
-            .map_err(|e| format!("invalid source offset: {e}"))?;
-        self.ctx
-            .kafka
-            .ensure_topic(&record.topic, self.topic_partitions, self.topic_replication)
-            .await?;
-        self.ctx
-            .status
-            .record_topic(&self.ctx.connector, &record.topic);
+        let partition = match &self.last_partition {
+            Some((raw, canonical)) if *raw == record.source_partition => canonical.clone(),
+            _ => {
+                let canonical = canonical_object(&record.source_partition)
+                    .map_err(|e| format!("invalid source partition: {e}"))?;
+                self.last_partition = Some((record.source_partition.clone(), canonical.clone()));
+                canonical
+            }
+        };
+        if self.known_topic.as_deref() != Some(record.topic.as_str()) {
+            self.ctx
+                .kafka
+                .ensure_topic(&record.topic, self.topic_partitions, self.topic_replication)
+                .await?;
+            self.ctx
+                .status
+                .record_topic(&self.ctx.connector, &record.topic);
+            self.known_topic = Some(record.topic.clone());
+        }
         let seq = self
             .tracker
             .lock()
             .map_err(|_| "ack tracker poisoned".to_string())?
-            .push(partition, offset, record.ack_token);
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for h in &record.headers {
-            headers = headers.insert(Header {
-                key: &h.key,
-                value: h.value.as_deref(),
-            });
+            .push(partition, record.source_offset.clone(), record.ack_token);
+        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&record.topic, seq as usize);
+        // librdkafka allocates a header list even for none; most records
+        // have none.
+        if !record.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+            for h in &record.headers {
+                headers = headers.insert(Header {
+                    key: &h.key,
+                    value: h.value.as_deref(),
+                });
+            }
+            out = out.headers(headers);
         }
-        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&record.topic, seq as usize)
-            .headers(headers);
         if let Some(k) = &key {
             out = out.key(k.as_slice());
         }
@@ -367,6 +475,14 @@ impl Runner {
         if committable.is_empty() {
             return Ok(());
         }
+        let committable = committable
+            .into_iter()
+            .map(|(partition, offset)| {
+                canonical_object(&offset)
+                    .map(|offset| (partition, offset))
+                    .map_err(|e| format!("invalid source offset: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // The offsets file is fsynced; keep that off the async worker threads.
         let (offsets, connector) = (self.ctx.offsets.clone(), self.ctx.connector.clone());
         tokio::task::spawn_blocking(move || offsets.commit(&connector, &committable))

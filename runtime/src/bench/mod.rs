@@ -1,0 +1,313 @@
+//! `wasmconnect bench`: how close the worker comes to the physical limit.
+//!
+//! One run against a real broker measures, side by side and for 100-byte
+//! and 1 KiB records:
+//!
+//! 1. raw rdkafka producer throughput with the worker's producer settings
+//!    (the baseline for sources);
+//! 2. the `datagen` component through a source task;
+//! 3. the same datagen logic compiled natively through the same task loop
+//!    (the difference to 2 is the sandbox's cost);
+//! 4. raw rdkafka consumer throughput (the baseline for sinks), and the
+//!    `null-sink` component through a sink task;
+//!
+//! then the footprint of a worker process: time to ready, idle RSS, RSS
+//! with 1, 100 and 1,000 running tasks, and the time to start a task from
+//! a precompiled artifact. Every figure is the median of `--repeats` runs
+//! and every throughput is printed with its ratio to the baseline measured
+//! in the same run. See `docs/benchmarks.md`.
+
+mod footprint;
+pub mod native_datagen;
+mod throughput;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datagen_core::Shape;
+use rdkafka::consumer::BaseConsumer;
+
+use crate::config::properties;
+use crate::config::worker::WorkerConfig;
+use crate::plugin::Plugin;
+use crate::sandbox::Sandbox;
+use crate::worker::TaskContext;
+use crate::worker::kafka::Kafka;
+use crate::worker::offset_file::OffsetFile;
+use crate::worker::status::StatusBoard;
+use crate::worker::store::ConnectorStore;
+use throughput::Generator;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// The broker.
+    pub bootstrap: String,
+    /// Where `datagen.wasm` and `null-sink.wasm` are.
+    pub plugin_dir: PathBuf,
+    /// Records per run for each record size.
+    pub runs: Vec<(usize, u64)>,
+    /// How many times each run is repeated (the median is shown).
+    pub repeats: usize,
+    /// Running-task counts at which the worker's RSS is measured.
+    pub task_counts: Vec<u32>,
+}
+
+/// What every run shares: one sandbox, one Kafka connection, the worker's
+/// configuration, the two plugins, and a scratch directory.
+pub struct Env {
+    sandbox: Sandbox,
+    worker: Arc<WorkerConfig>,
+    kafka: Arc<Kafka>,
+    offsets: Arc<OffsetFile>,
+    status: Arc<StatusBoard>,
+    store: Arc<ConnectorStore>,
+    datagen: Arc<Plugin>,
+    null_sink: Arc<Plugin>,
+    dir: PathBuf,
+}
+
+impl Env {
+    async fn new(opts: &BenchOptions, sandbox: Sandbox) -> Result<Env, String> {
+        let dir = std::env::temp_dir().join(format!("wasmconnect-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let props = properties::parse(
+            format!(
+                "bootstrap.servers={}\n\
+             key.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             value.converter=org.apache.kafka.connect.converters.ByteArrayConverter\n\
+             offset.storage.file.filename={}\n\
+             offset.flush.interval.ms=100\n",
+                opts.bootstrap,
+                dir.join("bench.offsets").display()
+            )
+            .as_bytes(),
+        )
+        .map_err(|(line, e)| format!("bench worker settings, line {line:?}: {e}"))?;
+        let worker = WorkerConfig::from_properties(&props)?;
+        let kafka = Kafka::connect(&worker.kafka, &worker.admin)?;
+        kafka.check_reachable(Duration::from_secs(10)).await?;
+        let offsets = OffsetFile::open(&dir.join("bench.offsets"))?;
+        let store = ConnectorStore::beside(&dir.join("bench.offsets"))?;
+        let load = |name: &str| {
+            let path = opts.plugin_dir.join(format!("{name}.wasm"));
+            let sandbox = sandbox.clone();
+            async move {
+                Plugin::load_file(&sandbox, &path)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+            }
+        };
+        let datagen = load("datagen").await?;
+        let null_sink = load("null-sink").await?;
+        Ok(Env {
+            sandbox,
+            worker: Arc::new(worker),
+            kafka: Arc::new(kafka),
+            offsets: Arc::new(offsets),
+            status: Arc::new(StatusBoard::default()),
+            store: Arc::new(store),
+            datagen,
+            null_sink,
+            dir,
+        })
+    }
+
+    fn task_context(
+        &self,
+        name: &str,
+        plugin: Arc<Plugin>,
+        config: Vec<(String, String)>,
+    ) -> TaskContext {
+        TaskContext {
+            connector: name.to_string(),
+            task: 0,
+            config: config.clone(),
+            connector_config: config,
+            plugin,
+            key_converter: self.worker.key_converter,
+            value_converter: self.worker.value_converter,
+            kafka: self.kafka.clone(),
+            offsets: self.offsets.clone(),
+            worker: self.worker.clone(),
+            status: self.status.clone(),
+            store: self.store.clone(),
+            limits: None,
+        }
+    }
+
+    fn watermark_reader(&self) -> Result<BaseConsumer, String> {
+        crate::config::clients::consumer(
+            self.kafka.bootstrap(),
+            "bench-watermarks",
+            0,
+            &self.worker.consumer,
+            &[],
+        )
+        .create()
+        .map_err(|e| format!("watermark reader: {e}"))
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One measured throughput row.
+struct Row {
+    label: &'static str,
+    per_second: f64,
+    bytes: usize,
+    baseline: Option<f64>,
+}
+
+/// Runs every measurement and prints the tables.
+pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
+    let mut opts = opts.clone();
+    // The footprint worker runs in a directory of its own.
+    opts.plugin_dir = std::fs::canonicalize(&opts.plugin_dir)
+        .map_err(|e| format!("{}: {e}", opts.plugin_dir.display()))?;
+    let opts = &opts;
+    let env = Env::new(opts, sandbox).await?;
+    println!(
+        "wasmconnect bench: broker {}, {} repeats, medians; {} cores",
+        opts.bootstrap,
+        opts.repeats,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let tag = std::process::id();
+    for &(size, n) in &opts.runs {
+        let shape = Shape {
+            record_bytes: size,
+            key_cardinality: 1000,
+        };
+        let mut times: [Vec<Duration>; 5] = Default::default();
+        for rep in 0..opts.repeats {
+            let topic = |kind: &str| format!("bench-{kind}-{size}-{tag}-{rep}");
+            for kind in ["raw", "wasm", "native"] {
+                env.kafka.ensure_topic(&topic(kind), 1, 1).await?;
+            }
+            eprintln!(
+                "[bench] {size} B, run {}/{}: raw producer",
+                rep + 1,
+                opts.repeats
+            );
+            let raw_topic = topic("raw");
+            let took = {
+                let env = &env;
+                tokio::task::block_in_place(|| {
+                    throughput::raw_producer(env, &raw_topic, n, &shape)
+                })?
+            };
+            times[0].push(took);
+            eprintln!(
+                "[bench] {size} B, run {}/{}: datagen (wasm) source task",
+                rep + 1,
+                opts.repeats
+            );
+            times[1].push(
+                throughput::source_task(&env, Generator::Wasm, &topic("wasm"), n, &shape).await?,
+            );
+            eprintln!(
+                "[bench] {size} B, run {}/{}: datagen (native) source task",
+                rep + 1,
+                opts.repeats
+            );
+            times[2].push(
+                throughput::source_task(&env, Generator::Native, &topic("native"), n, &shape)
+                    .await?,
+            );
+            eprintln!(
+                "[bench] {size} B, run {}/{}: raw consumer",
+                rep + 1,
+                opts.repeats
+            );
+            times[3].push(tokio::task::block_in_place(|| {
+                throughput::raw_consumer(&env, &raw_topic, n)
+            })?);
+            eprintln!(
+                "[bench] {size} B, run {}/{}: null sink task",
+                rep + 1,
+                opts.repeats
+            );
+            times[4].push(throughput::sink_task(&env, &raw_topic, n).await?);
+        }
+        let timed = n - throughput::warm_up(n);
+        let mut rate = |i: usize| {
+            let records = if i == 3 { n - 1 } else { timed };
+            records as f64 / median(&mut times[i]).as_secs_f64()
+        };
+        let r: Vec<f64> = (0..5).map(&mut rate).collect();
+        let (produce, consume) = (r[0], r[3]);
+        let rows = [
+            Row {
+                label: "raw rdkafka producer (baseline)",
+                per_second: produce,
+                bytes: size,
+                baseline: None,
+            },
+            Row {
+                label: "datagen (wasm) -> Kafka, source task",
+                per_second: r[1],
+                bytes: size,
+                baseline: Some(produce),
+            },
+            Row {
+                label: "datagen (native) -> Kafka, same loop",
+                per_second: r[2],
+                bytes: size,
+                baseline: Some(produce),
+            },
+            Row {
+                label: "raw rdkafka consumer (baseline)",
+                per_second: consume,
+                bytes: size,
+                baseline: None,
+            },
+            Row {
+                label: "Kafka -> null sink (wasm), sink task",
+                per_second: r[4],
+                bytes: size,
+                baseline: Some(consume),
+            },
+        ];
+        println!();
+        println!(
+            "{size}-byte records, {n} per run (the first {} untimed: start-up)",
+            throughput::warm_up(n)
+        );
+        println!(
+            "| {:<38} | {:>12} | {:>8} | {:>11} |",
+            "run", "records/s", "MB/s", "vs baseline"
+        );
+        println!("|{:-<40}|{:->14}|{:->10}|{:->13}|", "", "", "", "");
+        for r in &rows {
+            let ratio = r.baseline.map_or("-".to_string(), |b| {
+                format!("{:.1} %", 100.0 * r.per_second / b)
+            });
+            println!(
+                "| {:<38} | {:>12.0} | {:>8.1} | {:>11} |",
+                r.label,
+                r.per_second,
+                r.per_second * r.bytes as f64 / 1e6,
+                ratio
+            );
+        }
+        println!(
+            "sandbox tax (wasm vs native through the same loop): {:.1} %",
+            100.0 * (1.0 - rows[1].per_second / rows[2].per_second)
+        );
+    }
+    println!();
+    footprint::run(&env, opts).await
+}
+
+/// The median of `samples` (sorted in place); zero when empty.
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
