@@ -8,12 +8,10 @@
 //! `open` / `close` calls.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
@@ -23,6 +21,7 @@ use super::retry::{RetryPolicy, wait_unless_stopped};
 use crate::bindings::types::{Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition};
 use crate::config::clients::{consumer, describe_client_error};
 use crate::config::worker::{list, lookup};
+use crate::convert::Converter;
 use crate::instance::{InstanceSpec, SinkTaskInstance};
 
 /// Most records handed to one `put` (Kafka's `max.poll.records` default).
@@ -76,7 +75,7 @@ pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
 struct Runner {
     ctx: TaskContext,
     instance: SinkTaskInstance,
-    consumer: StreamConsumer<RebalanceContext>,
+    consumer: Arc<BaseConsumer<RebalanceContext>>,
     events: mpsc::UnboundedReceiver<Assignment>,
     stop: watch::Receiver<bool>,
     /// Next offset to consume per assigned partition, after what `put` took.
@@ -96,7 +95,7 @@ impl Runner {
             .await
             .map_err(|e| e.to_string())?;
         let (tx, events) = mpsc::unbounded_channel();
-        let consumer: StreamConsumer<RebalanceContext> = consumer(
+        let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),
             &ctx.connector,
             ctx.task,
@@ -133,7 +132,7 @@ impl Runner {
             retry: RetryPolicy::from_config(&ctx.connector_config),
             ctx,
             instance,
-            consumer,
+            consumer: Arc::new(consumer),
             events,
             stop,
             current: BTreeMap::new(),
@@ -205,24 +204,36 @@ impl Runner {
     }
 
     /// Up to `max_batch` converted records: waits briefly for the first,
-    /// then takes whatever is already fetched.
+    /// then takes whatever is already fetched. The polling runs on a
+    /// blocking thread, one hop per batch: librdkafka's poll is a plain
+    /// call, and an async receive per message (a waker registered and
+    /// dropped each time) cost more than the rest of the sink path.
     async fn next_batch(&mut self) -> Result<Vec<SinkRecord>, String> {
-        let mut batch = Vec::new();
-        match tokio::time::timeout(RECV_WAIT, self.consumer.recv()).await {
-            Err(_) => return Ok(batch),
-            Ok(Err(e)) => {
-                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
-                return Ok(batch);
+        let consumer = self.consumer.clone();
+        let converters = (self.ctx.key_converter, self.ctx.value_converter);
+        let max = self.max_batch;
+        let (batch, error) = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::new();
+            let mut wait = RECV_WAIT;
+            while batch.len() < max {
+                match consumer.poll(wait) {
+                    None => break,
+                    Some(Err(e)) => return (Ok(batch), Some(e)),
+                    Some(Ok(msg)) => match convert(converters, &msg) {
+                        Ok(record) => batch.push(record),
+                        Err(e) => return (Err(e), None),
+                    },
+                }
+                wait = Duration::ZERO;
             }
-            Ok(Ok(msg)) => batch.push(convert(&self.ctx, &msg)?),
+            (Ok(batch), None)
+        })
+        .await
+        .map_err(|e| format!("the consumer poll did not finish: {e}"))?;
+        if let Some(e) = error {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
         }
-        while batch.len() < self.max_batch {
-            match self.consumer.recv().now_or_never() {
-                Some(Ok(msg)) => batch.push(convert(&self.ctx, &msg)?),
-                _ => break,
-            }
-        }
-        Ok(batch)
+        batch
     }
 
     async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<(), String> {
@@ -288,7 +299,10 @@ impl Runner {
 }
 
 /// Converts a consumed message into what the plugin sees.
-fn convert(ctx: &TaskContext, msg: &BorrowedMessage<'_>) -> Result<SinkRecord, String> {
+fn convert(
+    (key_converter, value_converter): (Converter, Converter),
+    msg: &BorrowedMessage<'_>,
+) -> Result<SinkRecord, String> {
     let at = || {
         format!(
             "{}-{} offset {}",
@@ -297,12 +311,10 @@ fn convert(ctx: &TaskContext, msg: &BorrowedMessage<'_>) -> Result<SinkRecord, S
             msg.offset()
         )
     };
-    let key = ctx
-        .key_converter
+    let key = key_converter
         .to_payload(msg.key())
         .map_err(|e| format!("converting the key of the record at {} failed: {e}", at()))?;
-    let value = ctx
-        .value_converter
+    let value = value_converter
         .to_payload(msg.payload())
         .map_err(|e| format!("converting the value of the record at {} failed: {e}", at()))?;
     let headers = msg
