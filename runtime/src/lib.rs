@@ -26,6 +26,7 @@
 pub mod bench;
 pub mod bindings;
 pub mod config;
+pub mod conformance;
 pub mod convert;
 pub mod error;
 pub mod host;

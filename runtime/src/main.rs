@@ -73,6 +73,15 @@ enum PluginCommand {
         /// The component to inspect.
         file: PathBuf,
     },
+    /// Run a component through the whole contract (the conformance kit)
+    /// and report each check; exits 1 if any fails.
+    Test {
+        /// The component to test.
+        file: PathBuf,
+        /// A connector setting, `key=value` (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,8 +120,50 @@ fn main() -> ExitCode {
             Command::Plugin {
                 command: PluginCommand::Inspect { file },
             } => inspect(file).await,
+            Command::Plugin {
+                command: PluginCommand::Test { file, config },
+            } => plugin_test(file, config).await,
         }
     })
+}
+
+async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
+    let mut config = Vec::new();
+    for s in settings {
+        match s.split_once('=') {
+            Some((k, v)) => config.push((k.trim().to_string(), v.to_string())),
+            None => {
+                eprintln!("error: --config {s}: expected KEY=VALUE");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let sandbox = match Sandbox::new(SandboxConfig {
+        cache_dir: artifact_cache_dir(),
+        max_instances: 8,
+        ..SandboxConfig::default()
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = wasmconnect::conformance::run(&sandbox, &bytes, config).await;
+    println!("{}", file.display());
+    print!("{}", report.render());
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {

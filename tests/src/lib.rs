@@ -207,6 +207,19 @@ pub fn worker_bin() -> PathBuf {
     bin
 }
 
+/// A standalone worker's properties for tests: `bootstrap`, String
+/// converters, offsets in `connect.offsets` flushed every 200 ms, a 6 s
+/// consumer session, REST on `port`, the bundled plugins; then `extra`
+/// (later keys win).
+pub fn worker_props(bootstrap: &str, port: u16, extra: &str) -> String {
+    format!(
+        "bootstrap.servers={bootstrap}\nkey.converter=StringConverter\nvalue.converter=StringConverter\n\
+         offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
+         consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n{extra}",
+        plugin_dir().display()
+    )
+}
+
 /// A `wasmconnect standalone` process, its files in a directory of its own.
 pub struct WorkerProcess {
     child: Child,

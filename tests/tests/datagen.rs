@@ -10,7 +10,9 @@ use serde_json::json;
 use wasmconnect::bindings::types::{Payload, SinkRecord, TimestampType};
 use wasmconnect::host::offsets::MemoryOffsets;
 use wasmconnect::{GuestError, InstanceSpec, SinkTaskInstance, SourceTaskInstance};
-use wasmconnect_tests::{Broker, Rest, WorkerProcess, config, free_port, load, plugin_dir};
+use wasmconnect_tests::{
+    Broker, Rest, WorkerProcess, config, free_port, load, plugin_dir, worker_props,
+};
 
 fn value_bytes(p: &Option<Payload>) -> &[u8] {
     match p {
@@ -142,12 +144,10 @@ async fn datagen_to_null_sink_through_a_worker_arrives_complete() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let props = format!(
-        "bootstrap.servers={}\nkey.converter=StringConverter\nvalue.converter=ByteArrayConverter\n\
-         offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
-         consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n",
+    let props = worker_props(
         broker.bootstrap(),
-        plugin_dir().display()
+        port,
+        "value.converter=ByteArrayConverter\n",
     );
     let worker = WorkerProcess::start(dir.path(), &props, &[]);
     let rest = Rest::new(port);

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, line_count, plugin_dir, wait_for_lines,
+    Broker, Rest, WorkerProcess, append, free_port, line_count, wait_for_lines, worker_props,
 };
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -56,14 +56,7 @@ impl Scenario {
         let broker = Broker::start();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let props = format!(
-            "bootstrap.servers={}\nkey.converter=StringConverter\nvalue.converter=StringConverter\n\
-             offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
-             consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n\
-             {extra_worker_props}",
-            broker.bootstrap(),
-            plugin_dir().display()
-        );
+        let props = worker_props(broker.bootstrap(), port, extra_worker_props);
         let worker = WorkerProcess::start(dir.path(), &props, &[]);
         let rest = Rest::new(port);
         rest.wait_ready(&worker).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, plugin_dir, wait_for_lines,
+    Broker, Rest, WorkerProcess, append, free_port, wait_for_lines, worker_props,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,13 +13,10 @@ async fn faulty_tasks_fail_alone_with_the_cause_while_a_healthy_pipeline_streams
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let props = format!(
-        "bootstrap.servers={}\nkey.converter=StringConverter\nvalue.converter=StringConverter\n\
-         offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
-         consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n\
-         wasm.memory.max.bytes=67108864\nwasm.call.timeout.max.ms=5000\n",
+    let props = worker_props(
         broker.bootstrap(),
-        plugin_dir().display()
+        port,
+        "wasm.memory.max.bytes=67108864\nwasm.call.timeout.max.ms=5000\n",
     );
     let worker = WorkerProcess::start(dir.path(), &props, &[]);
     let rest = Rest::new(port);

@@ -130,6 +130,90 @@ impl Pacer {
     }
 }
 
+/// The source partition of task `task`: `{"task":t}`.
+pub fn partition_json(task: u32) -> String {
+    format!(r#"{{"task":{task}}}"#)
+}
+
+/// The source offset of record `seq`: `{"seq":n}`.
+pub fn offset_json(seq: u64) -> String {
+    format!(r#"{{"seq":{seq}}}"#)
+}
+
+/// The sequence number after a stored offset (canonical JSON `{"seq":n}`).
+pub fn resume_after(offset: &str) -> Result<u64, String> {
+    offset
+        .trim()
+        .strip_prefix(r#"{"seq":"#)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .map(|n| n + 1)
+        .ok_or_else(|| format!("stored offset {offset} is not {{\"seq\":<number>}}"))
+}
+
+/// Longest a task waits in one poll when nothing is due.
+pub const IDLE_WAIT: Duration = Duration::from_millis(100);
+
+/// What a task does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Emit these sequence numbers.
+    Emit(std::ops::Range<u64>),
+    /// Nothing is due; wait this long (at most [`IDLE_WAIT`]).
+    Wait(Duration),
+}
+
+/// Which records one task emits when: its position, its limit
+/// (`iterations`, 0 = none), its batch size and its pace.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pacer: Pacer,
+    iterations: u64,
+    batch: u64,
+    next: u64,
+    first: u64,
+    started: std::time::Instant,
+}
+
+impl Schedule {
+    /// A schedule starting at sequence number `next`, now.
+    pub fn new(next: u64, rate: f64, iterations: u64, batch: u64) -> Schedule {
+        Schedule {
+            pacer: Pacer::new(rate),
+            iterations,
+            batch: batch.max(1),
+            next,
+            first: next,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The next step; an `Emit` moves the position past its range.
+    pub fn step(&mut self) -> Step {
+        let mut end = self.next + self.batch;
+        if self.iterations > 0 {
+            end = end.min(self.iterations);
+        }
+        let paced = self
+            .first
+            .saturating_add(self.pacer.allowed(self.started.elapsed()));
+        end = end.min(paced);
+        if end > self.next {
+            let range = self.next..end;
+            self.next = end;
+            return Step::Emit(range);
+        }
+        if self.iterations > 0 && self.next >= self.iterations {
+            return Step::Wait(IDLE_WAIT);
+        }
+        let due = self.started + self.pacer.due(self.next - self.first);
+        Step::Wait(
+            due.saturating_duration_since(std::time::Instant::now())
+                .min(IDLE_WAIT),
+        )
+    }
+}
+
 /// Counts what a receiver saw of one task's sequence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -194,6 +278,16 @@ mod tests {
         assert_eq!(t.missing(), 1);
         t.observe(2);
         assert_eq!((t.contiguous, t.missing()), (5, 0));
+    }
+
+    #[test]
+    fn schedule_batches_up_to_the_iterations_then_waits() {
+        let mut s = Schedule::new(5, 0.0, 12, 4);
+        assert_eq!(s.step(), Step::Emit(5..9));
+        assert_eq!(s.step(), Step::Emit(9..12));
+        assert_eq!(s.step(), Step::Wait(IDLE_WAIT));
+        assert_eq!(resume_after(&offset_json(41)), Ok(42));
+        assert!(resume_after("{}").is_err());
     }
 
     #[test]

@@ -11,17 +11,12 @@
 //! `iterations` (records per task, 0 = without end), `batch.size` (records
 //! per poll, 1000), `tasks.max`.
 
-use std::time::{Duration, Instant};
-
-use datagen_core::{Pacer, Shape};
+use datagen_core::{Schedule, Shape, Step};
 use wasmconnect_sdk::{
     Config, ConfigExt, ConfigKey, ConfigType, Connector, Importance, Key, Payload, Plugin,
     PluginKind, PluginMetadata, SourceRecord, SourceTask, TaskError, fatal, read_offsets,
     sleep_unless_stopped,
 };
-
-/// Longest a poll waits when nothing is due (paced or finished).
-const IDLE_WAIT: Duration = Duration::from_millis(100);
 
 /// The connector role: `tasks.max` tasks, each told its index.
 pub struct Datagen {
@@ -93,28 +88,20 @@ pub struct DatagenTask {
     shape: Shape,
     task: u32,
     partition: String,
-    pacer: Pacer,
-    iterations: u64,
-    batch: u64,
-    /// Sequence number of the next record.
-    next: u64,
-    /// Where pacing counts from: the first sequence number of this run and
-    /// when the run began.
-    first: u64,
-    started: Instant,
+    schedule: Schedule,
 }
 
 impl SourceTask for DatagenTask {
     fn start(config: Config) -> Result<Self, TaskError> {
         let task: u32 = config.parse_or("task.index", 0)?;
-        let partition = format!(r#"{{"task":{task}}}"#);
+        let partition = datagen_core::partition_json(task);
         let next = match read_offsets(std::slice::from_ref(&partition))?
             .into_iter()
             .next()
             .flatten()
         {
             None => 0,
-            Some(offset) => resume_after(&offset)?,
+            Some(offset) => datagen_core::resume_after(&offset).map_err(fatal)?,
         };
         Ok(DatagenTask {
             topic: config
@@ -127,37 +114,23 @@ impl SourceTask for DatagenTask {
             },
             task,
             partition,
-            pacer: Pacer::new(config.parse_or("rate", 0.0)?),
-            iterations: config.parse_or("iterations", 0)?,
-            batch: config.parse_or::<u64>("batch.size", 1000)?.max(1),
-            next,
-            first: next,
-            started: Instant::now(),
+            schedule: Schedule::new(
+                next,
+                config.parse_or("rate", 0.0)?,
+                config.parse_or("iterations", 0)?,
+                config.parse_or("batch.size", 1000)?,
+            ),
         })
     }
 
     fn poll(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
-        let mut end = self.next + self.batch;
-        if self.iterations > 0 {
-            end = end.min(self.iterations);
+        match self.schedule.step() {
+            Step::Wait(wait) => {
+                sleep_unless_stopped(wait);
+                Ok(Vec::new())
+            }
+            Step::Emit(range) => Ok(range.map(|seq| self.record(seq)).collect()),
         }
-        let paced = self
-            .first
-            .saturating_add(self.pacer.allowed(self.started.elapsed()));
-        end = end.min(paced);
-        if end <= self.next {
-            let wait = if self.iterations > 0 && self.next >= self.iterations {
-                IDLE_WAIT
-            } else {
-                let due = self.started + self.pacer.due(self.next - self.first);
-                due.saturating_duration_since(Instant::now()).min(IDLE_WAIT)
-            };
-            sleep_unless_stopped(wait);
-            return Ok(Vec::new());
-        }
-        let records = (self.next..end).map(|seq| self.record(seq)).collect();
-        self.next = end;
-        Ok(records)
     }
 }
 
@@ -165,7 +138,7 @@ impl DatagenTask {
     fn record(&self, seq: u64) -> SourceRecord {
         let mut r = SourceRecord::new(
             self.partition.clone(),
-            format!(r#"{{"seq":{seq}}}"#),
+            datagen_core::offset_json(seq),
             self.topic.clone(),
             Some(Payload::Binary(datagen_core::value(
                 &self.shape,
@@ -176,21 +149,6 @@ impl DatagenTask {
         r.key = Some(Payload::text(datagen_core::key(&self.shape, seq)));
         r
     }
-}
-
-/// The next sequence number after a stored offset `{"seq":n}`.
-fn resume_after(offset: &str) -> Result<u64, TaskError> {
-    offset
-        .trim()
-        .strip_prefix(r#"{"seq":"#)
-        .and_then(|rest| rest.strip_suffix('}'))
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .map(|n| n + 1)
-        .ok_or_else(|| {
-            fatal(format!(
-                "stored offset {offset} is not {{\"seq\":<number>}}"
-            ))
-        })
 }
 
 wasmconnect_sdk::export_source!(Datagen, DatagenTask);

@@ -4,9 +4,9 @@
 //! component, so the only difference left is the sandbox.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use datagen_core::{Pacer, Shape};
+use datagen_core::{Schedule, Shape, Step};
 
 use crate::GuestError;
 use crate::bindings::source_task::RecordAck;
@@ -15,9 +15,6 @@ use crate::config::worker::lookup;
 use crate::host::offsets::OffsetReader;
 use crate::sandbox::limits::Usage;
 use crate::worker::source_task::SourceGuest;
-
-/// Longest a poll waits when nothing is due (as in the component).
-const IDLE_WAIT: Duration = Duration::from_millis(100);
 
 /// A native datagen task.
 pub struct NativeDatagen {
@@ -32,12 +29,7 @@ struct State {
     shape: Shape,
     task: u32,
     partition: String,
-    pacer: Pacer,
-    iterations: u64,
-    batch: u64,
-    next: u64,
-    first: u64,
-    started: Instant,
+    schedule: Schedule,
 }
 
 impl NativeDatagen {
@@ -76,21 +68,14 @@ fn setting<T: std::str::FromStr>(
 impl SourceGuest for NativeDatagen {
     async fn start(&mut self, config: &[(String, String)]) -> Result<(), GuestError> {
         let task: u32 = setting(config, "task.index", 0)?;
-        let partition = format!(r#"{{"task":{task}}}"#);
+        let partition = datagen_core::partition_json(task);
         let stored = self
             .offsets
             .read(&self.connector, std::slice::from_ref(&partition))
             .map_err(|e| fatal("start", e))?;
         let next = match stored.into_iter().next().flatten() {
             None => 0,
-            Some(offset) => {
-                let v: serde_json::Value =
-                    serde_json::from_str(&offset).map_err(|e| fatal("start", e.to_string()))?;
-                v["seq"]
-                    .as_u64()
-                    .map(|n| n + 1)
-                    .ok_or_else(|| fatal("start", format!("stored offset {offset} has no seq")))?
-            }
+            Some(offset) => datagen_core::resume_after(&offset).map_err(|e| fatal("start", e))?,
         };
         self.state = Some(State {
             topic: lookup(config, "topic")
@@ -102,12 +87,12 @@ impl SourceGuest for NativeDatagen {
             },
             task,
             partition,
-            pacer: Pacer::new(setting(config, "rate", 0.0)?),
-            iterations: setting(config, "iterations", 0)?,
-            batch: setting::<u64>(config, "batch.size", 1000)?.max(1),
-            next,
-            first: next,
-            started: Instant::now(),
+            schedule: Schedule::new(
+                next,
+                setting(config, "rate", 0.0)?,
+                setting(config, "iterations", 0)?,
+                setting(config, "batch.size", 1000)?,
+            ),
         });
         Ok(())
     }
@@ -118,25 +103,17 @@ impl SourceGuest for NativeDatagen {
             .state
             .as_mut()
             .ok_or_else(|| fatal("poll", "poll before start"))?;
-        let mut end = s.next + s.batch;
-        if s.iterations > 0 {
-            end = end.min(s.iterations);
-        }
-        end = end.min(s.first.saturating_add(s.pacer.allowed(s.started.elapsed())));
-        if end <= s.next {
-            let wait = if s.iterations > 0 && s.next >= s.iterations {
-                IDLE_WAIT
-            } else {
-                let due = s.started + s.pacer.due(s.next - s.first);
-                due.saturating_duration_since(Instant::now()).min(IDLE_WAIT)
-            };
-            tokio::time::sleep(wait).await;
-            return Ok(Vec::new());
-        }
-        let records = (s.next..end)
+        let range = match s.schedule.step() {
+            Step::Wait(wait) => {
+                tokio::time::sleep(wait).await;
+                return Ok(Vec::new());
+            }
+            Step::Emit(range) => range,
+        };
+        let records = range
             .map(|seq| SourceRecord {
                 source_partition: s.partition.clone(),
-                source_offset: format!(r#"{{"seq":{seq}}}"#),
+                source_offset: datagen_core::offset_json(seq),
                 topic: s.topic.clone(),
                 partition: None,
                 key: Some(Payload::Text(datagen_core::key(&s.shape, seq))),
@@ -146,7 +123,6 @@ impl SourceGuest for NativeDatagen {
                 ack_token: None,
             })
             .collect();
-        s.next = end;
         self.usage.calls += 1;
         self.usage.guest_time += began.elapsed();
         Ok(records)

@@ -20,7 +20,11 @@
 //!   `address` (not granted), returns the reply's first line as a record,
 //!   and fails fatally with the error when the connection is refused;
 //! * `sleep-in-poll`: sleeps `sleep.ms` (default an hour) inside `poll`;
-//! * `flood-output`: writes to stdout and stderr in a loop that never ends.
+//! * `flood-output`: writes to stdout and stderr in a loop that never ends;
+//! * `extra-task-configs`: the connector returns two more task
+//!   configurations than `max-tasks` allows;
+//! * `malformed-offset`: `poll` returns a record whose source offset is not
+//!   a JSON object.
 //!
 //! With `fault.switch` set, the fault happens only while that file says
 //! `on` (see `common/fault_switch.rs`).
@@ -102,7 +106,13 @@ impl Connector for Misbehaving {
     }
 
     fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<Config>, TaskError> {
-        Ok(vec![self.config.clone(); max_tasks as usize])
+        // Breaks the contract on purpose, for the conformance kit's tests.
+        let extra = if self.config.value("mode") == Some("extra-task-configs") {
+            2
+        } else {
+            0
+        };
+        Ok(vec![self.config.clone(); max_tasks as usize + extra])
     }
 }
 
@@ -135,7 +145,7 @@ impl SourceTask for MisbehavingTask {
             self.mode.clone()
         };
         match mode.as_str() {
-            "healthy" | "trap-in-start" => self.healthy(),
+            "healthy" | "trap-in-start" | "extra-task-configs" => self.healthy(),
             "enormous-batch" => {
                 let count = self.config.parse_or("enormous.batch", 1_000_000)?;
                 Ok(self.numbered(count))
@@ -156,6 +166,11 @@ impl SourceTask for MisbehavingTask {
             }
             "stack-overflow" => Ok(vec![record(format!("{}", deep(u64::MAX)), 1)]),
             "probe-files" => Ok(self.probe_files()),
+            "malformed-offset" => {
+                let mut r = record("not a json offset".into(), 1);
+                r.source_offset = "position 7".into();
+                Ok(vec![r])
+            }
             "read-file" => self.read_file(),
             "connect" => self.connect(),
             "sleep-in-poll" => {
