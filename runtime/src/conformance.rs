@@ -70,6 +70,26 @@ impl Report {
         ok
     }
 
+    /// Records the creation and start of an instance as one check named
+    /// `name`; returns the instance when both succeeded.
+    fn started<T>(
+        &mut self,
+        name: &str,
+        what: &str,
+        instance: Result<T, crate::GuestError>,
+    ) -> Option<T> {
+        match instance {
+            Ok(t) => {
+                self.check(name, Ok(what.to_string()));
+                Some(t)
+            }
+            Err(e) => {
+                self.check(name, Err(e.to_string()));
+                None
+            }
+        }
+    }
+
     /// The report as text: one line per check, then a summary.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -232,19 +252,13 @@ async fn validate_empty(plugin: &Plugin) -> Result<String, String> {
 }
 
 async fn connector_and_tasks(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
-    let mut connector = match ConnectorInstance::new(plugin, spec(config, None)).await {
-        Ok(c) => c,
-        Err(e) => {
-            report.check("connector start", Err(e.to_string()));
-            return;
-        }
+    let started = async {
+        let mut c = ConnectorInstance::new(plugin, spec(config, None)).await?;
+        c.start(config).await.map(|()| c)
     };
-    if !report.check(
-        "connector start",
-        done(connector.start(config).await, "started"),
-    ) {
+    let Some(mut connector) = report.started("connector start", "started", started.await) else {
         return;
-    }
+    };
     let task_configs = match connector.task_configs(MAX_TASKS).await {
         Ok(t) if t.is_empty() => Err("returned no task configurations".to_string()),
         Ok(t) if t.len() > MAX_TASKS as usize => Err(format!(
@@ -272,16 +286,13 @@ async fn connector_and_tasks(plugin: &Plugin, config: &[(String, String)], repor
 }
 
 async fn source_task(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
-    let mut task = match SourceTaskInstance::new(plugin, spec(config, Some(0))).await {
-        Ok(t) => t,
-        Err(e) => {
-            report.check("task start", Err(e.to_string()));
-            return;
-        }
+    let started = async {
+        let mut t = SourceTaskInstance::new(plugin, spec(config, Some(0))).await?;
+        t.start(config).await.map(|()| t)
     };
-    if !report.check("task start", done(task.start(config).await, "started")) {
+    let Some(mut task) = report.started("task start", "started", started.await) else {
         return;
-    }
+    };
     let mut records = Vec::new();
     let started = Instant::now();
     let mut polls = 0;
@@ -336,16 +347,13 @@ fn text(n: i64) -> Option<Payload> {
 }
 
 async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
-    let mut task = match SinkTaskInstance::new(plugin, spec(config, Some(0))).await {
-        Ok(t) => t,
-        Err(e) => {
-            report.check("task start", Err(e.to_string()));
-            return;
-        }
+    let started = async {
+        let mut t = SinkTaskInstance::new(plugin, spec(config, Some(0))).await?;
+        t.start(config).await.map(|()| t)
     };
-    if !report.check("task start", done(task.start(config).await, "started")) {
+    let Some(mut task) = report.started("task start", "started", started.await) else {
         return;
-    }
+    };
     let partition = TopicPartition {
         topic: TOPIC.into(),
         partition: 0,
@@ -410,16 +418,13 @@ async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Re
 }
 
 async fn transform(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
-    let mut t = match TransformInstance::new(plugin, spec(config, None)).await {
-        Ok(t) => t,
-        Err(e) => {
-            report.check("configure", Err(e.to_string()));
-            return;
-        }
+    let configured = async {
+        let mut t = TransformInstance::new(plugin, spec(config, None)).await?;
+        t.configure(config).await.map(|()| t)
     };
-    if !report.check("configure", done(t.configure(config).await, "configured")) {
+    let Some(mut t) = report.started("configure", "configured", configured.await) else {
         return;
-    }
+    };
     let records: Vec<TransformRecord> = (0..RECORDS)
         .map(|n| TransformRecord {
             topic: TOPIC.into(),

@@ -87,7 +87,6 @@ impl StopHandle {
 pub(crate) struct Core {
     pub(crate) store: Store<HostState>,
     instance: Instance,
-    pub(crate) deadline: Duration,
     pub(crate) limits: Limits,
     poisoned: bool,
     stop: StopHandle,
@@ -154,7 +153,6 @@ impl Core {
         Ok(Core {
             store,
             instance,
-            deadline: limits.call_deadline,
             limits,
             poisoned: false,
             stop: StopHandle(Arc::new(stop_tx)),
@@ -217,7 +215,7 @@ impl Core {
                 self.poisoned = true;
                 Err(GuestError::Deadline {
                     call,
-                    deadline: self.deadline,
+                    deadline: self.limits.call_deadline,
                 })
             }
         }
@@ -246,7 +244,7 @@ macro_rules! guarded {
         match $core.begin($call) {
             Err(e) => Err(e),
             Ok(()) => {
-                let deadline = $core.deadline;
+                let deadline = $core.limits.call_deadline;
                 let started = ::std::time::Instant::now();
                 let $store = &mut $core.store;
                 let outcome = ::tokio::time::timeout(deadline, $body).await;

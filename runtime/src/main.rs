@@ -145,16 +145,13 @@ async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sandbox = match Sandbox::new(SandboxConfig {
+    let sandbox = match tool_sandbox(SandboxConfig {
         cache_dir: artifact_cache_dir(),
         max_instances: 8,
         ..SandboxConfig::default()
     }) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let report = wasmconnect::conformance::run(&sandbox, &bytes, config).await;
     println!("{}", file.display());
@@ -167,16 +164,13 @@ async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
 }
 
 async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
-    let sandbox = match Sandbox::new(SandboxConfig {
+    let sandbox = match tool_sandbox(SandboxConfig {
         cache_dir: artifact_cache_dir(),
         max_instances: 64,
         ..SandboxConfig::default()
     }) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match wasmconnect::bench::run(&opts, sandbox).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -187,20 +181,26 @@ async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
     }
 }
 
+/// A sandbox for a one-shot command (inspect, test, bench); on failure the
+/// error is printed and the exit code returned.
+fn tool_sandbox(config: SandboxConfig) -> Result<Sandbox, ExitCode> {
+    Sandbox::new(config).map_err(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
 fn init_logging() {
     wasmconnect::logs::init();
 }
 
 async fn inspect(file: PathBuf) -> ExitCode {
-    let sandbox = match Sandbox::new(SandboxConfig {
+    let sandbox = match tool_sandbox(SandboxConfig {
         max_instances: 4,
         ..SandboxConfig::default()
     }) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let plugin = match Plugin::load_file(&sandbox, &file).await {
         Ok(p) => p,

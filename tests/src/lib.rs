@@ -212,12 +212,31 @@ pub fn worker_bin() -> PathBuf {
 /// consumer session, REST on `port`, the bundled plugins; then `extra`
 /// (later keys win).
 pub fn worker_props(bootstrap: &str, port: u16, extra: &str) -> String {
+    worker_props_with_plugins(bootstrap, port, &plugin_dir(), extra)
+}
+
+/// As [`worker_props`], with `plugin.path` set to `plugins`.
+pub fn worker_props_with_plugins(
+    bootstrap: &str,
+    port: u16,
+    plugins: &Path,
+    extra: &str,
+) -> String {
     format!(
         "bootstrap.servers={bootstrap}\nkey.converter=StringConverter\nvalue.converter=StringConverter\n\
          offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
          consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n{extra}",
-        plugin_dir().display()
+        plugins.display()
     )
+}
+
+/// Starts a worker in `dir` with `props` (REST on `port`, no connector
+/// files) and waits until its REST API answers.
+pub async fn start_worker(dir: &Path, props: &str, port: u16) -> (WorkerProcess, Rest) {
+    let worker = WorkerProcess::start(dir, props, &[]);
+    let rest = Rest::new(port);
+    rest.wait_ready(&worker).await;
+    (worker, rest)
 }
 
 /// A `wasmconnect standalone` process, its files in a directory of its own.
@@ -399,6 +418,16 @@ impl Rest {
     pub fn raw(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// `POST /connectors` with `name` and `config`.
+    pub async fn create(&self, name: &str, config: &serde_json::Value) -> Reply {
+        self.call(
+            "POST",
+            "/connectors",
+            Some(serde_json::json!({"name": name, "config": config})),
+        )
+        .await
     }
 
     /// Waits until `GET /connectors` answers.

@@ -10,9 +10,7 @@ use serde_json::json;
 use wasmconnect::bindings::types::{Payload, SinkRecord, TimestampType};
 use wasmconnect::host::offsets::MemoryOffsets;
 use wasmconnect::{GuestError, InstanceSpec, SinkTaskInstance, SourceTaskInstance};
-use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, config, free_port, load, plugin_dir, worker_props,
-};
+use wasmconnect_tests::{Broker, config, free_port, load, plugin_dir, start_worker, worker_props};
 
 fn value_bytes(p: &Option<Payload>) -> &[u8] {
     match p {
@@ -149,9 +147,7 @@ async fn datagen_to_null_sink_through_a_worker_arrives_complete() {
         port,
         "value.converter=ByteArrayConverter\n",
     );
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let (worker, rest) = start_worker(dir.path(), &props, port).await;
     for (name, config) in [
         (
             "gen",
@@ -162,13 +158,7 @@ async fn datagen_to_null_sink_through_a_worker_arrives_complete() {
             json!({"connector.class": "NullSink", "topics": "gen", "report.every": "40000"}),
         ),
     ] {
-        let r = rest
-            .call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": name, "config": config})),
-            )
-            .await;
+        let r = rest.create(name, &config).await;
         assert_eq!(r.status, 201, "{r:?}");
     }
     // The sink logs its tally after 40,000 records: both tasks' sequences,

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, line_count, wait_for_lines, worker_props,
+    Broker, Rest, WorkerProcess, append, free_port, line_count, start_worker, wait_for_lines,
+    worker_props,
 };
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -47,19 +48,22 @@ struct Scenario {
     switch: PathBuf,
     expected: String,
     sent: usize,
+    /// Held for the whole scenario; declared last so that it is released
+    /// only after the worker and the broker are gone.
+    _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Scenario {
-    /// Starts the broker, the worker and the healthy pipeline, and waits
-    /// for a first part of the sequence to cross it.
-    async fn start(extra_worker_props: &str) -> Scenario {
+    /// Waits for its turn (see [`SERIAL`]), starts the broker, the worker
+    /// and the healthy pipeline, and waits for a first part of the sequence
+    /// to cross it.
+    async fn start() -> Scenario {
+        let serial = SERIAL.lock().await;
         let broker = Broker::start();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let props = worker_props(broker.bootstrap(), port, extra_worker_props);
-        let worker = WorkerProcess::start(dir.path(), &props, &[]);
-        let rest = Rest::new(port);
-        rest.wait_ready(&worker).await;
+        let props = worker_props(broker.bootstrap(), port, "");
+        let (worker, rest) = start_worker(dir.path(), &props, port).await;
         let (input, output) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
         std::fs::create_dir(dir.path().join("granted")).unwrap();
         let switch = dir.path().join("granted/switch");
@@ -74,6 +78,7 @@ impl Scenario {
             switch,
             expected: String::new(),
             sent: 0,
+            _serial: serial,
         };
         s.create(
             "src",
@@ -91,14 +96,7 @@ impl Scenario {
     }
 
     async fn create(&self, name: &str, config: Value) {
-        let r = self
-            .rest
-            .call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": name, "config": config})),
-            )
-            .await;
+        let r = self.rest.create(name, &config).await;
         assert_eq!(r.status, 201, "create {name}: {:?}", r.body);
     }
 
@@ -286,8 +284,7 @@ impl Prober {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic_in_poll() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "panic-in-poll", "message": "kaboom 42"}),
@@ -304,8 +301,7 @@ async fn panic_in_poll() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic_in_put() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SINK,
         json!({"mode": "panic-in-put", "message": "put went wrong", "topics": "healthy"}),
@@ -322,8 +318,7 @@ async fn panic_in_put() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trap_in_start() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(SOURCE, json!({"mode": "trap-in-start"}));
     s.contain("bad", config, |trace| {
         assert!(
@@ -337,8 +332,7 @@ async fn trap_in_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_loop() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "loop-in-poll", "wasm.call.timeout.ms": "500"}),
@@ -354,8 +348,7 @@ async fn endless_loop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unbounded_memory_growth() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "grow-memory", "wasm.memory.bytes": "67108864"}),
@@ -378,8 +371,7 @@ async fn unbounded_memory_growth() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stack_overflow() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(SOURCE, json!({"mode": "stack-overflow"}));
     s.contain("bad", config, |trace| {
         assert_eq!(
@@ -392,8 +384,7 @@ async fn stack_overflow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enormous_batch() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "enormous-batch", "enormous.batch": "200000"}),
@@ -409,8 +400,7 @@ async fn enormous_batch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_escapes_are_denied() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let dir = s.dir.path().to_path_buf();
     std::fs::write(dir.join("secret.txt"), "not yours").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", dir.join("granted/link")).unwrap();
@@ -460,8 +450,7 @@ fn http_server() -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn network_access_only_where_granted() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let (forbidden, forbidden_hits) = http_server();
     let (granted, granted_hits) = http_server();
 
@@ -500,8 +489,7 @@ async fn network_access_only_where_granted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sleep_past_the_deadline() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "sleep-in-poll", "wasm.call.timeout.ms": "500"}),
@@ -517,8 +505,7 @@ async fn sleep_past_the_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_flood_is_rate_limited() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     let config = s.faulty(
         SOURCE,
         json!({"mode": "flood-output", "wasm.call.timeout.ms": "2500", "wasm.log.lines.per.second": "100"}),
@@ -548,8 +535,7 @@ async fn output_flood_is_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retriable_errors_retry_within_errors_retry_timeout() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     // Three failures, then it recovers: the task keeps RUNNING throughout.
     s.create(
         "flaky",
@@ -599,8 +585,7 @@ async fn retriable_errors_retry_within_errors_retry_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_restarts_leave_memory_flat() {
-    let _serial = SERIAL.lock().await;
-    let mut s = Scenario::start("").await;
+    let mut s = Scenario::start().await;
     s.create(
         "crashy",
         json!({"connector.class": SOURCE, "mode": "panic-in-poll"}),

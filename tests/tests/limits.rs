@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, wait_for_lines, worker_props,
-};
+use wasmconnect_tests::{Broker, append, free_port, start_worker, wait_for_lines, worker_props};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faulty_tasks_fail_alone_with_the_cause_while_a_healthy_pipeline_streams_on() {
@@ -18,19 +16,11 @@ async fn faulty_tasks_fail_alone_with_the_cause_while_a_healthy_pipeline_streams
         port,
         "wasm.memory.max.bytes=67108864\nwasm.call.timeout.max.ms=5000\n",
     );
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let (worker, rest) = start_worker(dir.path(), &props, port).await;
 
     // Asking for more than the worker allows is refused when validated.
     let greedy = json!({"connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector", "wasm.memory.bytes": "134217728"});
-    let r = rest
-        .call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "greedy", "config": greedy})),
-        )
-        .await;
+    let r = rest.create("greedy", &greedy).await;
     assert_eq!(r.status, 400);
     assert!(
         r.body["message"].as_str().unwrap().contains(
@@ -45,32 +35,14 @@ async fn faulty_tasks_fail_alone_with_the_cause_while_a_healthy_pipeline_streams
     let src = json!({"connector.class": "FileStreamSource", "file": input.to_str().unwrap(), "topic": "healthy"});
     let snk = json!({"connector.class": "FileStreamSink", "file": output.to_str().unwrap(), "topics": "healthy"});
     for (name, cfg) in [("src", &src), ("snk", &snk)] {
-        assert_eq!(
-            rest.call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": name, "config": cfg}))
-            )
-            .await
-            .status,
-            201
-        );
+        assert_eq!(rest.create(name, cfg).await.status, 201);
     }
 
     // Two faulty connectors with tight limits of their own.
     let looping = json!({"connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector", "mode": "loop-in-poll", "wasm.call.timeout.ms": "500"});
     let hog = json!({"connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector", "mode": "grow-memory", "wasm.memory.bytes": "33554432"});
     for (name, cfg) in [("looping", &looping), ("hog", &hog)] {
-        assert_eq!(
-            rest.call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": name, "config": cfg}))
-            )
-            .await
-            .status,
-            201
-        );
+        assert_eq!(rest.create(name, cfg).await.status, 201);
     }
 
     // Stream a known sequence while the faults happen; REST keeps answering.

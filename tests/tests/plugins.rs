@@ -6,23 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, test_plugin_path,
-    wait_for_lines,
+    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, start_worker,
+    test_plugin_path, wait_for_lines, worker_props_with_plugins,
 };
-
-fn worker_props(bootstrap: &str, port: u16, plugin_dir: &std::path::Path, extra: &str) -> String {
-    format!(
-        "bootstrap.servers={bootstrap}\n\
-         key.converter=org.apache.kafka.connect.storage.StringConverter\n\
-         value.converter=org.apache.kafka.connect.storage.StringConverter\n\
-         offset.storage.file.filename=connect.offsets\n\
-         offset.flush.interval.ms=200\n\
-         consumer.session.timeout.ms=6000\n\
-         listeners=http://127.0.0.1:{port}\n\
-         plugin.path={}\n{extra}",
-        plugin_dir.display()
-    )
-}
 
 async fn upload(rest: &Rest, bytes: Vec<u8>) -> Reply {
     rest.send(
@@ -40,10 +26,8 @@ async fn a_connector_moves_to_an_uploaded_version_without_a_restart_or_lost_reco
     let empty = dir.path().join("no-plugins");
     std::fs::create_dir(&empty).unwrap();
     let port = free_port();
-    let props = worker_props(broker.bootstrap(), port, &empty, "");
-    let mut worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let props = worker_props_with_plugins(broker.bootstrap(), port, &empty, "");
+    let (mut worker, rest) = start_worker(dir.path(), &props, port).await;
     assert_eq!(
         rest.call("GET", "/connector-plugins", None).await.body,
         json!([])
@@ -80,26 +64,8 @@ async fn a_connector_moves_to_an_uploaded_version_without_a_restart_or_lost_reco
     let (input, output) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
     let src = json!({"connector.class": "FileStreamSource", "file": input.to_str().unwrap(), "topic": "moving"});
     let snk = json!({"connector.class": "FileStreamSink", "file": output.to_str().unwrap(), "topics": "moving"});
-    assert_eq!(
-        rest.call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "src", "config": src}))
-        )
-        .await
-        .status,
-        201
-    );
-    assert_eq!(
-        rest.call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "snk", "config": snk}))
-        )
-        .await
-        .status,
-        201
-    );
+    assert_eq!(rest.create("src", &src).await.status, 201);
+    assert_eq!(rest.create("snk", &snk).await.status, 201);
     let mut expected = String::new();
     for i in 0..500 {
         expected.push_str(&format!("before {i}\n"));
@@ -239,15 +205,13 @@ async fn bad_uploads_get_their_status_and_reason_and_the_worker_keeps_serving() 
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let props = worker_props(
+    let props = worker_props_with_plugins(
         broker.bootstrap(),
         port,
         dir.path(),
         "plugin.upload.max.bytes=1000000\n",
     );
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let (_worker, rest) = start_worker(dir.path(), &props, port).await;
     let good = std::fs::read(plugin_path("file-sink")).unwrap();
 
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
@@ -338,21 +302,13 @@ async fn with_credentials_configured_writes_and_uploads_need_them() {
     .unwrap();
     let port = free_port();
     let extra = format!("rest.auth.credentials.file={}\n", creds.display());
-    let props = worker_props(broker.bootstrap(), port, dir.path(), &extra);
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let props = worker_props_with_plugins(broker.bootstrap(), port, dir.path(), &extra);
+    let (_worker, rest) = start_worker(dir.path(), &props, port).await;
 
     let wasm = std::fs::read(plugin_path("file-sink")).unwrap();
     let r = upload(&rest, wasm.clone()).await;
     assert_eq!((r.status, r.body["error_code"].clone()), (401, json!(401)));
-    let r = rest
-        .call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "x", "config": {}})),
-        )
-        .await;
+    let r = rest.create("x", &json!({})).await;
     assert_eq!(r.status, 401);
     let wrong = rest
         .raw("POST", "/wasmconnect/plugins")
@@ -396,10 +352,8 @@ async fn a_floating_connector_moves_to_the_newest_version_on_restart_only() {
     let port = free_port();
     let empty = dir.path().join("no-plugins");
     std::fs::create_dir(&empty).unwrap();
-    let props = worker_props(broker.bootstrap(), port, &empty, "");
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let props = worker_props_with_plugins(broker.bootstrap(), port, &empty, "");
+    let (_worker, rest) = start_worker(dir.path(), &props, port).await;
     assert_eq!(
         upload(&rest, std::fs::read(plugin_path("file-source")).unwrap())
             .await
@@ -409,16 +363,7 @@ async fn a_floating_connector_moves_to_the_newest_version_on_restart_only() {
     let input = dir.path().join("in.txt");
     std::fs::write(&input, "x\n").unwrap();
     let src = json!({"connector.class": "FileStreamSource", "file": input.to_str().unwrap(), "topic": "floating"});
-    assert_eq!(
-        rest.call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "src", "config": src}))
-        )
-        .await
-        .status,
-        201
-    );
+    assert_eq!(rest.create("src", &src).await.status, 201);
     let running_on = |v: &'static str| {
         move |r: &Reply| {
             r.body["tasks"][0]["version"] == v && r.body["tasks"][0]["state"] == "RUNNING"

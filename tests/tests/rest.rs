@@ -7,23 +7,20 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, line_count, plugin_dir, wait_for_lines,
+    Broker, Rest, WorkerProcess, append, free_port, line_count, start_worker, wait_for_lines,
 };
 
+/// JSON converters, a file config provider and an advertised host name on
+/// top of the harness's worker settings.
 fn worker_props(bootstrap: &str, port: u16) -> String {
-    format!(
-        "bootstrap.servers={bootstrap}\n\
-         config.providers=file\n\
+    wasmconnect_tests::worker_props(
+        bootstrap,
+        port,
+        "config.providers=file\n\
          config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n\
          key.converter=org.apache.kafka.connect.json.JsonConverter\n\
          value.converter=org.apache.kafka.connect.json.JsonConverter\n\
-         offset.storage.file.filename=connect.offsets\n\
-         offset.flush.interval.ms=200\n\
-         consumer.session.timeout.ms=6000\n\
-         rest.advertised.host.name=worker-a\n\
-         listeners=http://127.0.0.1:{port}\n\
-         plugin.path={}\n",
-        plugin_dir().display()
+         rest.advertised.host.name=worker-a\n",
     )
 }
 
@@ -46,9 +43,7 @@ async fn setup() -> Setup {
         "topic.external=test\n",
     )
     .unwrap();
-    let worker = WorkerProcess::start(dir.path(), &props, &[]);
-    let rest = Rest::new(port);
-    rest.wait_ready(&worker).await;
+    let (worker, rest) = start_worker(dir.path(), &props, port).await;
     Setup {
         _broker: broker,
         dir,
@@ -103,6 +98,25 @@ fn names(r: &Value) -> BTreeSet<String> {
         .map(|c| c["definition"]["name"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The framework keys every connector's validation lists (spec §7.1).
+const COMMON_KEYS: &[&str] = &[
+    "name",
+    "connector.class",
+    "tasks.max",
+    "tasks.max.enforce",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "transforms",
+    "predicates",
+    "config.action.reload",
+    "errors.retry.timeout",
+    "errors.retry.delay.max.ms",
+    "errors.tolerance",
+    "errors.log.enable",
+    "errors.log.include.messages",
+];
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -171,30 +185,19 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     assert_eq!(
         names(&r.body),
         set(&[
-            "name",
-            "connector.class",
-            "tasks.max",
-            "tasks.max.enforce",
-            "key.converter",
-            "value.converter",
-            "header.converter",
-            "transforms",
-            "predicates",
-            "config.action.reload",
-            "errors.retry.timeout",
-            "errors.retry.delay.max.ms",
-            "errors.tolerance",
-            "errors.log.enable",
-            "errors.log.include.messages",
-            "topic.creation.groups",
-            "exactly.once.support",
-            "transaction.boundary",
-            "transaction.boundary.interval.ms",
-            "offsets.storage.topic",
-            "file",
-            "topic",
-            "batch.size",
-        ])
+            COMMON_KEYS,
+            &[
+                "topic.creation.groups",
+                "exactly.once.support",
+                "transaction.boundary",
+                "transaction.boundary.interval.ms",
+                "offsets.storage.topic",
+                "file",
+                "topic",
+                "batch.size",
+            ],
+        ]
+        .concat())
     );
     let name_entry = &r.body["configs"][0];
     assert_eq!(
@@ -228,28 +231,17 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     assert_eq!(
         names(&r.body),
         set(&[
-            "name",
-            "connector.class",
-            "tasks.max",
-            "tasks.max.enforce",
-            "key.converter",
-            "value.converter",
-            "header.converter",
-            "transforms",
-            "predicates",
-            "config.action.reload",
-            "errors.retry.timeout",
-            "errors.retry.delay.max.ms",
-            "errors.tolerance",
-            "errors.log.enable",
-            "errors.log.include.messages",
-            "topics",
-            "topics.regex",
-            "errors.deadletterqueue.topic.name",
-            "errors.deadletterqueue.topic.replication.factor",
-            "errors.deadletterqueue.context.headers.enable",
-            "file",
-        ])
+            COMMON_KEYS,
+            &[
+                "topics",
+                "topics.regex",
+                "errors.deadletterqueue.topic.name",
+                "errors.deadletterqueue.topic.replication.factor",
+                "errors.deadletterqueue.context.headers.enable",
+                "file",
+            ],
+        ]
+        .concat())
     );
     // A config missing `topic` reports exactly that error.
     let mut no_topic = src.clone();
@@ -276,13 +268,7 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     // 5. Create both.
     for cfg in [&src, &snk] {
         let name = cfg["name"].as_str().unwrap();
-        let r = rest
-            .call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": name, "config": cfg})),
-            )
-            .await;
+        let r = rest.create(name, cfg).await;
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(
             r.location.as_deref(),
@@ -311,13 +297,7 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     );
 
     // 7. A duplicate is a conflict.
-    let r = rest
-        .call(
-            "POST",
-            "/connectors",
-            Some(json!({"name": "local-file-source", "config": src})),
-        )
-        .await;
+    let r = rest.create("local-file-source", &src).await;
     assert_eq!(
         (r.status, r.body.clone()),
         (
@@ -885,13 +865,7 @@ async fn offsets_of_stopped_connectors_can_be_read_altered_and_reset() {
     let src = source_config(dir, "in.txt");
     let snk = sink_config(dir);
     for cfg in [&src, &snk] {
-        let r = rest
-            .call(
-                "POST",
-                "/connectors",
-                Some(json!({"name": cfg["name"], "config": cfg})),
-            )
-            .await;
+        let r = rest.create(cfg["name"].as_str().unwrap(), cfg).await;
         assert_eq!(r.status, 201, "{:?}", r.body);
     }
     wait_for_lines(&dir.join("out.txt"), 3, Duration::from_secs(60), &s.worker);

@@ -9,9 +9,7 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use wasmconnect_tests::{
-    Broker, WorkerProcess, append, free_port, line_count, plugin_dir, wait_for_lines,
-};
+use wasmconnect_tests::{Broker, WorkerProcess, append, free_port, line_count, wait_for_lines};
 
 const LINES: usize = 100_000;
 
@@ -26,20 +24,17 @@ fn input_text(lines: usize, tag: &str) -> String {
         .collect()
 }
 
+/// The harness's worker settings with `converter` for keys and values
+/// (schemas on or off) and offsets flushed every `flush_ms`.
 fn worker_props(bootstrap: &str, converter: &str, schemas: bool, flush_ms: u64) -> String {
-    format!(
-        "bootstrap.servers={bootstrap}\n\
-         key.converter={converter}\n\
-         value.converter={converter}\n\
-         key.converter.schemas.enable={schemas}\n\
-         value.converter.schemas.enable={schemas}\n\
-         offset.storage.file.filename=connect.offsets\n\
-         offset.flush.interval.ms={flush_ms}\n\
-         consumer.session.timeout.ms=6000\n\
-         listeners=http://127.0.0.1:{}\n\
-         plugin.path={}\n",
+    wasmconnect_tests::worker_props(
+        bootstrap,
         free_port(),
-        plugin_dir().display()
+        &format!(
+            "key.converter={converter}\nvalue.converter={converter}\n\
+             key.converter.schemas.enable={schemas}\nvalue.converter.schemas.enable={schemas}\n\
+             offset.flush.interval.ms={flush_ms}\n"
+        ),
     )
 }
 

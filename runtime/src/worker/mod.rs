@@ -162,25 +162,22 @@ pub(crate) async fn run_task<L: TaskLoop>(
 ) {
     let (connector, task) = (ctx.connector.clone(), ctx.task);
     ctx.status.task(&connector, task, State::Running, None);
-    let outcome = match start.await {
+    let (outcome, runner) = match start.await {
         Ok(mut runner) => {
             let ran = runner.run().await;
             let stopped = runner.shutdown(ran.is_ok()).await;
-            // Dropping Kafka clients blocks (a producer joins its polling
-            // thread and flushes, a consumer leaves its group): keep that off
-            // the async threads, then give the freed heap back.
-            let _ = tokio::task::spawn_blocking(move || {
-                drop(runner);
-                release_freed_heap();
-            })
-            .await;
-            ran.and(stopped)
+            (ran.and(stopped), Some(runner))
         }
-        Err(trace) => {
-            let _ = tokio::task::spawn_blocking(release_freed_heap).await;
-            Err(trace)
-        }
+        Err(trace) => (Err(trace), None),
     };
+    // Dropping Kafka clients blocks (a producer joins its polling thread and
+    // flushes, a consumer leaves its group): keep that off the async
+    // threads, then give the freed heap back.
+    let _ = tokio::task::spawn_blocking(move || {
+        drop(runner);
+        release_freed_heap();
+    })
+    .await;
     match outcome {
         Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
         Err(trace) => {

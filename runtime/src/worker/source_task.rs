@@ -243,8 +243,7 @@ struct Runner<G> {
 }
 
 impl<G: SourceGuest> Runner<G> {
-    /// Creates the producer and starts the guest task (the instance is
-    /// started by its own `start`, below).
+    /// Creates the producer and starts the guest task.
     async fn start(
         ctx: TaskContext,
         stop: watch::Receiver<bool>,
@@ -319,7 +318,9 @@ impl<G: SourceGuest> super::TaskLoop for Runner<G> {
                 }
                 Err(e) => return Err(e.to_string()),
             };
-            self.send_batch(records).await?;
+            for record in records {
+                self.send(record).await?;
+            }
             self.deliver_guest_acks().await?;
             if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
                 self.flush().await?;
@@ -351,17 +352,10 @@ impl<G: SourceGuest> super::TaskLoop for Runner<G> {
 }
 
 impl<G: SourceGuest> Runner<G> {
-    /// Hands a batch to the producer. Per-record work is kept to the
+    /// Hands one record to the producer. Per-record work is kept to the
     /// conversions and the send: topics are checked and source partitions
     /// canonicalised only when they change from one record to the next,
     /// offsets only when they are stored (see [`AckTracker`]).
-    async fn send_batch(&mut self, records: Vec<SourceRecord>) -> Result<(), String> {
-        for record in records {
-            self.send(record).await?;
-        }
-        Ok(())
-    }
-
     async fn send(&mut self, mut record: SourceRecord) -> Result<(), String> {
         let key = self
             .ctx
