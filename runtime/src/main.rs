@@ -58,6 +58,17 @@ enum Command {
         /// Running-task counts at which the worker's RSS is measured.
         #[arg(long, value_delimiter = ',', default_value = "1,100,1000")]
         tasks: Vec<u32>,
+        /// What to measure: `core` (baselines, sandbox tax, footprint),
+        /// `polyglot` (the connectors of each language), or `all`.
+        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot"])]
+        suite: String,
+        /// Records per run in the polyglot suite.
+        #[arg(long, default_value_t = 200_000)]
+        records_polyglot: u64,
+        /// Where the polyglot suite finds the C, Zig, Go, Python and
+        /// JavaScript components.
+        #[arg(long, default_value = "build/polyglot")]
+        polyglot_dir: PathBuf,
     },
     /// Work with plugin components.
     Plugin {
@@ -107,6 +118,9 @@ fn main() -> ExitCode {
                 records_1k,
                 repeats,
                 tasks,
+                suite,
+                records_polyglot,
+                polyglot_dir,
             } => {
                 let opts = wasmconnect::bench::BenchOptions {
                     bootstrap,
@@ -114,6 +128,9 @@ fn main() -> ExitCode {
                     runs: vec![(100, records_100), (1024, records_1k)],
                     repeats: repeats.max(1),
                     task_counts: tasks,
+                    core: suite != "polyglot",
+                    polyglot: (suite != "core").then_some(records_polyglot.max(10)),
+                    polyglot_dir,
                 };
                 bench(opts).await
             }
@@ -145,11 +162,7 @@ async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let sandbox = match tool_sandbox(SandboxConfig {
-        cache_dir: artifact_cache_dir(),
-        max_instances: 8,
-        ..SandboxConfig::default()
-    }) {
+    let sandbox = match tool_sandbox(8) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -164,11 +177,7 @@ async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
 }
 
 async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
-    let sandbox = match tool_sandbox(SandboxConfig {
-        cache_dir: artifact_cache_dir(),
-        max_instances: 64,
-        ..SandboxConfig::default()
-    }) {
+    let sandbox = match tool_sandbox(64) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -181,10 +190,16 @@ async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
     }
 }
 
-/// A sandbox for a one-shot command (inspect, test, bench); on failure the
-/// error is printed and the exit code returned.
-fn tool_sandbox(config: SandboxConfig) -> Result<Sandbox, ExitCode> {
-    Sandbox::new(config).map_err(|e| {
+/// A sandbox for a one-shot command (inspect, test, bench), sharing the
+/// worker's artifact cache (a large plugin compiles once, not per command);
+/// on failure the error is printed and the exit code returned.
+fn tool_sandbox(max_instances: u32) -> Result<Sandbox, ExitCode> {
+    Sandbox::new(SandboxConfig {
+        cache_dir: artifact_cache_dir(),
+        max_instances,
+        ..SandboxConfig::default()
+    })
+    .map_err(|e| {
         eprintln!("error: {e:#}");
         ExitCode::from(2)
     })
@@ -195,10 +210,7 @@ fn init_logging() {
 }
 
 async fn inspect(file: PathBuf) -> ExitCode {
-    let sandbox = match tool_sandbox(SandboxConfig {
-        max_instances: 4,
-        ..SandboxConfig::default()
-    }) {
+    let sandbox = match tool_sandbox(4) {
         Ok(s) => s,
         Err(code) => return code,
     };

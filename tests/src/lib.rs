@@ -49,6 +49,14 @@ pub fn plugin_path(name: &str) -> PathBuf {
     path
 }
 
+/// The directory holding the C, Zig, Go, Python and JavaScript components
+/// (`build/polyglot`, or `$WASMCONNECT_POLYGLOT_PLUGIN_DIR`).
+pub fn polyglot_dir() -> PathBuf {
+    std::env::var_os("WASMCONNECT_POLYGLOT_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("build/polyglot"))
+}
+
 /// One sandbox per test binary. Its artifact cache lives in the cargo
 /// target directory, so components compile once across runs.
 pub fn sandbox() -> Sandbox {

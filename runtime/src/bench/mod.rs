@@ -19,6 +19,7 @@
 
 mod footprint;
 pub mod native_datagen;
+mod polyglot;
 mod throughput;
 
 use std::path::PathBuf;
@@ -52,6 +53,12 @@ pub struct BenchOptions {
     pub repeats: usize,
     /// Running-task counts at which the worker's RSS is measured.
     pub task_counts: Vec<u32>,
+    /// Whether to run the core suite (baselines, sandbox tax, footprint).
+    pub core: bool,
+    /// Records per run of the polyglot suite, when it runs.
+    pub polyglot: Option<u64>,
+    /// Where the polyglot components are.
+    pub polyglot_dir: PathBuf,
 }
 
 /// What every run shares: one sandbox, one Kafka connection, the worker's
@@ -65,7 +72,16 @@ pub struct Env {
     store: Arc<ConnectorStore>,
     datagen: Arc<Plugin>,
     null_sink: Arc<Plugin>,
+    plugin_dir: PathBuf,
+    polyglot_dir: PathBuf,
     dir: PathBuf,
+}
+
+async fn load(sandbox: &Sandbox, path: &std::path::Path) -> Result<Arc<Plugin>, String> {
+    Plugin::load_file(sandbox, path)
+        .await
+        .map(Arc::new)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl Env {
@@ -90,18 +106,8 @@ impl Env {
         kafka.check_reachable(Duration::from_secs(10)).await?;
         let offsets = OffsetFile::open(&dir.join("bench.offsets"))?;
         let store = ConnectorStore::beside(&dir.join("bench.offsets"))?;
-        let load = |name: &str| {
-            let path = opts.plugin_dir.join(format!("{name}.wasm"));
-            let sandbox = sandbox.clone();
-            async move {
-                Plugin::load_file(&sandbox, &path)
-                    .await
-                    .map(Arc::new)
-                    .map_err(|e| format!("{}: {e}", path.display()))
-            }
-        };
-        let datagen = load("datagen").await?;
-        let null_sink = load("null-sink").await?;
+        let datagen = load(&sandbox, &opts.plugin_dir.join("datagen.wasm")).await?;
+        let null_sink = load(&sandbox, &opts.plugin_dir.join("null-sink.wasm")).await?;
         Ok(Env {
             sandbox,
             worker: Arc::new(worker),
@@ -111,8 +117,27 @@ impl Env {
             store: Arc::new(store),
             datagen,
             null_sink,
+            plugin_dir: opts.plugin_dir.clone(),
+            polyglot_dir: opts.polyglot_dir.clone(),
             dir,
         })
+    }
+
+    /// Loads `<name>.wasm` from the plugin directory, or else from the
+    /// polyglot directory.
+    async fn load(&self, name: &str) -> Result<Arc<Plugin>, String> {
+        load(&self.sandbox, &self.component_path(name)).await
+    }
+
+    /// Where `<name>.wasm` is.
+    fn component_path(&self, name: &str) -> PathBuf {
+        let file = format!("{name}.wasm");
+        let bundled = self.plugin_dir.join(&file);
+        if bundled.exists() {
+            bundled
+        } else {
+            self.polyglot_dir.join(file)
+        }
     }
 
     fn task_context(
@@ -135,6 +160,7 @@ impl Env {
             status: self.status.clone(),
             store: self.store.clone(),
             limits: None,
+            transforms: Arc::from([]),
         }
     }
 
@@ -179,6 +205,17 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
         opts.repeats,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    if opts.core {
+        core(&env, opts).await?;
+    }
+    if let Some(n) = opts.polyglot {
+        polyglot::run(&env, n, opts.repeats).await?;
+    }
+    Ok(())
+}
+
+/// Baselines, wasm and native datagen, the null sink, then the footprint.
+async fn core(env: &Env, opts: &BenchOptions) -> Result<(), String> {
     let tag = std::process::id();
     for &(size, n) in &opts.runs {
         let shape = Shape {
@@ -197,12 +234,9 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
                 opts.repeats
             );
             let raw_topic = topic("raw");
-            let took = {
-                let env = &env;
-                tokio::task::block_in_place(|| {
-                    throughput::raw_producer(env, &raw_topic, n, &shape)
-                })?
-            };
+            let took = tokio::task::block_in_place(|| {
+                throughput::raw_producer(env, &raw_topic, n, &shape)
+            })?;
             times[0].push(took);
             eprintln!(
                 "[bench] {size} B, run {}/{}: datagen (wasm) source task",
@@ -210,7 +244,7 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
                 opts.repeats
             );
             times[1].push(
-                throughput::source_task(&env, Generator::Wasm, &topic("wasm"), n, &shape).await?,
+                throughput::source_task(env, Generator::Wasm, &topic("wasm"), n, &shape).await?,
             );
             eprintln!(
                 "[bench] {size} B, run {}/{}: datagen (native) source task",
@@ -218,7 +252,7 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
                 opts.repeats
             );
             times[2].push(
-                throughput::source_task(&env, Generator::Native, &topic("native"), n, &shape)
+                throughput::source_task(env, Generator::Native, &topic("native"), n, &shape)
                     .await?,
             );
             eprintln!(
@@ -227,14 +261,14 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
                 opts.repeats
             );
             times[3].push(tokio::task::block_in_place(|| {
-                throughput::raw_consumer(&env, &raw_topic, n)
+                throughput::raw_consumer(env, &raw_topic, n)
             })?);
             eprintln!(
                 "[bench] {size} B, run {}/{}: null sink task",
                 rep + 1,
                 opts.repeats
             );
-            times[4].push(throughput::sink_task(&env, &raw_topic, n).await?);
+            times[4].push(throughput::sink_task(env, &raw_topic, n).await?);
         }
         let timed = n - throughput::warm_up(n);
         let mut rate = |i: usize| {
@@ -303,7 +337,7 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
         );
     }
     println!();
-    footprint::run(&env, opts).await
+    footprint::run(env, opts).await
 }
 
 /// The median of `samples` (sorted in place); zero when empty.

@@ -182,14 +182,29 @@ pub async fn source_task(
         ("task.index".to_string(), "0".to_string()),
     ];
     let ctx = env.task_context(&name, env.datagen.clone(), config);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let started = Instant::now();
-    let task = match generator {
-        Generator::Wasm => tokio::spawn(source_task::run(ctx.clone(), stop_rx)),
+    match generator {
+        Generator::Wasm => run_source(env, ctx, topic, n, None).await,
         Generator::Native => {
             let guest = NativeDatagen::new(&name, env.offsets.clone());
-            tokio::spawn(source_task::run_native(ctx.clone(), stop_rx, guest, || {}))
+            run_source(env, ctx, topic, n, Some(guest)).await
         }
+    }
+}
+
+/// Runs a source task (the context's plugin, or `native` through the same
+/// loop) until `n` records are in `topic`.
+pub async fn run_source(
+    env: &Env,
+    ctx: TaskContext,
+    topic: &str,
+    n: u64,
+    native: Option<NativeDatagen>,
+) -> Result<Duration, String> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let task = match native {
+        None => tokio::spawn(source_task::run(ctx.clone(), stop_rx)),
+        Some(guest) => tokio::spawn(source_task::run_native(ctx.clone(), stop_rx, guest, || {})),
     };
     let watcher = env.watermark_reader()?;
     let watched = topic.to_string();
@@ -216,6 +231,18 @@ pub async fn sink_task(env: &Env, topic: &str, n: u64) -> Result<Duration, Strin
         ("topics".to_string(), topic.to_string()),
     ];
     let ctx = env.task_context(&name, env.null_sink.clone(), config);
+    run_sink(env, ctx, topic, n).await
+}
+
+/// Runs a sink task until its group has committed all `n` records of
+/// `topic` (partition 0).
+pub async fn run_sink(
+    env: &Env,
+    ctx: TaskContext,
+    topic: &str,
+    n: u64,
+) -> Result<Duration, String> {
+    let name = ctx.connector.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let task = tokio::spawn(sink_task::run(ctx.clone(), stop_rx));
@@ -242,7 +269,7 @@ pub async fn sink_task(env: &Env, topic: &str, n: u64) -> Result<Duration, Strin
 }
 
 /// Says how many records each guest call carried (progress output).
-fn report_calls(ctx: &TaskContext, n: u64) {
+pub(super) fn report_calls(ctx: &TaskContext, n: u64) {
     if let Some(usage) = ctx
         .status
         .get(&ctx.connector)

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::bindings::config_def::{ConfigKey, ConfigType, Importance, Width};
 use crate::config::worker::lookup;
 use crate::plugin::{Plugin, World};
+use crate::worker::transforms::StageSpec;
 use crate::worker::validation;
 
 /// One framework key: name, type, default (`None` = required), importance,
@@ -420,6 +421,41 @@ fn definitions(plugin: &Plugin) -> Vec<KeyInfo> {
     out
 }
 
+/// The keys one transformation adds, as Kafka's validate shows them: its
+/// `type`, then its own keys, all prefixed with `transforms.<alias>.` and
+/// grouped under `Transforms: <alias>`.
+fn transform_definitions(stage: &StageSpec) -> Vec<KeyInfo> {
+    let prefix = format!("transforms.{}.", stage.alias);
+    let group = format!("Transforms: {}", stage.alias);
+    let type_key = ConfigKey {
+        name: "type".into(),
+        type_: ConfigType::Class,
+        required: true,
+        default_value: None,
+        importance: Importance::High,
+        documentation: "Class for the 'transforms' transformation.".into(),
+        group: None,
+        order_in_group: 0,
+        width: Width::Long,
+        display_name: "Transformation type for transforms".into(),
+        dependents: Vec::new(),
+        resource: None,
+    };
+    std::iter::once(&type_key)
+        .chain(stage.plugin.config_definition())
+        .enumerate()
+        .map(|(order, key)| {
+            let mut info = plugin_key(key);
+            info.name = format!("{prefix}{}", key.name);
+            info.group = Some(group.clone());
+            info.json["name"] = json!(info.name);
+            info.json["group"] = json!(group);
+            info.json["order"] = json!(order);
+            info
+        })
+        .collect()
+}
+
 /// `GET /connector-plugins/{plugin}/config`: the plugin's keys, then the
 /// framework keys it did not define.
 pub fn plugin_config(plugin: &Plugin) -> Value {
@@ -442,15 +478,20 @@ pub fn plugin_config(plugin: &Plugin) -> Value {
     Value::Array(out)
 }
 
-/// `ConfigInfos` for `config` (`nulls` are keys given as JSON null).
+/// `ConfigInfos` for `config` (`nulls` are keys given as JSON null), with
+/// the definitions and problems of its transformation chain as
+/// [`transforms::check`] found them.
 pub async fn config_infos(
     plugin: &Plugin,
     class: &str,
     config: &[(String, String)],
     nulls: &[String],
+    (stages, chain_problems): &(Vec<StageSpec>, Vec<(String, String)>),
 ) -> Result<Value, String> {
-    let problems = validation::validate(plugin, config).await?;
-    let defs = definitions(plugin);
+    let mut problems = validation::validate(plugin, config).await?;
+    problems.0.extend(chain_problems.iter().cloned());
+    let mut defs = definitions(plugin);
+    defs.extend(stages.iter().flat_map(transform_definitions));
     let mut groups: Vec<String> = Vec::new();
     for d in &defs {
         if let Some(g) = &d.group

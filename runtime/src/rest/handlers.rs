@@ -285,11 +285,14 @@ pub async fn validate(State(w): W, Path(plugin): Path<String>, b: Body) -> Reply
             format!("Included connector type {class} does not match request type {plugin}"),
         ));
     }
-    let p = w
-        .registry()
+    let registry = w.registry();
+    let p = registry
         .connector(&class)
         .map_err(|e| ApiError::new(500, e))?;
-    let infos = configinfo::config_infos(&p, &class, &config, &nulls)
+    let chain = crate::worker::transforms::check(&registry, &config)
+        .await
+        .map_err(|e| ApiError::new(500, e))?;
+    let infos = configinfo::config_infos(&p, &class, &config, &nulls, &chain)
         .await
         .map_err(|e| ApiError::new(500, e))?;
     ok(infos)

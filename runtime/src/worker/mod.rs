@@ -24,6 +24,7 @@ pub mod sink_task;
 pub mod source_task;
 pub mod status;
 pub mod store;
+pub mod transforms;
 pub mod validation;
 pub mod versions;
 
@@ -142,6 +143,8 @@ pub struct TaskContext {
     pub store: Arc<ConnectorStore>,
     /// The limits the connector asked for (`None`: the worker's defaults).
     pub limits: Option<Limits>,
+    /// The connector's transformation chain, resolved.
+    pub transforms: Arc<[transforms::StageSpec]>,
 }
 
 /// The shape of a task's data loop, shared by sources and sinks.
@@ -636,6 +639,10 @@ impl Worker {
             .await
             .map_err(HerderError::internal)?;
         let mut problems = problems;
+        let (_, chain_problems) = transforms::check(&registry, config)
+            .await
+            .map_err(HerderError::internal)?;
+        problems.0.extend(chain_problems);
         for (key, message) in self.limit_problems(config) {
             problems.0.push((key, message));
         }
@@ -814,6 +821,16 @@ impl Worker {
         // Per connector, not per task: resolving may read provider files.
         let connector_config = self.providers.resolve(&c.config);
         let limits = self.limits_for(&c.config);
+        let (stages, problems) = transforms::resolve(&self.registry(), &connector_config);
+        if !problems.is_empty() {
+            // Validated at creation; a transform plugin removed since then
+            // lands here.
+            let messages: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+            self.status
+                .connector(name, State::Failed, Some(messages.join("\n")));
+            return;
+        }
+        let stages: Arc<[transforms::StageSpec]> = stages.into();
         for (i, task_config) in c.task_configs.iter().enumerate() {
             let id = i as u32;
             if c.tasks.get(&id).is_some_and(|t| !t.join.is_finished()) {
@@ -837,6 +854,7 @@ impl Worker {
                 status: self.status.clone(),
                 store: self.store.clone(),
                 limits,
+                transforms: stages.clone(),
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {

@@ -18,7 +18,10 @@ use tokio::sync::{mpsc, watch};
 
 use super::TaskContext;
 use super::retry::{RetryPolicy, wait_unless_stopped};
-use crate::bindings::types::{Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition};
+use super::transforms::TransformChain;
+use crate::bindings::types::{
+    Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition, TransformRecord,
+};
 use crate::config::clients::{consumer, describe_client_error};
 use crate::config::worker::{list, lookup};
 use crate::convert::Converter;
@@ -82,6 +85,7 @@ struct Runner {
     current: BTreeMap<(String, i32), i64>,
     max_batch: usize,
     retry: RetryPolicy,
+    transforms: TransformChain,
 }
 
 impl Runner {
@@ -94,6 +98,8 @@ impl Runner {
         let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
             .await
             .map_err(|e| e.to_string())?;
+        let transforms =
+            TransformChain::start(&ctx.transforms, &ctx.connector, ctx.task, ctx.limits).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),
@@ -137,6 +143,7 @@ impl Runner {
             stop,
             current: BTreeMap::new(),
             max_batch,
+            transforms,
         })
     }
 }
@@ -237,6 +244,18 @@ impl Runner {
     }
 
     async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<(), String> {
+        // Offsets advance past every consumed record, including those a
+        // transformation drops, and by the topic-partition they came from
+        // even if a transformation renamed the topic.
+        let consumed: Vec<(String, i32, i64)> = batch
+            .iter()
+            .map(|r| (r.topic.clone(), r.partition, r.offset))
+            .collect();
+        let batch = if self.transforms.is_empty() {
+            batch
+        } else {
+            self.transform(batch).await?
+        };
         let mut retry = self.retry.start();
         let outcome = loop {
             match self.instance.put(&batch).await {
@@ -256,11 +275,47 @@ impl Runner {
             .status
             .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
         outcome?;
-        for r in &batch {
-            self.current
-                .insert((r.topic.clone(), r.partition), r.offset + 1);
+        for (topic, partition, offset) in consumed {
+            self.current.insert((topic, partition), offset + 1);
         }
         Ok(())
+    }
+
+    /// Runs converted records through the transformation chain.
+    async fn transform(&mut self, batch: Vec<SinkRecord>) -> Result<Vec<SinkRecord>, String> {
+        let mut origins = Vec::with_capacity(batch.len());
+        let inputs: Vec<TransformRecord> = batch
+            .into_iter()
+            .map(|r| {
+                origins.push((r.partition, r.offset, r.timestamp_type));
+                TransformRecord {
+                    topic: r.topic,
+                    partition: Some(r.partition),
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                    timestamp: r.timestamp,
+                }
+            })
+            .collect();
+        let outputs = self.transforms.apply(inputs).await?;
+        Ok(origins
+            .into_iter()
+            .zip(outputs)
+            .filter_map(|((partition, offset, timestamp_type), out)| {
+                let t = out?;
+                Some(SinkRecord {
+                    topic: t.topic,
+                    partition: t.partition.unwrap_or(partition),
+                    offset,
+                    key: t.key,
+                    value: t.value,
+                    headers: t.headers,
+                    timestamp: t.timestamp,
+                    timestamp_type,
+                })
+            })
+            .collect())
     }
 
     /// Asks the task what is safe to commit, and commits it.

@@ -20,9 +20,10 @@ use tokio::sync::watch;
 
 use super::TaskContext;
 use super::retry::{Retrier, RetryPolicy, wait_unless_stopped};
+use super::transforms::TransformChain;
 use crate::GuestError;
 use crate::bindings::source_task::{AckStatus, RecordAck};
-use crate::bindings::types::SourceRecord;
+use crate::bindings::types::{SourceRecord, TransformRecord};
 use crate::config::clients::{describe_client_error, producer};
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
@@ -58,6 +59,24 @@ impl AckTracker {
         });
         self.unacked += 1;
         seq
+    }
+
+    /// Registers a record a transformation dropped: nothing to wait for,
+    /// so its offset is released with the run it belongs to, and the task
+    /// hears it was filtered.
+    pub fn push_filtered(&mut self, partition: String, offset: String, token: Option<u64>) {
+        self.entries.push_back(Pending {
+            partition,
+            offset,
+            token: None,
+            acked: true,
+        });
+        if let Some(token) = token {
+            self.guest_acks.push(RecordAck {
+                token,
+                status: AckStatus::Filtered,
+            });
+        }
     }
 
     /// Records Kafka's answer for record `seq`.
@@ -240,6 +259,7 @@ struct Runner<G> {
     topic_partitions: i32,
     topic_replication: i32,
     retry: Retrier,
+    transforms: TransformChain,
 }
 
 impl<G: SourceGuest> Runner<G> {
@@ -262,11 +282,29 @@ impl<G: SourceGuest> Runner<G> {
             tracker: tracker.clone(),
         })
         .map_err(|e| describe_client_error("producer", &e))?;
-        if let Err(e) = instance.start(&ctx.config).await {
-            // Dropping a producer blocks; see `run_task`.
-            let _ = tokio::task::spawn_blocking(move || drop(producer)).await;
-            return Err(e.to_string());
-        }
+        let started = match TransformChain::start(
+            &ctx.transforms,
+            &ctx.connector,
+            ctx.task,
+            ctx.limits,
+        )
+        .await
+        {
+            Ok(chain) => instance
+                .start(&ctx.config)
+                .await
+                .map(|()| chain)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let transforms = match started {
+            Ok(chain) => chain,
+            Err(e) => {
+                // Dropping a producer blocks; see `run_task`.
+                let _ = tokio::task::spawn_blocking(move || drop(producer)).await;
+                return Err(e);
+            }
+        };
         // A stop request reaches a guest that is inside `poll` at once.
         let mut watch_stop = stop.clone();
         tokio::spawn(async move {
@@ -289,6 +327,7 @@ impl<G: SourceGuest> Runner<G> {
             producer,
             tracker,
             stop,
+            transforms,
         })
     }
 }
@@ -318,8 +357,12 @@ impl<G: SourceGuest> super::TaskLoop for Runner<G> {
                 }
                 Err(e) => return Err(e.to_string()),
             };
-            for record in records {
-                self.send(record).await?;
+            if self.transforms.is_empty() {
+                for record in records {
+                    self.send(record).await?;
+                }
+            } else {
+                self.send_transformed(records).await?;
             }
             self.deliver_guest_acks().await?;
             if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
@@ -377,15 +420,7 @@ impl<G: SourceGuest> Runner<G> {
                     record.topic
                 )
             })?;
-        let partition = match &self.last_partition {
-            Some((raw, canonical)) if *raw == record.source_partition => canonical.clone(),
-            _ => {
-                let canonical = canonical_object(&record.source_partition)
-                    .map_err(|e| format!("invalid source partition: {e}"))?;
-                self.last_partition = Some((record.source_partition.clone(), canonical.clone()));
-                canonical
-            }
-        };
+        let partition = self.canonical_partition(&record.source_partition)?;
         if self.known_topic.as_deref() != Some(record.topic.as_str()) {
             self.ctx
                 .kafka
@@ -442,6 +477,68 @@ impl<G: SourceGuest> Runner<G> {
                 }
             }
         }
+    }
+
+    /// A source partition in canonical form; parsed only when it differs
+    /// from the previous record's.
+    fn canonical_partition(&mut self, raw: &str) -> Result<String, String> {
+        match &self.last_partition {
+            Some((last, canonical)) if last == raw => Ok(canonical.clone()),
+            _ => {
+                let canonical =
+                    canonical_object(raw).map_err(|e| format!("invalid source partition: {e}"))?;
+                self.last_partition = Some((raw.to_string(), canonical.clone()));
+                Ok(canonical)
+            }
+        }
+    }
+
+    /// Runs a polled batch through the transformation chain, then sends
+    /// what it kept and releases the offsets of what it dropped.
+    async fn send_transformed(&mut self, records: Vec<SourceRecord>) -> Result<(), String> {
+        let mut origins = Vec::with_capacity(records.len());
+        let inputs: Vec<TransformRecord> = records
+            .into_iter()
+            .map(|r| {
+                origins.push((r.source_partition, r.source_offset, r.ack_token));
+                TransformRecord {
+                    topic: r.topic,
+                    partition: r.partition,
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                    timestamp: r.timestamp,
+                }
+            })
+            .collect();
+        let outputs = self.transforms.apply(inputs).await?;
+        for ((source_partition, source_offset, ack_token), out) in origins.into_iter().zip(outputs)
+        {
+            match out {
+                Some(t) => {
+                    self.send(SourceRecord {
+                        source_partition,
+                        source_offset,
+                        topic: t.topic,
+                        partition: t.partition,
+                        key: t.key,
+                        value: t.value,
+                        headers: t.headers,
+                        timestamp: t.timestamp,
+                        ack_token,
+                    })
+                    .await?
+                }
+                None => {
+                    let partition = self.canonical_partition(&source_partition)?;
+                    self.tracker
+                        .lock()
+                        .map_err(|_| "ack tracker poisoned".to_string())?
+                        .push_filtered(partition, source_offset, ack_token);
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn deliver_guest_acks(&mut self) -> Result<(), String> {

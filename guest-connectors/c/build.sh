@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the C connectors into components:
+#   bash guest-connectors/c/build.sh OUT_DIR
+# For each connector: C bindings for its world (wasmconnect-kit), clang for
+# wasm32-wasi against Debian's wasi-libc, then wasmconnect-kit componentize
+# (WASI preview 1 adapted to preview 2).
+#
+# Needs: clang, lld, wasi-libc, libclang-rt-14-dev-wasm32 (scripts/setup.sh
+# installs them) and the kit tool (WASMCONNECT_KIT, built by
+# scripts/build-plugins.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
+kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
+work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/c"
+command -v clang >/dev/null || { echo "clang not found: run scripts/setup.sh" >&2; exit 1; }
+
+# build NAME WORLD SOURCE...
+build() {
+  local name=$1 world=$2
+  shift 2
+  local gen="$work/gen-$world"
+  mkdir -p "$gen"
+  "$kit" bindings c --wit "$root/wit" --world "$world" --out-dir "$gen"
+  local cc=(clang --target=wasm32-wasi --sysroot=/usr -O2 -I "$gen" -I "$here/kit")
+  local strict=(-Wall -Wextra -Werror -Wno-unused-parameter)
+  # Warnings are errors in our code, not in the generated bindings. The
+  # connector defines its world itself (#define WC_SOURCE …); the kit's
+  # helpers are compiled for the same world.
+  "${cc[@]}" -c -o "$work/$name.bindings.o" "$gen/$world.c"
+  "${cc[@]}" "${strict[@]}" -DWC_"${world^^}" -c -o "$work/$name.kit.o" "$here/kit/wasmconnect.c"
+  # --strip-debug: Debian's wasi-libc carries DWARF that would triple the size.
+  "${cc[@]}" "${strict[@]}" -mexec-model=reactor -Wl,--strip-debug -o "$work/$name.core.wasm" "$@" \
+    "$work/$name.kit.o" "$work/$name.bindings.o" "$gen/${world}_component_type.o"
+  "$kit" componentize "$work/$name.core.wasm" -o "$out/$name.wasm"
+}
+
+build c-template source "$here/template/connector.c"
+build c-csv-source source "$here/examples/csv-source/csv_source.c"

@@ -1,0 +1,3 @@
+module wasmconnect/go
+
+go 1.24

@@ -1,0 +1,70 @@
+// Runs a built transform component in Node, without a worker, so you can
+// feed it the records you care about (the conformance kit only sends plain
+// text records). jco transpiles the component to JS + core wasm; this file
+// stands in for the worker's logging and context imports.
+//
+//   import { loadTransform } from './harness.mjs';
+//   const t = await loadTransform('/tmp/out/js-mask-field.wasm');
+//   t.recordTransform.configure([['fields', 'ssn']]);
+//   t.recordTransform.apply([record]);   // → outcomes
+//   t.logs                               // → [{ level, message }, …]
+//
+// Errors come back as jco's ComponentError: `e.payload` is the task-error
+// ({ tag: 'fatal', val } or { tag: 'retriable', val: { message, backoffMs } }).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const polyglot = process.env.WASMCONNECT_POLYGLOT ?? join(process.env.HOME, '.cache/wasmconnect/polyglot');
+const nodeModules = join(polyglot, 'node/node_modules');
+
+/**
+ * Transpiles and instantiates `wasmPath`; returns its `plugin` and
+ * `recordTransform` exports and the `logs` it wrote. `options.logLevel`:
+ * the lowest level `enabled` reports (default 'trace').
+ */
+export async function loadTransform(wasmPath, options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmconnect-js-harness-'));
+  // The transpiled module imports @bytecodealliance/preview2-shim for WASI.
+  symlinkSync(nodeModules, join(dir, 'node_modules'));
+  execFileSync(join(nodeModules, '.bin/jco'), [
+    'transpile', resolve(wasmPath), '-o', dir, '--name', 'component', '--no-typescript',
+    '--map', 'wasmconnect:connector/*=./host.js#*',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const levels = ['trace', 'debug', 'info', 'warn', 'error'];
+  const min = levels.indexOf(options.logLevel ?? 'trace');
+  const logs = [];
+  const id = `__wasmconnectHarness${Math.random().toString(36).slice(2)}`;
+  globalThis[id] = {
+    logging: {
+      enabled: (level) => levels.indexOf(level) >= min,
+      log: (level, message) => logs.push({ level, message }),
+    },
+    context: {
+      connectorName: () => options.connectorName ?? 'harness',
+      taskId: () => options.taskId,
+      stopRequested: () => false,
+      stopSignal: () => {
+        throw new Error('the harness has no stop signal');
+      },
+    },
+  };
+  writeFileSync(join(dir, 'host.js'),
+    `export const logging = globalThis.${id}.logging;\nexport const context = globalThis.${id}.context;\n`);
+  const component = await import(pathToFileURL(join(dir, 'component.js')).href);
+  return { plugin: component.plugin, recordTransform: component.recordTransform, logs, dir };
+}
+
+/** The task-error a call threw, or undefined if it did not throw. */
+export function taskErrorOf(f) {
+  try {
+    f();
+  } catch (e) {
+    if (e && 'payload' in e) return e.payload;
+    throw e;
+  }
+  return undefined;
+}

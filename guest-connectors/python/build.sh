@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds Python connectors into wasmconnect plugin components.
+#
+#   bash guest-connectors/python/build.sh OUT_DIR [APP_DIR …]
+#
+# Each APP_DIR holds an app.py ending in `Plugin, Connector, SinkTask =
+# wc.export_sink(...)`; it becomes OUT_DIR/python-<basename of APP_DIR>.wasm.
+# Without APP_DIRs: the template and the examples (python-template.wasm,
+# python-json-lines-sink.wasm). Uses componentize-py from the venv at
+# ${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}/venv and the
+# repository's wit/; needs no network.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if [ $# -lt 1 ]; then
+  echo "usage: $0 OUT_DIR [APP_DIR …]" >&2
+  exit 2
+fi
+out=$1
+shift
+apps=("$@")
+if [ ${#apps[@]} -eq 0 ]; then
+  apps=("$here/template" "$here/examples/json-lines-sink")
+fi
+
+polyglot="${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}"
+cpy="$polyglot/venv/bin/componentize-py"
+if [ ! -x "$cpy" ]; then
+  echo "error: componentize-py not found at $cpy" >&2
+  echo "  (expected a venv at $polyglot/venv with componentize-py 0.25 installed;" >&2
+  echo "   set WASMCONNECT_POLYGLOT to the directory holding that venv)" >&2
+  exit 1
+fi
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Only the kit goes on the Python path beside the app: componentize-py
+# bundles what it finds there, so stage a clean copy (no caches, no tests).
+stage=$(mktemp -d "${TMPDIR:-/tmp}/wasmconnect-python.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/kit/wasmconnect_kit"
+cp "$here"/wasmconnect_kit/*.py "$stage/kit/wasmconnect_kit/"
+
+for app in "${apps[@]}"; do
+  app=$(cd "$app" && pwd)
+  if [ ! -f "$app/app.py" ]; then
+    echo "error: $app has no app.py" >&2
+    exit 1
+  fi
+  name="python-$(basename "$app")"
+  started=$(date +%s)
+  "$cpy" -d "$root/wit" -w sink componentize app \
+    -p "$app" -p "$stage/kit" -o "$out/$name.wasm" >"$stage/log" 2>&1 || {
+    cat "$stage/log" >&2
+    echo "error: building $app failed" >&2
+    exit 1
+  }
+  size=$(du -k "$out/$name.wasm" | cut -f1)
+  echo "built $out/$name.wasm (${size} KiB, $(( $(date +%s) - started ))s)"
+done

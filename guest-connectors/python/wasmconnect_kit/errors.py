@@ -1,0 +1,50 @@
+"""Task errors as Python exceptions.
+
+Raise :class:`Retriable` or :class:`Fatal` from any connector or task method;
+the kit turns them into the WIT ``task-error`` (``retriable{message,
+backoff-ms}`` or ``fatal(message)``). Any other exception escaping a method
+that returns a result becomes ``fatal`` with its traceback as the message,
+so it shows in the task's status ``trace``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Optional
+
+from wit_world.imports import types
+
+
+class TaskFailure(Exception):
+    """Base class of the errors the host understands."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = str(message)
+
+
+class Retriable(TaskFailure):
+    """Transient failure: the host waits and retries the same call with the
+    same input (Kafka's ``RetriableException``). ``backoff_ms=None`` uses the
+    host's backoff policy."""
+
+    def __init__(self, message: str, backoff_ms: Optional[int] = None) -> None:
+        super().__init__(message)
+        if backoff_ms is not None:
+            backoff_ms = max(0, min(int(backoff_ms), 0xFFFF_FFFF))
+        self.backoff_ms = backoff_ms
+
+
+class Fatal(TaskFailure):
+    """Permanent failure: the host stops the task and reports it FAILED."""
+
+
+def to_task_error(exc: BaseException):
+    """The WIT ``task-error`` for ``exc``."""
+
+    if isinstance(exc, Retriable):
+        return types.TaskError_Retriable(types.RetriableError(exc.message, exc.backoff_ms))
+    if isinstance(exc, Fatal):
+        return types.TaskError_Fatal(exc.message)
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return types.TaskError_Fatal(f"{type(exc).__name__}: {exc}\n{detail}".rstrip())

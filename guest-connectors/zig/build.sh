@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the Zig connectors into components:
+#   bash guest-connectors/zig/build.sh OUT_DIR
+# For each connector: C bindings for its world (wasmconnect-kit), the C
+# kit's header translated into the Zig module `c` (zig translate-c), zig
+# build-exe for wasm32-wasi (wasi-libc bundled with Zig), then
+# wasmconnect-kit componentize.
+#
+# Needs: the ziglang wheel in the polyglot venv (scripts/setup.sh) and the
+# kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh). The first
+# build takes about 1.5 min while Zig builds wasi-libc into ~/.cache/zig.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
+kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
+venv="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}/venv"
+work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/zig"
+ckit="$root/guest-connectors/c/kit"
+[ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import ziglang' 2>/dev/null ||
+  { echo "zig not found in $venv: run scripts/setup.sh" >&2; exit 1; }
+zig() { "$venv/bin/python" -m ziglang "$@"; }
+
+# build NAME WORLD ZIG_SOURCE
+build() {
+  local name=$1 world=$2 source=$3
+  local gen="$work/gen-$world" define="-DWC_${world^^}"
+  mkdir -p "$gen"
+  "$kit" bindings c --wit "$root/wit" --world "$world" --out-dir "$gen"
+  zig translate-c -target wasm32-wasi -lc -I"$gen" -I"$ckit" "$define" \
+    "$ckit/wasmconnect.h" >"$gen/c.zig"
+  # C sources and flags come before the module they belong to (root).
+  zig build-exe -target wasm32-wasi -O ReleaseSmall -fno-entry -rdynamic \
+    -mexec-model=reactor -lc -I"$gen" -I"$ckit" "$define" \
+    "$ckit/wasmconnect.c" "$gen/$world.c" "$gen/${world}_component_type.o" \
+    --dep wasmconnect -Mroot="$source" \
+    --dep c -Mwasmconnect="$here/kit/wasmconnect.zig" \
+    -Mc="$gen/c.zig" \
+    -femit-bin="$work/$name.core.wasm"
+  "$kit" componentize "$work/$name.core.wasm" -o "$out/$name.wasm"
+}
+
+build zig-template transform "$here/template/transform.zig"
+build zig-filter transform "$here/examples/filter/filter.zig"

@@ -1,0 +1,83 @@
+//! wasmconnect Zig kit: slices and optionals over the C bindings.
+//!
+//! The C bindings (`wasmconnect-kit bindings c`) and the C kit's helpers
+//! (`guest-connectors/c/kit`) are translated into the module `c` by
+//! `zig translate-c` in build.sh; this module re-exports them as `c` and
+//! adds what makes them pleasant from Zig. Ownership is the C kit's:
+//! arguments handed to an export belong to it, and everything an export
+//! returns must come from `malloc` (the generated post-return code frees
+//! it), which is why these helpers allocate through libc.
+const std = @import("std");
+pub const c = @import("c");
+
+pub const Config = c.wc_config_t;
+pub const Error = c.wc_error_t;
+pub const Payload = c.wasmconnect_connector_types_payload_t;
+
+/// The bytes of a WIT string, borrowed.
+pub fn bytes(s: c.wc_string_t) []const u8 {
+    if (s.len == 0) return &.{};
+    return s.ptr[0..s.len];
+}
+
+/// A heap WIT string holding a copy of `text`.
+pub fn str(text: []const u8) c.wc_string_t {
+    return c.wc_str_n(text.ptr, text.len);
+}
+
+/// A heap list of heap strings.
+pub fn strings(items: []const []const u8) c.wc_list_string_t {
+    const list = alloc(c.wc_string_t, items.len);
+    for (items, 0..) |item, i| list[i] = str(item);
+    return .{ .ptr = list, .len = items.len };
+}
+
+/// `count` uninitialised items from malloc; traps when memory is exhausted,
+/// which the host reports as the task's failure.
+pub fn alloc(comptime T: type, count: usize) [*]T {
+    const raw = c.malloc(@max(count, 1) * @sizeOf(T)) orelse @trap();
+    return @ptrCast(@alignCast(raw));
+}
+
+/// The value of `key` with blanks trimmed, or null when unset or blank.
+/// Borrowed from `config`.
+pub fn configGet(config: *const Config, key: [:0]const u8) ?[]const u8 {
+    const value = c.wc_config_find(config, key.ptr) orelse return null;
+    const trimmed = std.mem.trim(u8, bytes(value.*), " \t\r\n");
+    return if (trimmed.len == 0) null else trimmed;
+}
+
+/// A heap copy of `text` that outlives the call (for settings kept
+/// between calls).
+pub fn keep(text: []const u8) []u8 {
+    const copy = alloc(u8, text.len);
+    @memcpy(copy[0..text.len], text);
+    return copy[0..text.len];
+}
+
+/// Fills `err` with a fatal error and returns false, so an export can
+/// `return wc.fatal(err, "...")`.
+pub fn fatal(err: *Error, message: []const u8) bool {
+    err.tag = c.WASMCONNECT_CONNECTOR_TYPES_TASK_ERROR_FATAL;
+    err.val.fatal = str(message);
+    return false;
+}
+
+/// Logs `message` at info level through the host.
+pub fn info(message: []const u8) void {
+    var text = str(message);
+    defer c.free(text.ptr);
+    c.wasmconnect_connector_logging_log(c.WASMCONNECT_CONNECTOR_LOGGING_LEVEL_INFO, &text);
+}
+
+/// The bytes of a payload: raw bytes, UTF-8 text, or the JSON document.
+pub fn payloadBytes(payload: *const Payload) []const u8 {
+    return switch (payload.tag) {
+        c.WASMCONNECT_CONNECTOR_TYPES_PAYLOAD_BINARY => if (payload.val.binary.len == 0)
+            &.{}
+        else
+            payload.val.binary.ptr[0..payload.val.binary.len],
+        c.WASMCONNECT_CONNECTOR_TYPES_PAYLOAD_TEXT => bytes(payload.val.text),
+        else => bytes(payload.val.json.document),
+    };
+}

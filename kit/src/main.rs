@@ -1,0 +1,106 @@
+//! `wasmconnect-kit`: the build steps that connector authors outside Rust
+//! need between their compiler and a component the worker loads.
+//!
+//! Rust guests come out of `cargo build --target wasm32-wasip2` as
+//! components. C, Zig and Go produce a core module for WASI preview 1; this
+//! tool supplies what `wit-bindgen` and `wasm-tools` would, pinned to the
+//! same wasmtime release as the worker and built with the workspace, so a
+//! fresh machine needs no separate 20-minute `cargo install`:
+//!
+//! - `bindings c`: C bindings for one world of `wit/` (header, glue, and the
+//!   object file carrying the component type).
+//! - `componentize`: embeds the world's type if the module lacks it, adapts
+//!   WASI preview 1 imports with wasmtime's reactor adapter, and writes the
+//!   component. `--go` first gives Go modules the two allocators they
+//!   cannot write in Go (see [`go_adapter`]).
+
+mod bindings;
+mod componentize;
+mod go_adapter;
+mod wit;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "wasmconnect-kit", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate guest bindings for one world.
+    Bindings {
+        #[command(subcommand)]
+        language: Language,
+    },
+    /// Turn a core wasm module into a connector component.
+    Componentize {
+        /// The core module (wasm32-wasi / wasip1 output of the compiler).
+        module: PathBuf,
+        /// Directory of the WIT package (the repository's `wit/`).
+        #[arg(long, default_value = "wit")]
+        wit: PathBuf,
+        /// World to embed when the module does not carry its type already:
+        /// source, sink or transform.
+        #[arg(long)]
+        world: Option<String>,
+        /// Give a Go module the allocators it cannot write in Go.
+        #[arg(long)]
+        go: bool,
+        /// Where to write the component.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum Language {
+    /// C (also used by Zig through `@cImport`).
+    C {
+        /// Directory of the WIT package.
+        #[arg(long, default_value = "wit")]
+        wit: PathBuf,
+        /// source, sink or transform.
+        #[arg(long)]
+        world: String,
+        /// Directory to write `<world>.h`, `<world>.c` and
+        /// `<world>_component_type.o` into.
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Bindings {
+            language:
+                Language::C {
+                    wit,
+                    world,
+                    out_dir,
+                },
+        } => bindings::c(&wit, &world, &out_dir),
+        Command::Componentize {
+            module,
+            wit,
+            world,
+            go,
+            output,
+        } => componentize::run(&componentize::Request {
+            module: &module,
+            wit: &wit,
+            world: world.as_deref(),
+            go,
+            output: &output,
+        }),
+    };
+    if let Err(error) = outcome {
+        eprintln!("wasmconnect-kit: {error:#}");
+        std::process::exit(1);
+    }
+}
