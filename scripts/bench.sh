@@ -17,4 +17,4 @@ export KAFKA_PORT="$port" KAFKA_DIR="$root/build/bench-kafka"
 bash scripts/broker.sh start
 trap 'bash scripts/broker.sh stop' EXIT
 RUST_LOG="${RUST_LOG:-warn}" "$CARGO_TARGET_DIR/release/wasmconnect" bench --bootstrap "127.0.0.1:$port" \
-  --plugin-dir "$root/build/plugins" "$@"
+  --plugin-dir "$root/build/plugins" --polyglot-dir "$root/build/polyglot" "$@"

@@ -258,7 +258,8 @@ pub(crate) use guarded;
 /// A trap's root cause plus what the guest last wrote to stderr.
 fn trap_message(e: &wasmtime::Error, stderr: &str) -> String {
     let cause = match e.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        // Displays as "wasm trap: …" already.
+        Some(trap) => trap.to_string(),
         None => format!("{e:#}"),
     };
     let said: Vec<&str> = stderr

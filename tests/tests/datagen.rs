@@ -193,6 +193,10 @@ async fn the_benchmark_runs_and_prints_every_row() {
             "1",
             "--tasks",
             "1,3",
+            "--polyglot-dir",
+            wasmconnect_tests::polyglot_dir().to_str().unwrap(),
+            "--records-polyglot",
+            "2000",
         ])
         .env("RUST_LOG", "warn")
         .output()
@@ -218,6 +222,14 @@ async fn the_benchmark_runs_and_prints_every_row() {
         "| worker RSS, idle",
         "| worker RSS, 1 running tasks",
         "| worker RSS, 3 running tasks",
+        "Connectors by language, 2000 records per run",
+        "| Rust       | datagen ",
+        "| C          | c-csv-source ",
+        "| Go         | go-rate-source ",
+        "| Zig        | zig-filter ",
+        "| JavaScript | js-mask-field ",
+        "| Rust       | file-sink ",
+        "| Python     | python-json-lines-sink ",
     ] {
         assert!(stdout.contains(row), "no {row:?} in:\n{stdout}");
     }
