@@ -14,7 +14,7 @@ root=$(cd "$here/../.." && pwd)
 out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
 kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
 work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/c"
-command -v clang >/dev/null || { echo "clang not found: run scripts/setup.sh" >&2; exit 1; }
+command -v clang >/dev/null || { echo "clang not found: run scripts/setup-polyglot.sh" >&2; exit 1; }
 
 # build NAME WORLD SOURCE...
 build() {

@@ -15,7 +15,7 @@ out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
 kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
 venv="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}/venv"
 work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/go"
-[ -x "$venv/bin/go" ] || { echo "go not found in $venv: run scripts/setup.sh" >&2; exit 1; }
+[ -x "$venv/bin/go" ] || { echo "go not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
 export PATH="$venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
   GOCACHE="$work/cache" GOOS=wasip1 GOARCH=wasm
 mkdir -p "$work"

@@ -18,7 +18,7 @@ venv="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polygl
 work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/zig"
 ckit="$root/guest-connectors/c/kit"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import ziglang' 2>/dev/null ||
-  { echo "zig not found in $venv: run scripts/setup.sh" >&2; exit 1; }
+  { echo "zig not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
 zig() { "$venv/bin/python" -m ziglang "$@"; }
 
 # build NAME WORLD ZIG_SOURCE
@@ -30,8 +30,10 @@ build() {
   zig translate-c -target wasm32-wasi -lc -I"$gen" -I"$ckit" "$define" \
     "$ckit/wasmconnect.h" >"$gen/c.zig"
   # C sources and flags come before the module they belong to (root).
+  # --stack: Zig's default 16 MiB stack would count against every
+  # instance's wasm.memory.bytes; 1 MiB is plenty for a connector.
   zig build-exe -target wasm32-wasi -O ReleaseSmall -fno-entry -rdynamic \
-    -mexec-model=reactor -lc -I"$gen" -I"$ckit" "$define" \
+    -mexec-model=reactor --stack 1048576 -lc -I"$gen" -I"$ckit" "$define" \
     "$ckit/wasmconnect.c" "$gen/$world.c" "$gen/${world}_component_type.o" \
     --dep wasmconnect -Mroot="$source" \
     --dep c -Mwasmconnect="$here/kit/wasmconnect.zig" \

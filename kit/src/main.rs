@@ -59,7 +59,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Language {
-    /// C (also used by Zig through `@cImport`).
+    /// C (also used by Zig, through `zig translate-c`).
     C {
         /// Directory of the WIT package.
         #[arg(long, default_value = "wit")]

@@ -9,13 +9,18 @@
 //! partitions and offsets, commit, stop. For a sink: start, open, put of
 //! generated records, a pre-commit that may only return offsets it was
 //! given, close, stop. For a transform: configure and apply. It needs no
-//! broker: records are generated, offsets kept in memory.
+//! broker: records are generated (or given with `--value`), offsets kept in
+//! memory. What a source polled and what a transform made of each record
+//! are kept as samples (`--show` prints them).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::bindings::types::{PartitionOffset, Payload, SinkRecord, TimestampType, TopicPartition};
+use crate::bindings::record_transform::Outcome;
+use crate::bindings::types::{
+    Header, JsonPayload, PartitionOffset, Payload, SinkRecord, TimestampType, TopicPartition,
+};
 use crate::bindings::types::{SourceRecord, TransformRecord};
 use crate::config::worker::lookup;
 use crate::host::offsets::{MemoryOffsets, canonical_object};
@@ -30,8 +35,11 @@ use crate::worker::validation;
 pub const MAX_TASKS: u32 = 3;
 /// Polls made of a source task (fewer if it returns records sooner).
 const POLLS: usize = 3;
-/// Records handed to a sink's `put` and a transform's `apply`.
+/// Records handed to a sink's `put` and a transform's `apply`, unless
+/// values are given.
 const RECORDS: i64 = 10;
+/// Records or outcomes kept as samples.
+const SAMPLES: usize = 5;
 /// The topic generated records come from.
 const TOPIC: &str = "conformance";
 /// The deadline of every call: a conformant plugin answers well within it.
@@ -51,6 +59,9 @@ pub struct Check {
 pub struct Report {
     /// The checks.
     pub checks: Vec<Check>,
+    /// The first records a source polled, or what a transform made of the
+    /// first records, one line each.
+    pub samples: Vec<String>,
 }
 
 impl Report {
@@ -111,8 +122,15 @@ impl Report {
 
 /// Runs the component in `bytes` through the contract with `config` (the
 /// connector configuration; `name` and, for sinks, `topics` are added when
-/// missing).
-pub async fn run(sandbox: &Sandbox, bytes: &[u8], config: Vec<(String, String)>) -> Report {
+/// missing). `values` become the values of the records a sink or transform
+/// is given (see [`payload_of`]); when empty, ten text records are
+/// generated.
+pub async fn run(
+    sandbox: &Sandbox,
+    bytes: &[u8],
+    config: Vec<(String, String)>,
+    values: &[String],
+) -> Report {
     let mut report = Report::default();
     let plugin = match Plugin::load(sandbox, bytes).await {
         Ok(p) => p,
@@ -138,11 +156,62 @@ pub async fn run(sandbox: &Sandbox, bytes: &[u8], config: Vec<(String, String)>)
         validate_given(&plugin, &config).await,
     );
     report.check("validate (empty config)", validate_empty(&plugin).await);
+    let values: Vec<Option<Payload>> = if values.is_empty() {
+        (0..RECORDS).map(text).collect()
+    } else {
+        values.iter().map(|v| Some(payload_of(v))).collect()
+    };
     match info.world {
-        World::Source | World::Sink => connector_and_tasks(&plugin, &config, &mut report).await,
-        World::Transform => transform(&plugin, &config, &mut report).await,
+        World::Source | World::Sink => {
+            connector_and_tasks(&plugin, &config, &values, &mut report).await
+        }
+        World::Transform => transform(&plugin, &config, &values, &mut report).await,
     }
     report
+}
+
+/// A value given on the command line: a JSON object or array becomes a
+/// schemaless JSON payload (as JsonConverter with `schemas.enable=false`
+/// gives it), anything else text.
+pub fn payload_of(value: &str) -> Payload {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(v) if v.is_object() || v.is_array() => Payload::Json(JsonPayload {
+            document: value.to_string(),
+            schema: None,
+        }),
+        _ => Payload::Text(value.to_string()),
+    }
+}
+
+/// A payload in one line: text quoted, JSON as its document, bytes as
+/// text when they are UTF-8.
+fn show(payload: &Option<Payload>) -> String {
+    match payload {
+        None => "null".into(),
+        Some(Payload::Text(t)) => format!("{t:?}"),
+        Some(Payload::Json(j)) => match &j.schema {
+            Some(schema) => format!("{} (schema {schema})", j.document),
+            None => j.document.clone(),
+        },
+        Some(Payload::Binary(b)) => match std::str::from_utf8(b) {
+            Ok(t) => format!("bytes {t:?}"),
+            Err(_) => format!("{} bytes", b.len()),
+        },
+    }
+}
+
+fn show_headers(headers: &[Header]) -> String {
+    if headers.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = headers
+        .iter()
+        .map(|h| match &h.value {
+            Some(v) => format!("{}={}", h.key, String::from_utf8_lossy(v)),
+            None => format!("{}=null", h.key),
+        })
+        .collect();
+    format!(" headers [{}]", shown.join(", "))
 }
 
 /// A call's outcome as a check: `what` when it succeeded.
@@ -251,7 +320,12 @@ async fn validate_empty(plugin: &Plugin) -> Result<String, String> {
     Ok(format!("{} errors reported", problems.0.len()))
 }
 
-async fn connector_and_tasks(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
+async fn connector_and_tasks(
+    plugin: &Plugin,
+    config: &[(String, String)],
+    values: &[Option<Payload>],
+    report: &mut Report,
+) {
     let started = async {
         let mut c = ConnectorInstance::new(plugin, spec(config, None)).await?;
         c.start(config).await.map(|()| c)
@@ -279,7 +353,7 @@ async fn connector_and_tasks(plugin: &Plugin, config: &[(String, String)], repor
     if let Some(task_config) = first {
         match plugin.info().world {
             World::Source => source_task(plugin, &task_config, report).await,
-            _ => sink_task(plugin, &task_config, report).await,
+            _ => sink_task(plugin, &task_config, values, report).await,
         }
     }
     report.check("connector stop", done(connector.stop().await, "stopped"));
@@ -315,6 +389,21 @@ async fn source_task(plugin: &Plugin, config: &[(String, String)], report: &mut 
         ))
     });
     report.check("poll", outcome);
+    report.samples = records
+        .iter()
+        .take(SAMPLES)
+        .map(|r| {
+            format!(
+                "record to {} key {} value {}{} partition {} offset {}",
+                r.topic,
+                show(&r.key),
+                show(&r.value),
+                show_headers(&r.headers),
+                r.source_partition,
+                r.source_offset
+            )
+        })
+        .collect();
     report.check("commit", done(task.commit().await, "committed"));
     report.check("task stop", done(task.stop().await, "stopped"));
 }
@@ -346,7 +435,12 @@ fn text(n: i64) -> Option<Payload> {
     Some(Payload::Text(format!("conformance record {n}")))
 }
 
-async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
+async fn sink_task(
+    plugin: &Plugin,
+    config: &[(String, String)],
+    values: &[Option<Payload>],
+    report: &mut Report,
+) {
     let started = async {
         let mut t = SinkTaskInstance::new(plugin, spec(config, Some(0))).await?;
         t.start(config).await.map(|()| t)
@@ -365,35 +459,38 @@ async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Re
             .map(|()| format!("{TOPIC}-0"))
             .map_err(|e| e.to_string()),
     );
-    let records: Vec<SinkRecord> = (0..RECORDS)
-        .map(|n| SinkRecord {
+    let records: Vec<SinkRecord> = values
+        .iter()
+        .zip(0..)
+        .map(|(value, n)| SinkRecord {
             topic: TOPIC.into(),
             partition: 0,
             offset: n,
             key: Some(Payload::Text(format!("key-{n}"))),
-            value: text(n),
+            value: value.clone(),
             headers: Vec::new(),
             timestamp: Some(1_700_000_000_000 + n),
             timestamp_type: TimestampType::CreateTime,
         })
         .collect();
+    let put = records.len() as i64;
     report.check(
         "put",
         task.put(&records)
             .await
-            .map(|()| format!("{RECORDS} records"))
+            .map(|()| format!("{put} records"))
             .map_err(|e| e.to_string()),
     );
     let current = [PartitionOffset {
         topic: TOPIC.into(),
         partition: 0,
-        offset: RECORDS,
+        offset: put,
     }];
     let committed = match task.pre_commit(&current).await {
         Err(e) => Err(e.to_string()),
         Ok(offsets) => offsets
             .iter()
-            .find(|o| o.topic != TOPIC || o.partition != 0 || o.offset > RECORDS || o.offset < 0)
+            .find(|o| o.topic != TOPIC || o.partition != 0 || o.offset > put || o.offset < 0)
             .map_or_else(
                 || {
                     Ok(format!(
@@ -403,7 +500,7 @@ async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Re
                 },
                 |o| {
                     Err(format!(
-                        "returned offset {} for {}-{}, but only {TOPIC}-0 up to {RECORDS} was put",
+                        "returned offset {} for {}-{}, but only {TOPIC}-0 up to {put} was put",
                         o.offset, o.topic, o.partition
                     ))
                 },
@@ -417,7 +514,12 @@ async fn sink_task(plugin: &Plugin, config: &[(String, String)], report: &mut Re
     report.check("task stop", done(task.stop().await, "stopped"));
 }
 
-async fn transform(plugin: &Plugin, config: &[(String, String)], report: &mut Report) {
+async fn transform(
+    plugin: &Plugin,
+    config: &[(String, String)],
+    values: &[Option<Payload>],
+    report: &mut Report,
+) {
     let configured = async {
         let mut t = TransformInstance::new(plugin, spec(config, None)).await?;
         t.configure(config).await.map(|()| t)
@@ -425,21 +527,40 @@ async fn transform(plugin: &Plugin, config: &[(String, String)], report: &mut Re
     let Some(mut t) = report.started("configure", "configured", configured.await) else {
         return;
     };
-    let records: Vec<TransformRecord> = (0..RECORDS)
-        .map(|n| TransformRecord {
+    let records: Vec<TransformRecord> = values
+        .iter()
+        .map(|value| TransformRecord {
             topic: TOPIC.into(),
             partition: Some(0),
             key: None,
-            value: text(n),
+            value: value.clone(),
             headers: Vec::new(),
             timestamp: None,
         })
         .collect();
+    let applied = t.apply(&records).await;
+    if let Ok(outcomes) = &applied {
+        report.samples = records
+            .iter()
+            .zip(outcomes)
+            .take(SAMPLES)
+            .map(|(r, o)| match o {
+                Outcome::Keep => format!("{} -> keep", show(&r.value)),
+                Outcome::Drop => format!("{} -> drop", show(&r.value)),
+                Outcome::Replace(n) => format!(
+                    "{} -> {} to {}{}",
+                    show(&r.value),
+                    show(&n.value),
+                    n.topic,
+                    show_headers(&n.headers)
+                ),
+            })
+            .collect();
+    }
     report.check(
         "apply",
-        t.apply(&records)
-            .await
-            .map(|o| format!("{} outcomes for {RECORDS} records", o.len()))
+        applied
+            .map(|o| format!("{} outcomes for {} records", o.len(), records.len()))
             .map_err(|e| e.to_string()),
     );
 }

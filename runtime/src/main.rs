@@ -92,6 +92,15 @@ enum PluginCommand {
         /// A connector setting, `key=value` (repeatable).
         #[arg(long = "config", value_name = "KEY=VALUE")]
         config: Vec<String>,
+        /// The value of a record handed to a sink or transform (repeatable;
+        /// a JSON object or array is a schemaless JSON value, anything else
+        /// text). Without it, ten text records are generated.
+        #[arg(long = "value", value_name = "VALUE")]
+        values: Vec<String>,
+        /// Print what a source polled or what a transform made of each
+        /// record (the first five).
+        #[arg(long)]
+        show: bool,
     },
 }
 
@@ -138,13 +147,24 @@ fn main() -> ExitCode {
                 command: PluginCommand::Inspect { file },
             } => inspect(file).await,
             Command::Plugin {
-                command: PluginCommand::Test { file, config },
-            } => plugin_test(file, config).await,
+                command:
+                    PluginCommand::Test {
+                        file,
+                        config,
+                        values,
+                        show,
+                    },
+            } => plugin_test(file, config, &values, show).await,
         }
     })
 }
 
-async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
+async fn plugin_test(
+    file: PathBuf,
+    settings: Vec<String>,
+    values: &[String],
+    show: bool,
+) -> ExitCode {
     let mut config = Vec::new();
     for s in settings {
         match s.split_once('=') {
@@ -166,9 +186,14 @@ async fn plugin_test(file: PathBuf, settings: Vec<String>) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let report = wasmconnect::conformance::run(&sandbox, &bytes, config).await;
+    let report = wasmconnect::conformance::run(&sandbox, &bytes, config, values).await;
     println!("{}", file.display());
     print!("{}", report.render());
+    if show {
+        for sample in &report.samples {
+            println!("  {sample}");
+        }
+    }
     if report.passed() {
         ExitCode::SUCCESS
     } else {

@@ -63,7 +63,7 @@ pub enum PluginError {
     NotWasm,
     /// A core module rather than a component.
     #[error(
-        "this is a core WebAssembly module, not a component: build for wasm32-wasip2 or wrap it with `wasm-tools component new`"
+        "this is a core WebAssembly module, not a component: build for wasm32-wasip2, or package it with `wasmconnect-kit componentize` (see guest-connectors/c/README.md)"
     )]
     CoreModule,
     /// Malformed or truncated.

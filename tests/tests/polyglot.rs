@@ -303,3 +303,25 @@ fn every_polyglot_component_passes_the_conformance_kit() {
         println!("{name}: {}", stdout.lines().last().unwrap_or_default());
     }
 }
+
+/// `plugin test --value … --show` hands the given values to a transform
+/// and prints what it made of each: the author's quickest check.
+#[test]
+fn plugin_test_shows_what_a_transform_does_with_given_values() {
+    let output = Command::new(worker_bin())
+        .arg("plugin")
+        .arg("test")
+        .arg(polyglot_dir().join("zig-filter.wasm"))
+        .args(["--config", "pattern=secret", "--show"])
+        .args(["--value", "a secret", "--value", r#"{"public":true}"#])
+        .output()
+        .expect("run wasmconnect plugin test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("PASS apply: 2 outcomes for 2 records"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  \"a secret\" -> drop\n"), "{stdout}");
+    assert!(stdout.contains("  {\"public\":true} -> keep\n"), "{stdout}");
+}

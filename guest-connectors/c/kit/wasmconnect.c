@@ -2,6 +2,7 @@
 #include "wasmconnect.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,12 @@ static void *wc_alloc(size_t size) {
 }
 
 wc_string_t wc_str_n(const char *bytes, size_t len) {
-  wc_string_t s = {wc_alloc(len), len};
+  /* An empty string owns nothing: the generated post-return code frees
+   * only non-empty strings and lists, so an allocation here would leak. */
+  wc_string_t s = {NULL, 0};
+  if (len == 0) return s;
+  s.ptr = wc_alloc(len);
+  s.len = len;
   memcpy(s.ptr, bytes, len);
   return s;
 }
@@ -98,7 +104,12 @@ void wc_buf_json_string(wc_buf_t *buf, const uint8_t *bytes, size_t len) {
 }
 
 wc_string_t wc_buf_take(wc_buf_t *buf) {
-  wc_string_t s = {buf->ptr ? buf->ptr : wc_alloc(0), buf->len};
+  wc_string_t s = {buf->ptr, buf->len};
+  if (buf->len == 0) {
+    /* See wc_str_n: an empty result must own nothing. */
+    free(buf->ptr);
+    s.ptr = NULL;
+  }
   buf->ptr = NULL;
   buf->len = buf->cap = 0;
   return s;
@@ -136,15 +147,18 @@ bool wc_config_int(const wc_config_t *config, const char *key, int64_t fallback,
     return true;
   }
   char *end = NULL;
+  errno = 0;
   long long value = strtoll(text, &end, 10);
-  bool ok = end && *end == 0;
+  bool ok = end && *end == 0 && errno != ERANGE;
   free(text);
   if (ok) *out = value;
   return ok;
 }
 
 wc_config_t wc_config_clone(const wc_config_t *config) {
-  wc_config_t copy = {wc_alloc(config->len * sizeof *config->ptr), config->len};
+  wc_config_t copy = {NULL, config->len};
+  if (config->len == 0) return copy;
+  copy.ptr = wc_alloc(config->len * sizeof *config->ptr);
   for (size_t i = 0; i < config->len; i++) {
     copy.ptr[i].f0 = wc_str_n((const char *)config->ptr[i].f0.ptr, config->ptr[i].f0.len);
     copy.ptr[i].f1 = wc_str_n((const char *)config->ptr[i].f1.ptr, config->ptr[i].f1.len);
@@ -189,11 +203,22 @@ wc_config_value_t wc_config_error(const wc_config_t *config, const char *key,
 }
 
 static wc_string_t wc_vformat(const char *fmt, va_list args) {
-  wc_buf_t buf = {0};
-  char small[512];
+  va_list again;
+  va_copy(again, args);
+  char small[256];
   int n = vsnprintf(small, sizeof small, fmt, args);
-  if (n > 0) wc_buf_push(&buf, small, (size_t)n < sizeof small ? (size_t)n : sizeof small - 1);
-  return wc_buf_take(&buf);
+  wc_string_t s = {NULL, 0};
+  if (n > 0 && (size_t)n < sizeof small) {
+    s = wc_str_n(small, (size_t)n);
+  } else if (n > 0) {
+    /* Longer than the stack buffer: format again into one of its size. */
+    char *big = wc_alloc((size_t)n + 1);
+    vsnprintf(big, (size_t)n + 1, fmt, again);
+    s.ptr = (uint8_t *)big;
+    s.len = (size_t)n;
+  }
+  va_end(again);
+  return s;
 }
 
 bool wc_fatal(wc_error_t *err, const char *fmt, ...) {

@@ -44,7 +44,9 @@ typedef wasmconnect_connector_config_def_config_value_t wc_config_value_t;
 
 /* ---- strings ---------------------------------------------------------- */
 
-/* A heap copy of a NUL-terminated string. */
+/* A heap copy of a NUL-terminated string. Empty strings (and empty lists
+ * in general) must own no memory: the generated post-return code frees
+ * only non-empty ones, so return {NULL, 0} for them. */
 wc_string_t wc_str(const char *text);
 /* A heap copy of `len` bytes. */
 wc_string_t wc_str_n(const char *bytes, size_t len);

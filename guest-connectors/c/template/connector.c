@@ -38,9 +38,13 @@ void exports_wasmconnect_connector_plugin_validate(
     exports_wasmconnect_connector_plugin_config_t *config,
     exports_wasmconnect_connector_plugin_list_config_value_t *ret) {
   char *topic = wc_config_get(config, "topic");
-  ret->len = topic ? 0 : 1;
-  ret->ptr = malloc(sizeof *ret->ptr);
-  if (!topic) ret->ptr[0] = wc_config_error(config, "topic", "Missing required configuration \"topic\"");
+  ret->len = 0;
+  ret->ptr = NULL; /* an empty list owns no memory */
+  if (!topic) {
+    ret->ptr = malloc(sizeof *ret->ptr);
+    ret->ptr[0] = wc_config_error(config, "topic", "Missing required configuration \"topic\"");
+    ret->len = 1;
+  }
   free(topic);
   wasmconnect_connector_types_config_free(config);
 }
@@ -56,9 +60,14 @@ bool exports_wasmconnect_connector_connector_start(
 bool exports_wasmconnect_connector_connector_task_configs(
     uint32_t max_tasks, exports_wasmconnect_connector_connector_list_config_t *ret,
     wc_error_t *err) {
-  ret->len = max_tasks ? 1 : 0;
-  ret->ptr = malloc(sizeof *ret->ptr);
-  if (ret->len) ret->ptr[0] = wc_config_clone(&saved);
+  /* One task: more would publish the same greetings twice. */
+  ret->len = 0;
+  ret->ptr = NULL;
+  if (max_tasks > 0) {
+    ret->ptr = malloc(sizeof *ret->ptr);
+    ret->ptr[0] = wc_config_clone(&saved);
+    ret->len = 1;
+  }
   return true;
 }
 

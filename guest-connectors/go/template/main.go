@@ -61,6 +61,10 @@ func init() {
 		Keys: []wc.Key{
 			{Name: "topic", Type: wc.String, Required: true, Doc: "The topic to publish to"},
 		},
+		// One task: more would publish the same greetings twice.
+		TaskConfigs: func(config wc.Config, maxTasks int) ([]wc.Config, error) {
+			return []wc.Config{config}, nil
+		},
 		NewTask: func() wc.SourceTask { return &greeter{} },
 	})
 }

@@ -12,8 +12,11 @@ package wasmconnect
 import "unsafe"
 
 const (
-	adapterArenaBytes  = 256 << 10
-	argumentArenaBytes = 16 << 20
+	adapterArenaBytes = 256 << 10
+	// Arguments are configurations and stored offsets: kilobytes. The
+	// arena counts against the instance's memory limit from the start, so
+	// it is kept small; a call whose arguments do not fit traps.
+	argumentArenaBytes = 4 << 20
 )
 
 var (

@@ -68,7 +68,7 @@ func exportConfigDefinition() uint32 {
 		list.put8(e+8, uint8(k.Type))
 		list.putBool(e+9, k.Required)
 		list.putOptionString(e+12, k.Default)
-		list.put8(e+24, uint8(k.Importance))
+		list.put8(e+24, k.Importance.wit())
 		list.putString(e+28, k.Doc)
 		if k.Group != "" {
 			list.putOptionString(e+36, &k.Group)
@@ -129,7 +129,12 @@ func exportValidate(ptr, n uint32) uint32 {
 	begin()
 	defer end()
 	config := liftConfig(ptr, n)
-	keys, byKey := problems(config)
+	var keys []string
+	var byKey map[string][]string
+	if err := guard(func() error { keys, byKey = problems(config); return nil }); err != nil {
+		// A bug in Validate: report it rather than trap.
+		keys, byKey = []string{"name"}, map[string][]string{"name": {"validate failed: " + err.Error()}}
+	}
 	list := newBlock(uint32(len(keys)) * 40)
 	for i, key := range keys {
 		e := uint32(i) * 40

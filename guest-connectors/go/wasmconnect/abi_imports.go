@@ -32,10 +32,10 @@ var importReturn [4]uint64
 
 func importReturnAddr() uint32 { return addrOf(unsafe.Pointer(&importReturn[0])) }
 
+func hostLogEnabled(level Level) bool { return importLogEnabled(uint32(level)) != 0 }
+
+// hostLog logs message; the caller checked that level is enabled.
 func hostLog(level Level, message string) {
-	if importLogEnabled(uint32(level)) == 0 {
-		return
-	}
 	if len(message) == 0 {
 		importLog(uint32(level), 0, 0)
 		return

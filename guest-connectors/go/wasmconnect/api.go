@@ -57,14 +57,27 @@ const (
 	Password
 )
 
-// Importance is Kafka's ConfigDef.Importance.
+// Importance is Kafka's ConfigDef.Importance. The zero value is Medium,
+// as in Kafka.
 type Importance uint8
 
 const (
-	High Importance = iota
-	Medium
+	Medium Importance = iota
+	High
 	Low
 )
+
+// wit is the WIT enum's index (high, medium, low).
+func (i Importance) wit() uint8 {
+	switch i {
+	case High:
+		return 0
+	case Low:
+		return 2
+	default:
+		return 1
+	}
+}
 
 // Resource marks a key whose value names something the sandbox must
 // grant (a file to read, a host to reach, …).
@@ -80,8 +93,7 @@ const (
 	URL
 )
 
-// Key describes one configuration key. The zero Importance is High; set
-// Medium or Low explicitly.
+// Key describes one configuration key; the zero Importance is Medium.
 type Key struct {
 	Name       string
 	Type       Type
@@ -214,8 +226,13 @@ const (
 	LevelError
 )
 
-// Logf logs through the worker, tagged with the connector and task.
-func Logf(level Level, format string, args ...any) { hostLog(level, fmt.Sprintf(format, args...)) }
+// Logf logs through the worker, tagged with the connector and task. The
+// message is formatted only when the level is enabled.
+func Logf(level Level, format string, args ...any) {
+	if hostLogEnabled(level) {
+		hostLog(level, fmt.Sprintf(format, args...))
+	}
+}
 
 func Debugf(format string, args ...any) { Logf(LevelDebug, format, args...) }
 func Infof(format string, args ...any)  { Logf(LevelInfo, format, args...) }

@@ -20,7 +20,7 @@ pub fn bytes(s: c.wc_string_t) []const u8 {
     return s.ptr[0..s.len];
 }
 
-/// A heap WIT string holding a copy of `text`.
+/// A heap WIT string holding a copy of `text` (empty: owns nothing).
 pub fn str(text: []const u8) c.wc_string_t {
     return c.wc_str_n(text.ptr, text.len);
 }
@@ -33,9 +33,12 @@ pub fn strings(items: []const []const u8) c.wc_list_string_t {
 }
 
 /// `count` uninitialised items from malloc; traps when memory is exhausted,
-/// which the host reports as the task's failure.
+/// which the host reports as the task's failure. An empty list owns no
+/// memory (the generated post-return code frees only non-empty lists), so
+/// zero items give an aligned pointer that is never dereferenced.
 pub fn alloc(comptime T: type, count: usize) [*]T {
-    const raw = c.malloc(@max(count, 1) * @sizeOf(T)) orelse @trap();
+    if (count == 0) return @ptrFromInt(@alignOf(T));
+    const raw = c.malloc(count * @sizeOf(T)) orelse @trap();
     return @ptrCast(@alignCast(raw));
 }
 
@@ -63,11 +66,31 @@ pub fn fatal(err: *Error, message: []const u8) bool {
     return false;
 }
 
-/// Logs `message` at info level through the host.
-pub fn info(message: []const u8) void {
+/// Fills `err` with a retriable error (the host retries the call, after
+/// `backoff_ms` when it is not 0) and returns false.
+pub fn retriable(err: *Error, message: []const u8, backoff_ms: u32) bool {
+    err.tag = c.WASMCONNECT_CONNECTOR_TYPES_TASK_ERROR_RETRIABLE;
+    err.val.retriable.message = str(message);
+    err.val.retriable.backoff_ms.is_some = backoff_ms != 0;
+    err.val.retriable.backoff_ms.val = backoff_ms;
+    return false;
+}
+
+pub const Level = enum(u8) { trace, debug, info, warn, err };
+
+/// Logs `message` through the host, tagged with the connector and task,
+/// when `level` is enabled.
+pub fn log(level: Level, message: []const u8) void {
+    const l: u8 = @intFromEnum(level);
+    if (!c.wasmconnect_connector_logging_enabled(l)) return;
     var text = str(message);
-    defer c.free(text.ptr);
-    c.wasmconnect_connector_logging_log(c.WASMCONNECT_CONNECTOR_LOGGING_LEVEL_INFO, &text);
+    defer if (text.len > 0) c.free(text.ptr);
+    c.wasmconnect_connector_logging_log(l, &text);
+}
+
+/// Logs `message` at info level.
+pub fn info(message: []const u8) void {
+    log(.info, message);
 }
 
 /// The bytes of a payload: raw bytes, UTF-8 text, or the JSON document.

@@ -56,8 +56,9 @@ export fn exports_wasmconnect_connector_record_transform_apply(
         outcomes[i].tag = c.EXPORTS_WASMCONNECT_CONNECTOR_RECORD_TRANSFORM_OUTCOME_REPLACE;
         outcomes[i].val.replace = record;
     }
-    // The records now live on in the outcomes; free only the list itself.
-    c.free(records.ptr);
+    // The records now live on in the outcomes; free only the list itself
+    // (an empty list owns no memory).
+    if (records.len > 0) c.free(records.ptr);
     ret.* = .{ .ptr = outcomes, .len = records.len };
     return true;
 }

@@ -171,9 +171,17 @@ fn start_embedded() -> Result<(String, mpsc::Sender<CreateRequest>), String> {
             let _ = ready_tx.send(Ok(cluster.bootstrap_servers()));
             // Serve until every sender is gone (the worker stopped).
             while let Ok((topic, partitions, reply)) = req_rx.recv() {
-                let result = cluster.create_topic(&topic, partitions, 1).map_err(|e| {
-                    format!("cannot create topic {topic} on the embedded broker: {e}")
-                });
+                let result = match cluster.create_topic(&topic, partitions, 1) {
+                    // Two tasks writing to one new topic race to create it.
+                    Err(e)
+                        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::TopicAlreadyExists) =>
+                    {
+                        Ok(())
+                    }
+                    other => other.map_err(|e| {
+                        format!("cannot create topic {topic} on the embedded broker: {e}")
+                    }),
+                };
                 let _ = reply.send(result);
             }
         })

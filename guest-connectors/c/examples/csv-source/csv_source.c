@@ -99,9 +99,13 @@ void exports_wasmconnect_connector_plugin_validate(
     exports_wasmconnect_connector_plugin_list_config_value_t *ret) {
   const char *message = NULL;
   const char *key = config_problem(config, &message);
-  ret->len = key ? 1 : 0;
-  ret->ptr = malloc(sizeof *ret->ptr);
-  if (key) ret->ptr[0] = wc_config_error(config, key, message);
+  ret->len = 0;
+  ret->ptr = NULL; /* an empty list owns no memory */
+  if (key) {
+    ret->ptr = malloc(sizeof *ret->ptr);
+    ret->ptr[0] = wc_config_error(config, key, message);
+    ret->len = 1;
+  }
   wasmconnect_connector_types_config_free(config);
 }
 
@@ -126,9 +130,13 @@ bool exports_wasmconnect_connector_connector_task_configs(
     wc_error_t *err) {
   (void)err;
   /* One file, one reader: more tasks would read the same rows twice. */
-  ret->len = max_tasks > 0 ? 1 : 0;
-  ret->ptr = malloc(sizeof *ret->ptr);
-  if (ret->len) ret->ptr[0] = wc_config_clone(&connector_config);
+  ret->len = 0;
+  ret->ptr = NULL;
+  if (max_tasks > 0) {
+    ret->ptr = malloc(sizeof *ret->ptr);
+    ret->ptr[0] = wc_config_clone(&connector_config);
+    ret->len = 1;
+  }
   return true;
 }
 
@@ -157,6 +165,7 @@ static struct {
   int64_t batch;
   wasmconnect_connector_files_own_file_t file;
   bool open;
+  bool warned_missing; /* the "does not exist yet" warning is logged once */
   char **columns; /* NULL until the header line has been read */
   size_t column_count;
   uint64_t position; /* byte offset of the next unread line */
@@ -298,7 +307,8 @@ static int ensure_open(wc_error_t *err) {
   char *why = wc_cstr(&ferr.val.not_found); /* every case carries a string */
   wasmconnect_connector_files_file_error_free(&ferr);
   if (missing) {
-    wc_warn("%s does not exist yet; waiting for it", task.path);
+    if (!task.warned_missing) wc_warn("%s does not exist yet; waiting for it", task.path);
+    task.warned_missing = true;
     free(why);
     return 0;
   }
