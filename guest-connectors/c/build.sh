@@ -5,15 +5,10 @@
 # wasm32-wasi against Debian's wasi-libc, then wasmconnect-kit componentize
 # (WASI preview 1 adapted to preview 2).
 #
-# Needs: clang, lld, wasi-libc, libclang-rt-14-dev-wasm32 (scripts/setup.sh
+# Needs: clang, lld, wasi-libc, libclang-rt-14-dev-wasm32 (scripts/setup-polyglot.sh
 # installs them) and the kit tool (WASMCONNECT_KIT, built by
 # scripts/build-plugins.sh).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
-kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
-work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/c"
+source "$(dirname "$0")/../build-env.sh" c "$@"
 command -v clang >/dev/null || { echo "clang not found: run scripts/setup-polyglot.sh" >&2; exit 1; }
 
 # build NAME WORLD SOURCE...

