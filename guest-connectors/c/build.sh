@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the C connectors into components:
-#   bash guest-connectors/c/build.sh OUT_DIR
+#   bash guest-connectors/c/build.sh OUT_DIR [DIR…]
+# Without DIRs: the template and the example; with them, each DIR's .c
+# files become OUT_DIR/c-<DIR name>.wasm.
 # For each connector: C bindings for its world (wasmconnect-kit), clang for
 # wasm32-wasi against Debian's wasi-libc, then wasmconnect-kit componentize
 # (WASI preview 1 adapted to preview 2).
@@ -31,5 +33,19 @@ build() {
   "$kit" componentize "$work/$name.core.wasm" -o "$out/$name.wasm"
 }
 
-build c-template source "$here/template/connector.c"
-build c-csv-source source "$here/examples/csv-source/csv_source.c"
+if [ $# -gt 1 ]; then
+  # Your own connectors: every .c file of each DIR, in the world its
+  # sources name with #define WC_SOURCE / WC_SINK / WC_TRANSFORM.
+  shift
+  for dir in "$@"; do
+    dir=$(cd "$dir" && pwd)
+    world=$(grep -ho '^#define WC_\(SOURCE\|SINK\|TRANSFORM\)' "$dir"/*.c | head -n1 |
+      sed 's/#define WC_//' | tr '[:upper:]' '[:lower:]')
+    [ -n "$world" ] ||
+      { echo "$dir: no .c file says #define WC_SOURCE, WC_SINK or WC_TRANSFORM" >&2; exit 1; }
+    build "c-$(basename "$dir")" "$world" "$dir"/*.c
+  done
+else
+  build c-template source "$here/template/connector.c"
+  build c-csv-source source "$here/examples/csv-source/csv_source.c"
+fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go connectors into components:
-#   bash guest-connectors/go/build.sh OUT_DIR
+#   bash guest-connectors/go/build.sh OUT_DIR [DIR…]
+# Without DIRs: the template and the example; with them, each DIR (a main
+# package) becomes OUT_DIR/go-<DIR name>.wasm.
 # For each connector: go build for GOOS=wasip1 as a c-shared (reactor)
 # module, then wasmconnect-kit componentize --go, which embeds the source
 # world, adds the allocators Go cannot provide and adapts WASI preview 1.
@@ -13,14 +15,23 @@ source "$(dirname "$0")/../build-env.sh" go "$@"
 export PATH="$venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
   GOCACHE="$work/cache" GOOS=wasip1 GOARCH=wasm
 
-# build NAME PACKAGE_DIR
+# build NAME PACKAGE_DIR (a main package of a module that can import the
+# kit: this one, or one whose go.mod replaces wasmconnect/go with it)
 build() {
   local name=$1 package=$2
-  (cd "$here" && go build -buildmode=c-shared -trimpath -ldflags='-s -w' \
-    -o "$work/$name.core.wasm" "$package")
+  (cd "$package" && go build -buildmode=c-shared -trimpath -ldflags='-s -w' \
+    -o "$work/$name.core.wasm" .)
   "$kit" componentize "$work/$name.core.wasm" --wit "$root/wit" --world source --go \
     -o "$out/$name.wasm"
 }
 
-build go-template ./template
-build go-rate-source ./examples/rate-source
+if [ $# -gt 1 ]; then
+  shift
+  for dir in "$@"; do
+    dir=$(cd "$dir" && pwd)
+    build "go-$(basename "$dir")" "$dir"
+  done
+else
+  build go-template "$here/template"
+  build go-rate-source "$here/examples/rate-source"
+fi

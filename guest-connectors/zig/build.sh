@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Zig connectors into components:
-#   bash guest-connectors/zig/build.sh OUT_DIR
+#   bash guest-connectors/zig/build.sh OUT_DIR [DIR…]
+# Without DIRs: the template and the example; with them, each DIR's Zig
+# file becomes OUT_DIR/zig-<DIR name>.wasm.
 # For each connector: C bindings for its world (wasmconnect-kit), the C
 # kit's header translated into the Zig module `c` (zig translate-c), zig
 # build-exe for wasm32-wasi (wasi-libc bundled with Zig), then
@@ -36,5 +38,24 @@ build() {
   "$kit" componentize "$work/$name.core.wasm" -o "$out/$name.wasm"
 }
 
-build zig-template transform "$here/template/transform.zig"
-build zig-filter transform "$here/examples/filter/filter.zig"
+if [ $# -gt 1 ]; then
+  # Your own connectors: the one .zig file of each DIR (or its main.zig), in
+  # the world whose exports it defines.
+  shift
+  for dir in "$@"; do
+    dir=$(cd "$dir" && pwd)
+    sources=("$dir"/*.zig)
+    source=${sources[0]}
+    [ ${#sources[@]} -eq 1 ] || source="$dir/main.zig"
+    [ -f "$source" ] || { echo "$dir: expected one .zig file, or a main.zig" >&2; exit 1; }
+    if grep -q record_transform_apply "$source"; then world=transform
+    elif grep -q sink_task_put "$source"; then world=sink
+    elif grep -q source_task_poll "$source"; then world=source
+    else echo "$source exports no apply, put or poll: which world is it?" >&2; exit 1
+    fi
+    build "zig-$(basename "$dir")" "$world" "$source"
+  done
+else
+  build zig-template transform "$here/template/transform.zig"
+  build zig-filter transform "$here/examples/filter/filter.zig"
+fi
