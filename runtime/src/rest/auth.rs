@@ -98,12 +98,21 @@ impl Auth {
     }
 }
 
+/// How much of a refused request's body is read (and dropped) so that the
+/// client's connection stays usable; past it, the connection is closed.
+const REFUSED_BODY_DRAIN: usize = 1 << 20;
+
 /// The middleware: 401 unless the request may pass.
 pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
     if (read && !auth.protect_reads) || auth.accepts(request.headers().get(header::AUTHORIZATION)) {
         return next.run(request).await;
     }
+    // A 401 sent before the body is read leaves the body on the wire: the
+    // connection cannot carry another request, and a client that reuses it
+    // (an upload retried with credentials) sees it reset. Read a bounded
+    // amount; beyond that, tell the client the connection ends here.
+    let drained = drain(request.into_body(), REFUSED_BODY_DRAIN).await;
     let mut response = ApiError::new(
         401,
         "This request needs credentials: Authorization: Basic or Bearer",
@@ -113,5 +122,27 @@ pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"wasmconnect\", Bearer realm=\"wasmconnect\""),
     );
+    if !drained {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
+}
+
+/// Reads and drops `body`; whether it ended within `limit` bytes.
+async fn drain(body: axum::body::Body, limit: usize) -> bool {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => seen += chunk.len(),
+            Err(_) => return false,
+        }
+        if seen > limit {
+            return false;
+        }
+    }
+    true
 }
