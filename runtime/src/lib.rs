@@ -28,6 +28,7 @@ pub mod bindings;
 pub mod config;
 pub mod conformance;
 pub mod convert;
+pub mod distributed;
 pub mod error;
 pub mod host;
 pub mod instance;

@@ -1,0 +1,20 @@
+//! Distributed mode's building blocks, as Kafka Connect does it: workers
+//! coordinate through the broker's group coordinator (a group of protocol
+//! type `connect`), and the elected leader assigns connectors and tasks.
+//!
+//! - [`protocol`]: the `connect` group's wire formats (member metadata and
+//!   assignments, Kafka Connect's `ConnectProtocol` and
+//!   `IncrementalCooperativeConnectProtocol`).
+//! - [`group`]: group membership over the raw Kafka protocol
+//!   (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup), since
+//!   librdkafka only joins `consumer` groups.
+//! - [`assignor`]: the leader's incremental cooperative assignment
+//!   (KIP-415): balanced, moving only what must move, and holding a lost
+//!   worker's share for `scheduled.rebalance.max.delay.ms`.
+//! - [`config_log`]: the config topic's records in Kafka Connect's formats
+//!   and the rules that rebuild a cluster's view from them.
+
+pub mod assignor;
+pub mod config_log;
+pub mod group;
+pub mod protocol;
