@@ -13,8 +13,13 @@
 //!   worker's share for `scheduled.rebalance.max.delay.ms`.
 //! - [`config_log`]: the config topic's records in Kafka Connect's formats
 //!   and the rules that rebuild a cluster's view from them.
+//! - [`status_log`]: the status and offset topics' record formats.
+//! - [`topic_log`]: a compacted topic read as a log (read to the end, write
+//!   with acknowledgements), under all three stores.
 
 pub mod assignor;
 pub mod config_log;
 pub mod group;
 pub mod protocol;
+pub mod status_log;
+pub mod topic_log;

@@ -1,14 +1,17 @@
-//! The `connect` group against a real broker (nisshi): two workers join,
-//! one is elected leader and sees both members' metadata byte for byte,
-//! its assignments reach each member, and when one leaves the other is
-//! told to rebalance and continues alone.
+//! Distributed mode's parts against a real broker (nisshi): the `connect`
+//! group (two workers join, one is elected leader and sees both members'
+//! metadata byte for byte, its assignments reach each member, and when one
+//! leaves the other is told to rebalance and continues alone), and the
+//! compacted topic logs the stores are built on.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use wasmconnect::distributed::assignor::{AssignorState, RoundInput};
+use wasmconnect::distributed::config_log::{ConfigRecord, ConfigState};
 use wasmconnect::distributed::group::{GroupError, GroupMember, GroupSettings, Joined};
 use wasmconnect::distributed::protocol::{Assignment, MemberMetadata, PROTOCOLS, TaskId, Work};
+use wasmconnect::distributed::topic_log::{TopicLog, TopicSpec};
 use wasmconnect_tests::Broker;
 
 fn settings(broker: &Broker) -> GroupSettings {
@@ -160,4 +163,93 @@ async fn two_workers_form_a_group_and_one_carries_on_when_the_other_leaves() {
     let sent = assignments(&alone, &mut AssignorState::default());
     let all = Assignment::decode(&leader.sync(&sent).await.unwrap()).unwrap();
     assert_eq!(all.assigned, configured());
+}
+
+#[tokio::test]
+async fn a_topic_log_is_read_to_its_end_by_every_worker() {
+    let broker = Broker::start();
+    let spec = TopicSpec {
+        topic: "connect-configs".into(),
+        partitions: 1,
+        replication: 1,
+    };
+    let a = TopicLog::open(broker.bootstrap(), &[], &spec, "worker-a")
+        .await
+        .unwrap();
+    assert!(
+        a.read_to_end().await.unwrap().is_empty(),
+        "a new log is empty"
+    );
+    let records = [
+        ConfigRecord::Connector {
+            name: "c".into(),
+            properties: Some([("name".to_string(), "c".to_string())].into()),
+        },
+        ConfigRecord::Task {
+            connector: "c".into(),
+            task: 0,
+            properties: [("t".to_string(), "0".to_string())].into(),
+        },
+        ConfigRecord::Commit {
+            connector: "c".into(),
+            tasks: 1,
+        },
+    ];
+    for r in &records {
+        let (key, value) = r.encode();
+        a.send(key.as_bytes(), value.as_deref()).await.unwrap();
+    }
+    // Another worker, opening the log later, rebuilds the same view.
+    let b = TopicLog::open(broker.bootstrap(), &[], &spec, "worker-b")
+        .await
+        .unwrap();
+    let mut view = ConfigState::new();
+    for r in b.read_to_end().await.unwrap() {
+        let key = String::from_utf8(r.key.unwrap()).unwrap();
+        view.apply(
+            r.offset,
+            ConfigRecord::decode(&key, r.value.as_deref()).unwrap(),
+        );
+    }
+    assert_eq!(view.offset, 3);
+    assert_eq!(view.tasks("c").len(), 1);
+    // A read returns only what is new; a tombstone deletes.
+    let (key, value) = ConfigRecord::Connector {
+        name: "c".into(),
+        properties: None,
+    }
+    .encode();
+    assert_eq!(value, None);
+    let (partition, offset) = a.send(key.as_bytes(), None).await.unwrap();
+    assert_eq!((partition, offset), (0, 3));
+    let new = b.read_to_end().await.unwrap();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].value, None);
+    view.apply(new[0].offset, ConfigRecord::decode(&key, None).unwrap());
+    assert!(view.work().is_empty());
+    assert_eq!(
+        a.read_to_end().await.unwrap().len(),
+        4,
+        "a reads its own writes too"
+    );
+
+    // A multi-partition log (the offsets and status topics) reads every partition.
+    let status = TopicSpec {
+        topic: "connect-status".into(),
+        partitions: 5,
+        replication: 1,
+    };
+    let log = TopicLog::open(broker.bootstrap(), &[], &status, "worker-a")
+        .await
+        .unwrap();
+    assert_eq!(log.partitions(), 5);
+    for n in 0..20 {
+        log.send(format!("status-task-c-{n}").as_bytes(), Some(b"{}"))
+            .await
+            .unwrap();
+    }
+    let other = TopicLog::open(broker.bootstrap(), &[], &status, "worker-c")
+        .await
+        .unwrap();
+    assert_eq!(other.read_to_end().await.unwrap().len(), 20);
 }

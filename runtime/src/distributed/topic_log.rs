@@ -1,0 +1,240 @@
+//! A compacted topic read as a log, as Kafka Connect's `KafkaBasedLog`:
+//! the config, offset and status stores of distributed mode.
+//!
+//! The log is created compacted if it is missing. Every partition is
+//! assigned from the beginning (no consumer group). [`TopicLog::read_to_end`]
+//! returns what was written since the previous read, up to the end offsets
+//! taken when it was called. That is the "read to the end" a worker does at
+//! start, and after its own writes, before it acts on what the log says.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+/// How long a read to the end may take.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a write may wait for its acknowledgement.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One record of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Which topic, and how to create it.
+#[derive(Debug, Clone)]
+pub struct TopicSpec {
+    pub topic: String,
+    pub partitions: i32,
+    /// -1: the broker's default.
+    pub replication: i32,
+}
+
+/// A topic read from the beginning and written with acknowledgements.
+pub struct TopicLog {
+    topic: String,
+    partitions: i32,
+    consumer: Arc<BaseConsumer>,
+    producer: FutureProducer,
+    /// The next offset to read, per partition.
+    next: Arc<Mutex<BTreeMap<i32, i64>>>,
+}
+
+impl TopicLog {
+    /// Opens `spec.topic` (creating it compacted when missing) through
+    /// `bootstrap`, with the worker's client `settings` (security and the
+    /// like) under the log's own.
+    pub async fn open(
+        bootstrap: &str,
+        settings: &[(String, String)],
+        spec: &TopicSpec,
+        client_id: &str,
+    ) -> Result<TopicLog, String> {
+        let config = |extra: &[(&str, &str)]| {
+            let mut c = ClientConfig::new();
+            for (k, v) in settings {
+                c.set(k, v);
+            }
+            c.set("bootstrap.servers", bootstrap);
+            c.set("client.id", client_id);
+            for (k, v) in extra {
+                c.set(*k, *v);
+            }
+            c
+        };
+        create_compacted(&config(&[]), spec).await?;
+        let producer: FutureProducer = config(&[("acks", "all"), ("linger.ms", "0")])
+            .create()
+            .map_err(|e| format!("cannot create the producer for {}: {e}", spec.topic))?;
+        let consumer: BaseConsumer = config(&[
+            ("group.id", &format!("{client_id}-{}", spec.topic)),
+            ("enable.auto.commit", "false"),
+            ("auto.offset.reset", "earliest"),
+        ])
+        .create()
+        .map_err(|e| format!("cannot create the consumer for {}: {e}", spec.topic))?;
+        let consumer = Arc::new(consumer);
+        let topic = spec.topic.clone();
+        let partitions = {
+            let consumer = consumer.clone();
+            let topic = topic.clone();
+            tokio::task::spawn_blocking(move || partition_count(&consumer, &topic))
+                .await
+                .map_err(|e| format!("reading the metadata of {}: {e}", spec.topic))??
+        };
+        let mut assignment = TopicPartitionList::new();
+        for p in 0..partitions {
+            assignment
+                .add_partition_offset(&topic, p, Offset::Beginning)
+                .map_err(|e| format!("assigning {topic}-{p}: {e}"))?;
+        }
+        consumer
+            .assign(&assignment)
+            .map_err(|e| format!("assigning {topic}: {e}"))?;
+        Ok(TopicLog {
+            topic,
+            partitions,
+            consumer,
+            producer,
+            next: Arc::new(Mutex::new((0..partitions).map(|p| (p, 0)).collect())),
+        })
+    }
+
+    /// The topic's partition count.
+    pub fn partitions(&self) -> i32 {
+        self.partitions
+    }
+
+    /// The records written since the previous read, up to the end offsets
+    /// as they are now, in offset order per partition.
+    pub async fn read_to_end(&self) -> Result<Vec<LogRecord>, String> {
+        let consumer = self.consumer.clone();
+        let next = self.next.clone();
+        let topic = self.topic.clone();
+        let partitions = self.partitions;
+        tokio::task::spawn_blocking(move || read_to_end(&consumer, &topic, partitions, &next))
+            .await
+            .map_err(|e| format!("reading {}: {e}", self.topic))?
+    }
+
+    /// Writes one record and waits for Kafka's acknowledgement; returns
+    /// where it landed.
+    pub async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(i32, i64), String> {
+        let mut record = FutureRecord::<[u8], [u8]>::to(&self.topic).key(key);
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        self.producer
+            .send(record, WRITE_TIMEOUT)
+            .await
+            .map(|delivery| (delivery.partition, delivery.offset))
+            .map_err(|(e, _)| format!("writing to {}: {e}", self.topic))
+    }
+}
+
+/// Creates the topic compacted; one that exists already is fine.
+async fn create_compacted(config: &ClientConfig, spec: &TopicSpec) -> Result<(), String> {
+    let admin: AdminClient<DefaultClientContext> = config
+        .create()
+        .map_err(|e| format!("cannot create the admin client: {e}"))?;
+    let replication = if spec.replication < 0 {
+        TopicReplication::Fixed(-1)
+    } else {
+        TopicReplication::Fixed(spec.replication)
+    };
+    let topic =
+        NewTopic::new(&spec.topic, spec.partitions, replication).set("cleanup.policy", "compact");
+    let results = admin
+        .create_topics(
+            &[topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .map_err(|e| format!("cannot create topic {}: {e}", spec.topic))?;
+    for result in results {
+        match result {
+            Ok(_) => {
+                tracing::info!(topic = %spec.topic, partitions = spec.partitions, "created compacted topic")
+            }
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(format!("cannot create topic {}: {code}", spec.topic)),
+        }
+    }
+    Ok(())
+}
+
+fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<i32, String> {
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .map_err(|e| format!("reading the metadata of {topic}: {e}"))?;
+        if let Some(t) = metadata.topics().iter().find(|t| t.name() == topic)
+            && !t.partitions().is_empty()
+        {
+            return Ok(t.partitions().len() as i32);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "topic {topic} has no partitions after {READ_TIMEOUT:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn read_to_end(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partitions: i32,
+    next: &Mutex<BTreeMap<i32, i64>>,
+) -> Result<Vec<LogRecord>, String> {
+    let mut ends = BTreeMap::new();
+    for p in 0..partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(|e| format!("reading the end of {topic}-{p}: {e}"))?;
+        ends.insert(p, high);
+    }
+    let mut next = next
+        .lock()
+        .map_err(|_| "topic log lock poisoned".to_string())?;
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let mut out = Vec::new();
+    while ends
+        .iter()
+        .any(|(p, end)| next.get(p).copied().unwrap_or(0) < *end)
+    {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "could not read {topic} to its end within {READ_TIMEOUT:?}"
+            ));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                next.insert(m.partition(), m.offset() + 1);
+                out.push(LogRecord {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                });
+            }
+            Some(Err(e)) => tracing::warn!(topic, "reading the log: {e}"),
+            None => {}
+        }
+    }
+    Ok(out)
+}
