@@ -253,3 +253,102 @@ async fn a_topic_log_is_read_to_its_end_by_every_worker() {
         .unwrap();
     assert_eq!(other.read_to_end().await.unwrap().len(), 20);
 }
+
+/// A fixed configuration: two connectors with three tasks each.
+struct StaticView(Work);
+
+impl wasmconnect::distributed::membership::ConfigView for StaticView {
+    fn config_offset(&self) -> i64 {
+        10
+    }
+    fn configured(&self) -> Work {
+        self.0.clone()
+    }
+}
+
+/// Waits for each member's next round until their allocations cover
+/// `expected` exactly (each item once); returns the allocations.
+async fn settle(
+    members: &mut [&mut wasmconnect::distributed::membership::Membership],
+    latest: &mut Vec<Work>,
+    expected: &Work,
+    what: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let total: usize = latest.iter().map(Work::len).sum();
+        let union = latest.iter().fold(Work::default(), |a, w| a.union(w));
+        if union == *expected && total == expected.len() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: no complete assignment: {latest:?}"
+        );
+        for (i, m) in members.iter_mut().enumerate() {
+            if let Ok(Some(round)) =
+                tokio::time::timeout(Duration::from_millis(200), m.next_round()).await
+            {
+                latest[i] = round.allocation;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dead_workers_share_moves_to_the_others_after_the_delay() {
+    use std::sync::Arc;
+    use wasmconnect::distributed::membership::{Membership, MembershipSettings};
+
+    let broker = Broker::start();
+    let mut all = configured();
+    all.connectors.insert("d".into());
+    for task in 0..2 {
+        all.tasks.insert(TaskId {
+            connector: "d".into(),
+            task,
+        });
+    }
+    let view = Arc::new(StaticView(all.clone()));
+    let start = |name: &str| {
+        let mut group = settings(&broker);
+        group.session_timeout = Duration::from_secs(6);
+        Membership::start(
+            MembershipSettings {
+                group,
+                url: format!("http://{name}:8083/"),
+                heartbeat_interval: Duration::from_millis(500),
+                max_delay: Duration::from_secs(3),
+            },
+            view.clone(),
+        )
+    };
+    let (mut a, mut b, c) = (start("a"), start("b"), start("c"));
+    let mut c = c;
+    let mut latest = vec![Work::default(); 3];
+    settle(
+        &mut [&mut a, &mut b, &mut c],
+        &mut latest,
+        &all,
+        "three workers",
+    )
+    .await;
+    let loads: Vec<usize> = latest.iter().map(Work::len).collect();
+    println!("three workers: {loads:?} connectors+tasks each");
+    assert!(loads.iter().all(|&n| n >= 2), "spread: {loads:?}");
+
+    // c dies without leaving; a and b take its share once the session
+    // times out and the scheduled delay has passed.
+    let killed = Instant::now();
+    c.abandon();
+    let mut latest = latest[..2].to_vec();
+    settle(&mut [&mut a, &mut b], &mut latest, &all, "after the kill").await;
+    let took = killed.elapsed();
+    println!("failover: {took:?} (session timeout 6 s + delay 3 s)");
+    assert!(
+        took >= Duration::from_secs(6),
+        "the share was held: {took:?}"
+    );
+    a.leave().await;
+    b.leave().await;
+}

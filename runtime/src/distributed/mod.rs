@@ -8,6 +8,8 @@
 //! - [`group`]: group membership over the raw Kafka protocol
 //!   (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup), since
 //!   librdkafka only joins `consumer` groups.
+//! - [`membership`]: a worker's loop through the group's rounds (join,
+//!   assign when leading, sync, heartbeat, rejoin), reporting each round.
 //! - [`assignor`]: the leader's incremental cooperative assignment
 //!   (KIP-415): balanced, moving only what must move, and holding a lost
 //!   worker's share for `scheduled.rebalance.max.delay.ms`.
@@ -20,6 +22,7 @@
 pub mod assignor;
 pub mod config_log;
 pub mod group;
+pub mod membership;
 pub mod protocol;
 pub mod status_log;
 pub mod topic_log;
