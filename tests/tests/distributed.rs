@@ -352,3 +352,85 @@ async fn a_dead_workers_share_moves_to_the_others_after_the_delay() {
     a.leave().await;
     b.leave().await;
 }
+
+#[tokio::test]
+async fn config_stores_on_two_workers_agree_and_never_run_half_a_task_set() {
+    use wasmconnect::distributed::config_log::Change;
+    use wasmconnect::distributed::config_store::ConfigStore;
+    use wasmconnect::worker::store::TargetState;
+
+    let broker = Broker::start();
+    let open =
+        |id: &'static str| ConfigStore::open(broker.bootstrap(), &[], "connect-configs", 1, id);
+    let (mut leader, changes) = open("leader").await.unwrap();
+    assert!(changes.is_empty());
+    let props = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    leader
+        .put_connector(
+            "c",
+            props(&[("name", "c"), ("tasks.max", "2")]),
+            Some(TargetState::Paused),
+        )
+        .await
+        .unwrap();
+    let changes = leader
+        .put_task_configs("c", &[props(&[("t", "0")]), props(&[("t", "1")])])
+        .await
+        .unwrap();
+    assert_eq!(changes, [Change::TaskConfigs("c".into())]);
+
+    // Another worker starting now rebuilds the same view.
+    let (mut follower, changes) = open("follower").await.unwrap();
+    assert!(changes.contains(&Change::ConnectorConfig("c".into())));
+    assert_eq!(follower.state().target_state("c"), TargetState::Paused);
+    assert_eq!(follower.state().tasks("c").len(), 2);
+    assert_eq!(follower.state().offset, leader.state().offset);
+
+    // Any worker may resume; the leader sees it on its next read.
+    follower
+        .put_target_state("c", TargetState::Started)
+        .await
+        .unwrap();
+    assert_eq!(
+        leader.refresh().await.unwrap(),
+        [Change::TargetState("c".into())]
+    );
+    assert_eq!(leader.state().target_state("c"), TargetState::Started);
+
+    // A leader dies after writing one of three new task configurations and
+    // a commit: nobody runs any of them.
+    leader
+        .put_record(&ConfigRecord::Task {
+            connector: "c".into(),
+            task: 0,
+            properties: props(&[("t", "new-0")]),
+        })
+        .await
+        .unwrap();
+    leader
+        .put_record(&ConfigRecord::Commit {
+            connector: "c".into(),
+            tasks: 3,
+        })
+        .await
+        .unwrap();
+    follower.refresh().await.unwrap();
+    assert!(follower.state().is_inconsistent("c"));
+    assert!(follower.state().tasks("c").is_empty());
+    assert!(follower.state().work().tasks.is_empty());
+
+    follower.remove_connector("c").await.unwrap();
+    assert!(
+        leader
+            .refresh()
+            .await
+            .unwrap()
+            .contains(&Change::ConnectorRemoved("c".into()))
+    );
+    assert!(leader.state().work().is_empty());
+}

@@ -15,12 +15,15 @@
 //!   worker's share for `scheduled.rebalance.max.delay.ms`.
 //! - [`config_log`]: the config topic's records in Kafka Connect's formats
 //!   and the rules that rebuild a cluster's view from them.
+//! - [`config_store`]: the config topic as a store: ordered writes, each
+//!   read back, and the view they build.
 //! - [`status_log`]: the status and offset topics' record formats.
 //! - [`topic_log`]: a compacted topic read as a log (read to the end, write
 //!   with acknowledgements), under all three stores.
 
 pub mod assignor;
 pub mod config_log;
+pub mod config_store;
 pub mod group;
 pub mod membership;
 pub mod protocol;
