@@ -434,3 +434,61 @@ async fn config_stores_on_two_workers_agree_and_never_run_half_a_task_set() {
     );
     assert!(leader.state().work().is_empty());
 }
+
+#[tokio::test]
+async fn offsets_written_by_one_worker_are_read_by_another_and_reset_by_tombstones() {
+    use wasmconnect::distributed::offset_store::OffsetStore;
+    use wasmconnect::host::offsets::OffsetReader;
+
+    let broker = Broker::start();
+    let spec = TopicSpec {
+        topic: "connect-offsets".into(),
+        partitions: 25,
+        replication: 1,
+    };
+    let a = OffsetStore::open(broker.bootstrap(), &[], &spec, "a")
+        .await
+        .unwrap();
+    let files: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"filename":"/data/{i}.txt"}}"#))
+        .collect();
+    let offsets: Vec<(String, Option<String>)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), Some(format!(r#"{{"position":{}}}"#, i * 100))))
+        .collect();
+    a.put("src", &offsets).await.unwrap();
+    a.put(
+        "src",
+        &[(files[0].clone(), Some(r#"{"position":7}"#.into()))],
+    )
+    .await
+    .unwrap();
+    let b = OffsetStore::open(broker.bootstrap(), &[], &spec, "b")
+        .await
+        .unwrap();
+    assert_eq!(b.offsets_of("src").len(), 10);
+    let read = b
+        .read(
+            "src",
+            &[
+                files[0].clone(),
+                files[9].clone(),
+                r#"{"filename":"/x"}"#.into(),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        read,
+        [
+            Some(r#"{"position":7}"#.to_string()),
+            Some(r#"{"position":900}"#.to_string()),
+            None
+        ],
+        "the last write wins; unknown partitions have none"
+    );
+    a.put("src", &[(files[9].clone(), None)]).await.unwrap();
+    b.refresh().await.unwrap();
+    assert_eq!(b.read("src", &[files[9].clone()]).unwrap(), [None]);
+    assert!(b.offsets_of("other").is_empty());
+}

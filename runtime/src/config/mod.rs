@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod connector_file;
+pub mod distributed;
 pub mod properties;
 pub mod providers;
 pub mod worker;

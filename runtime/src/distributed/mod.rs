@@ -17,6 +17,7 @@
 //!   and the rules that rebuild a cluster's view from them.
 //! - [`config_store`]: the config topic as a store: ordered writes, each
 //!   read back, and the view they build.
+//! - [`offset_store`]: source offsets on the offsets topic.
 //! - [`status_log`]: the status and offset topics' record formats.
 //! - [`topic_log`]: a compacted topic read as a log (read to the end, write
 //!   with acknowledgements), under all three stores.
@@ -26,6 +27,7 @@ pub mod config_log;
 pub mod config_store;
 pub mod group;
 pub mod membership;
+pub mod offset_store;
 pub mod protocol;
 pub mod status_log;
 pub mod topic_log;

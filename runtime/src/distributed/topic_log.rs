@@ -75,9 +75,15 @@ impl TopicLog {
             c
         };
         create_compacted(&config(&[]), spec).await?;
-        let producer: FutureProducer = config(&[("acks", "all"), ("linger.ms", "0")])
-            .create()
-            .map_err(|e| format!("cannot create the producer for {}: {e}", spec.topic))?;
+        // murmur2, as Kafka's Java clients partition: a key lands in the
+        // partition Kafka Connect would put (and look for) it in.
+        let producer: FutureProducer = config(&[
+            ("acks", "all"),
+            ("linger.ms", "0"),
+            ("partitioner", "murmur2_random"),
+        ])
+        .create()
+        .map_err(|e| format!("cannot create the producer for {}: {e}", spec.topic))?;
         let consumer: BaseConsumer = config(&[
             ("group.id", &format!("{client_id}-{}", spec.topic)),
             ("enable.auto.commit", "false"),
@@ -195,19 +201,50 @@ fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<i32, String> 
     }
 }
 
+/// Every partition's end offset, in one ListOffsets round trip per broker
+/// (asking partition by partition costs a round trip each: seconds for the
+/// 25 partitions of an offsets topic).
+fn end_offsets(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partitions: i32,
+) -> Result<BTreeMap<i32, i64>, String> {
+    let mut request = TopicPartitionList::new();
+    for p in 0..partitions {
+        // As a timestamp, "end" asks for the latest offset.
+        request
+            .add_partition_offset(topic, p, Offset::End)
+            .map_err(|e| format!("{topic}-{p}: {e}"))?;
+    }
+    let answer = consumer
+        .offsets_for_times(request, Duration::from_secs(10))
+        .map_err(|e| format!("reading the end offsets of {topic}: {e}"))?;
+    let mut ends = BTreeMap::new();
+    for element in answer.elements() {
+        let end = match element.offset() {
+            Offset::Offset(o) => o,
+            // No offset: fall back to the partition's watermarks.
+            _ => {
+                consumer
+                    .fetch_watermarks(topic, element.partition(), Duration::from_secs(10))
+                    .map_err(|e| {
+                        format!("reading the end of {topic}-{}: {e}", element.partition())
+                    })?
+                    .1
+            }
+        };
+        ends.insert(element.partition(), end);
+    }
+    Ok(ends)
+}
+
 fn read_to_end(
     consumer: &BaseConsumer,
     topic: &str,
     partitions: i32,
     next: &Mutex<BTreeMap<i32, i64>>,
 ) -> Result<Vec<LogRecord>, String> {
-    let mut ends = BTreeMap::new();
-    for p in 0..partitions {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(|e| format!("reading the end of {topic}-{p}: {e}"))?;
-        ends.insert(p, high);
-    }
+    let ends = end_offsets(consumer, topic, partitions)?;
     let mut next = next
         .lock()
         .map_err(|_| "topic log lock poisoned".to_string())?;
