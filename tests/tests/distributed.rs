@@ -492,3 +492,80 @@ async fn offsets_written_by_one_worker_are_read_by_another_and_reset_by_tombston
     assert_eq!(b.read("src", &[files[9].clone()]).unwrap(), [None]);
     assert!(b.offsets_of("other").is_empty());
 }
+
+#[tokio::test]
+async fn every_worker_sees_every_state_and_a_stale_owner_cannot_overwrite_it() {
+    use wasmconnect::distributed::status_log::{StatusKey, StatusRecord};
+    use wasmconnect::distributed::status_store::StatusStore;
+
+    let broker = Broker::start();
+    let spec = TopicSpec {
+        topic: "connect-status".into(),
+        partitions: 5,
+        replication: 1,
+    };
+    let a = StatusStore::open(broker.bootstrap(), &[], &spec, "a")
+        .await
+        .unwrap();
+    let b = StatusStore::open(broker.bootstrap(), &[], &spec, "b")
+        .await
+        .unwrap();
+    let record = |state: &str, worker: &str, generation| StatusRecord {
+        state: state.into(),
+        trace: None,
+        worker_id: worker.into(),
+        generation,
+    };
+    let task0 = StatusKey::Task {
+        connector: "c".into(),
+        task: 0,
+    };
+    // Generation 1: a runs task 0.
+    assert!(
+        a.put(&task0, &record("RUNNING", "a:8083", 1))
+            .await
+            .unwrap()
+    );
+    // Generation 2: the task moved to b, which reports RUNNING ...
+    b.refresh().await.unwrap();
+    assert!(
+        b.put(&task0, &record("RUNNING", "b:8083", 2))
+            .await
+            .unwrap()
+    );
+    // ... and a, late, reports it UNASSIGNED from generation 1: skipped.
+    a.refresh().await.unwrap();
+    assert!(
+        !a.put(&task0, &record("UNASSIGNED", "a:8083", 1))
+            .await
+            .unwrap()
+    );
+    assert_eq!(a.get(&task0).unwrap().worker_id, "b:8083");
+    // A connector state and a second task, seen by the other worker.
+    a.put(
+        &StatusKey::Connector("c".into()),
+        &record("RUNNING", "a:8083", 2),
+    )
+    .await
+    .unwrap();
+    let task1 = StatusKey::Task {
+        connector: "c".into(),
+        task: 1,
+    };
+    a.put(&task1, &record("FAILED", "a:8083", 2)).await.unwrap();
+    b.refresh().await.unwrap();
+    assert_eq!(
+        b.get(&StatusKey::Connector("c".into())).unwrap().state,
+        "RUNNING"
+    );
+    let tasks = b.tasks("c");
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(
+        (tasks[&0].state.as_str(), tasks[&1].state.as_str()),
+        ("RUNNING", "FAILED")
+    );
+    // Deleting the connector's states (DESTROYED) removes them everywhere.
+    a.delete(&task1).await.unwrap();
+    b.refresh().await.unwrap();
+    assert_eq!(b.tasks("c").len(), 1);
+}

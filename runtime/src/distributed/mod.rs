@@ -18,6 +18,8 @@
 //! - [`config_store`]: the config topic as a store: ordered writes, each
 //!   read back, and the view they build.
 //! - [`offset_store`]: source offsets on the offsets topic.
+//! - [`status_store`]: connector and task states on the status topic,
+//!   every worker's visible to all.
 //! - [`status_log`]: the status and offset topics' record formats.
 //! - [`topic_log`]: a compacted topic read as a log (read to the end, write
 //!   with acknowledgements), under all three stores.
@@ -30,4 +32,5 @@ pub mod membership;
 pub mod offset_store;
 pub mod protocol;
 pub mod status_log;
+pub mod status_store;
 pub mod topic_log;
