@@ -16,6 +16,7 @@ pub mod auth;
 pub mod configinfo;
 pub mod entities;
 pub mod error;
+pub mod forward;
 pub mod handlers;
 pub mod routes;
 pub mod uploads;
