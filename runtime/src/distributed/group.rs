@@ -276,11 +276,7 @@ impl GroupMember {
                 .with_member_id(str_bytes(&self.member_id))
                 .with_protocol_type(str_bytes(super::protocol::PROTOCOL_TYPE))
                 .with_protocols(protocols.clone());
-            let response = self
-                .coordinator
-                .call(&request, timeout)
-                .await
-                .map_err(GroupError::Coordinator)?;
+            let response = self.ask(&request, timeout).await?;
             match response.error_code {
                 0 => {
                     self.member_id = response.member_id.to_string();
@@ -327,11 +323,7 @@ impl GroupMember {
                     .collect(),
             );
         let timeout = self.settings.rebalance_timeout + Duration::from_secs(5);
-        let response = self
-            .coordinator
-            .call(&request, timeout)
-            .await
-            .map_err(GroupError::Coordinator)?;
+        let response = self.ask(&request, timeout).await?;
         match response.error_code {
             0 => Ok(response.assignment.to_vec()),
             other => Err(self.error(other, "SyncGroup")),
@@ -345,11 +337,7 @@ impl GroupMember {
             .with_group_id(GroupId(str_bytes(&self.settings.group_id)))
             .with_generation_id(self.generation)
             .with_member_id(str_bytes(&self.member_id));
-        let response = self
-            .coordinator
-            .call(&request, CALL_TIMEOUT)
-            .await
-            .map_err(GroupError::Coordinator)?;
+        let response = self.ask(&request, CALL_TIMEOUT).await?;
         match response.error_code {
             0 => Ok(()),
             other => Err(self.error(other, "Heartbeat")),
@@ -373,6 +361,19 @@ impl GroupMember {
             tracing::debug!(group = %self.settings.group_id, "LeaveGroup: {e}");
         }
         self.member_id.clear();
+    }
+
+    /// One call to the coordinator; a failed round trip means finding it
+    /// again.
+    async fn ask<R: Call>(
+        &mut self,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Response, GroupError> {
+        self.coordinator
+            .call(request, timeout)
+            .await
+            .map_err(GroupError::Coordinator)
     }
 
     /// Maps a Kafka error code to what the caller should do.
