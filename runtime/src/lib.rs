@@ -19,7 +19,13 @@
 //! * [`bindings`]: the types generated from `wit/connector.wit`.
 //! * [`config`]: property files, the worker configuration, Kafka client settings.
 //! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
-//! * [`worker`]: connectors and their source and sink task loops.
+//! * [`worker`]: connectors, their source and sink task loops, and
+//!   transformation chains.
+//! * [`distributed`]: distributed mode's parts (the `connect` group, the
+//!   leader's assignor, the config, offset and status topics); the
+//!   distributed herder that runs on them is not built yet.
+//! * [`conformance`]: the checks behind `wasmconnect plugin test`.
+//! * [`bench`](mod@bench): `wasmconnect bench`.
 //! * [`rest`]: the Kafka Connect REST API.
 //! * [`logs`]: the log, with levels changeable at run time.
 

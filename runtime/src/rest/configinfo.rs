@@ -480,7 +480,7 @@ pub fn plugin_config(plugin: &Plugin) -> Value {
 
 /// `ConfigInfos` for `config` (`nulls` are keys given as JSON null), with
 /// the definitions and problems of its transformation chain as
-/// [`transforms::check`] found them.
+/// [`crate::worker::transforms::check`] found them.
 pub async fn config_infos(
     plugin: &Plugin,
     class: &str,
