@@ -567,3 +567,48 @@ async fn every_worker_sees_every_state_and_a_stale_owner_cannot_overwrite_it() {
     b.refresh().await.unwrap();
     assert_eq!(b.tasks("c").len(), 1);
 }
+
+#[tokio::test]
+async fn a_component_published_by_one_worker_reaches_another_intact() {
+    use wasmconnect::distributed::plugin_log::{CHUNK_BYTES, PluginEvent, PluginLog};
+
+    let broker = Broker::start();
+    let spec = TopicSpec {
+        topic: "connect-plugins".into(),
+        partitions: 1,
+        replication: 1,
+    };
+    // The largest bundled component: the Python sink, about 18 MB.
+    let path = wasmconnect_tests::polyglot_dir().join("python-json-lines-sink.wasm");
+    let component = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins.sh)", path.display()));
+    assert!(component.len() > 10 * CHUNK_BYTES);
+    let a = PluginLog::open(broker.bootstrap(), &[], &spec, "a")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let sha = a.publish(&component).await.unwrap();
+    println!(
+        "published {} bytes in {:?}",
+        component.len(),
+        started.elapsed()
+    );
+    let mut b = PluginLog::open(broker.bootstrap(), &[], &spec, "b")
+        .await
+        .unwrap();
+    let events = b.refresh().await.unwrap();
+    assert_eq!(events.len(), 1);
+    match &events[0] {
+        PluginEvent::Published { sha256, bytes } => {
+            assert_eq!(sha256, &sha);
+            assert!(bytes == &component, "the bytes arrive intact");
+        }
+        other => panic!("expected the component, got {other:?}"),
+    }
+    let chunks = component.len().div_ceil(CHUNK_BYTES) as u32;
+    a.remove(&sha, chunks).await.unwrap();
+    assert_eq!(
+        b.refresh().await.unwrap(),
+        [PluginEvent::Removed { sha256: sha }]
+    );
+}

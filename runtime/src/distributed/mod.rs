@@ -18,6 +18,8 @@
 //! - [`config_store`]: the config topic as a store: ordered writes, each
 //!   read back, and the view they build.
 //! - [`offset_store`]: source offsets on the offsets topic.
+//! - [`plugin_log`]: uploaded components shared through a compacted topic
+//!   of content-addressed chunks.
 //! - [`status_store`]: connector and task states on the status topic,
 //!   every worker's visible to all.
 //! - [`status_log`]: the status and offset topics' record formats.
@@ -30,6 +32,7 @@ pub mod config_store;
 pub mod group;
 pub mod membership;
 pub mod offset_store;
+pub mod plugin_log;
 pub mod protocol;
 pub mod status_log;
 pub mod status_store;
