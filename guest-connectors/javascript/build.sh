@@ -13,17 +13,9 @@
 # componentize-js then embeds the bundle in SpiderMonkey against the
 # repository's wit/, world `transform`. The http and fetch-event features
 # are disabled: the worker does not provide wasi:http. Uses the tools in
-# ${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}/node/node_modules/.bin;
+# ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/node/node_modules/.bin;
 # needs no network.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-if [ $# -lt 1 ]; then
-  echo "usage: $0 OUT_DIR [APP_DIR …]" >&2
-  exit 2
-fi
-out=$1
+source "$(dirname "$0")/../build-env.sh" javascript "$@"
 shift
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
@@ -31,13 +23,11 @@ if [ ${#apps[@]} -eq 0 ]; then
 fi
 world="${WASMCONNECT_JS_WORLD:-transform}"
 
-polyglot="${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}"
-bin="$polyglot/node/node_modules/.bin"
+bin="$poly/node/node_modules/.bin"
 for tool in componentize-js rolldown; do
   if [ ! -x "$bin/$tool" ]; then
-    echo "error: $tool not found at $bin/$tool" >&2
-    echo "  (expected @bytecodealliance/componentize-js 0.23 and rolldown installed under" >&2
-    echo "   $polyglot/node; set WASMCONNECT_POLYGLOT to the directory holding node/)" >&2
+    echo "error: $tool not found at $bin/$tool: run scripts/setup-polyglot.sh" >&2
+    echo "  (or set WASMCONNECT_POLYGLOT to the directory holding node/ with componentize-js 0.23 and rolldown)" >&2
     exit 1
   fi
 done
@@ -46,8 +36,6 @@ if ! command -v node >/dev/null; then
   exit 1
 fi
 
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/wasmconnect-js.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 

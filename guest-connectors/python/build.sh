@@ -7,34 +7,22 @@
 # wc.export_sink(...)`; it becomes OUT_DIR/python-<basename of APP_DIR>.wasm.
 # Without APP_DIRs: the template and the examples (python-template.wasm,
 # python-json-lines-sink.wasm). Uses componentize-py from the venv at
-# ${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}/venv and the
+# ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv and the
 # repository's wit/; needs no network.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-if [ $# -lt 1 ]; then
-  echo "usage: $0 OUT_DIR [APP_DIR …]" >&2
-  exit 2
-fi
-out=$1
+source "$(dirname "$0")/../build-env.sh" python "$@"
 shift
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
   apps=("$here/template" "$here/examples/json-lines-sink")
 fi
 
-polyglot="${WASMCONNECT_POLYGLOT:-$HOME/.cache/wasmconnect/polyglot}"
-cpy="$polyglot/venv/bin/componentize-py"
+cpy="$venv/bin/componentize-py"
 if [ ! -x "$cpy" ]; then
-  echo "error: componentize-py not found at $cpy" >&2
-  echo "  (expected a venv at $polyglot/venv with componentize-py 0.25 installed;" >&2
-  echo "   set WASMCONNECT_POLYGLOT to the directory holding that venv)" >&2
+  echo "error: componentize-py not found at $cpy: run scripts/setup-polyglot.sh" >&2
+  echo "  (or set WASMCONNECT_POLYGLOT to the directory holding a venv with componentize-py 0.25)" >&2
   exit 1
 fi
 
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 # Only the kit goes on the Python path beside the app: componentize-py
 # bundles what it finds there, so stage a clean copy (no caches, no tests).
 stage=$(mktemp -d "${TMPDIR:-/tmp}/wasmconnect-python.XXXXXX")

@@ -12,6 +12,7 @@
 # kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh). The first
 # build takes about 1.5 min while Zig builds wasi-libc into ~/.cache/zig.
 source "$(dirname "$0")/../build-env.sh" zig "$@"
+require_kit
 ckit="$root/guest-connectors/c/kit"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import ziglang' 2>/dev/null ||
   { echo "zig not found in $venv: run scripts/setup-polyglot.sh" >&2; exit 1; }
