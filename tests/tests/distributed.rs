@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use wasmconnect::distributed::assignor::{AssignorState, RoundInput};
 use wasmconnect::distributed::config_log::{ConfigRecord, ConfigState};
 use wasmconnect::distributed::group::{GroupError, GroupMember, GroupSettings, Joined};
-use wasmconnect::distributed::protocol::{Assignment, MemberMetadata, PROTOCOLS, TaskId, Work};
+use wasmconnect::distributed::protocol::{Assignment, MemberMetadata, TaskId, Work};
 use wasmconnect::distributed::topic_log::{TopicLog, TopicSpec};
 use wasmconnect_tests::Broker;
 
@@ -24,20 +24,9 @@ fn settings(broker: &Broker) -> GroupSettings {
     }
 }
 
-/// The protocol list every worker sends, with its metadata.
+/// The protocol list a worker that runs nothing yet sends.
 fn protocols(url: &str) -> Vec<(&'static str, Vec<u8>)> {
-    PROTOCOLS
-        .iter()
-        .map(|(name, version)| {
-            let metadata = MemberMetadata {
-                version: *version,
-                url: url.to_string(),
-                config_offset: 3,
-                allocation: None,
-            };
-            (*name, metadata.encode())
-        })
-        .collect()
+    wasmconnect::distributed::membership::protocols(url, 3, &Work::default())
 }
 
 fn configured() -> Work {

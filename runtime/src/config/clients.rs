@@ -12,6 +12,7 @@
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 
+use super::pairs;
 use super::worker::prefixed;
 
 /// Java client settings with no librdkafka meaning that are safe to drop:
@@ -121,13 +122,6 @@ pub fn describe_client_error(what: &str, e: &KafkaError) -> String {
         ),
         other => format!("cannot create the {what} client: {other}"),
     }
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 #[cfg(test)]

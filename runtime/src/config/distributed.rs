@@ -159,12 +159,7 @@ impl DistributedConfig {
 mod tests {
     use super::*;
 
-    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::pairs as props;
 
     fn minimal() -> Vec<(String, String)> {
         props(&[

@@ -9,3 +9,11 @@ pub mod providers;
 pub mod worker;
 
 pub use worker::{KafkaTarget, WorkerConfig};
+
+/// A configuration map from string literals (defaults, tests).
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -210,12 +210,7 @@ fn millis(props: &[(String, String)], key: &str, default: u64) -> Result<Duratio
 mod tests {
     use super::*;
 
-    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::pairs as props;
 
     #[test]
     fn kafkas_sample_standalone_config_parses_with_its_defaults() {

@@ -59,11 +59,7 @@ impl ConfigStore {
     pub async fn refresh(&mut self) -> Result<Vec<Change>, String> {
         let mut changes = Vec::new();
         for record in self.log.read_to_end().await? {
-            let Some(key) = record
-                .key
-                .as_deref()
-                .and_then(|k| std::str::from_utf8(k).ok())
-            else {
+            let Some(key) = record.text_key() else {
                 tracing::warn!(
                     offset = record.offset,
                     "skipping a config record without a text key"

@@ -276,8 +276,9 @@ fn lead(
         .collect()
 }
 
-/// Every protocol's metadata, reporting what this member runs.
-fn protocols(url: &str, config_offset: i64, allocation: &Work) -> Vec<(&'static str, Vec<u8>)> {
+/// The JoinGroup protocol list: every protocol's metadata, reporting the
+/// member's URL, config offset and what it runs.
+pub fn protocols(url: &str, config_offset: i64, allocation: &Work) -> Vec<(&'static str, Vec<u8>)> {
     PROTOCOLS
         .iter()
         .map(|(name, version)| {

@@ -83,12 +83,10 @@ impl PluginLog {
     /// Reads what was published or removed since the last read.
     pub async fn refresh(&mut self) -> Result<Vec<PluginEvent>, String> {
         let mut events = Vec::new();
-        for record in self.log.read_to_end().await? {
-            let Some(key) = record
-                .key
-                .as_deref()
-                .and_then(|k| std::str::from_utf8(k).ok())
-            else {
+        for mut record in self.log.read_to_end().await? {
+            // Chunks move on into the assembly; the key stays borrowed.
+            let value = record.value.take();
+            let Some(key) = record.text_key() else {
                 continue;
             };
             if let Some(rest) = key.strip_prefix("plugin-chunk-") {
@@ -98,7 +96,7 @@ impl PluginLog {
                 else {
                     continue;
                 };
-                match record.value {
+                match value {
                     Some(bytes) => {
                         self.chunks
                             .entry(sha.to_string())
@@ -112,7 +110,7 @@ impl PluginLog {
                     }
                 }
             } else if let Some(sha) = key.strip_prefix("plugin-") {
-                match record.value {
+                match value {
                     None => {
                         self.chunks.remove(sha);
                         events.push(PluginEvent::Removed {

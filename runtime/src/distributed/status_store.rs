@@ -42,7 +42,7 @@ impl StatusStore {
         let records = self.log.read_to_end().await?;
         let mut view = self.view.lock().map_err(|_| "status store lock poisoned")?;
         for r in records {
-            let Some(key) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) else {
+            let Some(key) = r.text_key() else {
                 continue;
             };
             let Some(parsed) = StatusKey::decode(key) else {

@@ -33,6 +33,16 @@ pub struct LogRecord {
     pub value: Option<Vec<u8>>,
 }
 
+impl LogRecord {
+    /// The key as text (config, status and plugin records have text keys);
+    /// `None` when there is none or it is not UTF-8.
+    pub fn text_key(&self) -> Option<&str> {
+        self.key
+            .as_deref()
+            .and_then(|k| std::str::from_utf8(k).ok())
+    }
+}
+
 /// Which topic, and how to create it.
 #[derive(Debug, Clone)]
 pub struct TopicSpec {

@@ -247,10 +247,7 @@ impl Runner {
         // Offsets advance past every consumed record, including those a
         // transformation drops, and by the topic-partition they came from
         // even if a transformation renamed the topic.
-        let consumed: Vec<(String, i32, i64)> = batch
-            .iter()
-            .map(|r| (r.topic.clone(), r.partition, r.offset))
-            .collect();
+        let consumed = next_offsets(&batch);
         let batch = if self.transforms.is_empty() {
             batch
         } else {
@@ -275,9 +272,7 @@ impl Runner {
             .status
             .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
         outcome?;
-        for (topic, partition, offset) in consumed {
-            self.current.insert((topic, partition), offset + 1);
-        }
+        self.current.extend(consumed);
         Ok(())
     }
 
@@ -353,6 +348,22 @@ impl Runner {
     }
 }
 
+/// The next offset to consume of each topic-partition in `batch` (one
+/// entry per partition, not per record: a batch holds few partitions).
+fn next_offsets(batch: &[SinkRecord]) -> Vec<((String, i32), i64)> {
+    let mut next: Vec<((String, i32), i64)> = Vec::new();
+    for r in batch {
+        match next
+            .iter_mut()
+            .find(|((topic, partition), _)| *partition == r.partition && *topic == r.topic)
+        {
+            Some((_, offset)) => *offset = r.offset + 1,
+            None => next.push(((r.topic.clone(), r.partition), r.offset + 1)),
+        }
+    }
+    next
+}
+
 /// Converts a consumed message into what the plugin sees.
 fn convert(
     (key_converter, value_converter): (Converter, Converter),
@@ -398,4 +409,42 @@ fn convert(
         timestamp,
         timestamp_type,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(topic: &str, partition: i32, offset: i64) -> SinkRecord {
+        SinkRecord {
+            topic: topic.into(),
+            partition,
+            offset,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            timestamp: None,
+            timestamp_type: TimestampType::NoTimestamp,
+        }
+    }
+
+    #[test]
+    fn next_offsets_are_one_past_each_partitions_last_record() {
+        let batch = [
+            record("a", 0, 5),
+            record("a", 1, 9),
+            record("a", 0, 6),
+            record("b", 0, 0),
+            record("a", 1, 10),
+        ];
+        assert_eq!(
+            next_offsets(&batch),
+            [
+                (("a".to_string(), 0), 7),
+                (("a".to_string(), 1), 11),
+                (("b".to_string(), 0), 1)
+            ]
+        );
+        assert!(next_offsets(&[]).is_empty());
+    }
 }

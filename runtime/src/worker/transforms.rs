@@ -235,12 +235,7 @@ impl TransformChain {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::pairs as config;
 
     fn problems(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         let registry = PluginRegistry::from_plugins(Vec::new());
