@@ -282,22 +282,17 @@ impl<G: SourceGuest> Runner<G> {
             tracker: tracker.clone(),
         })
         .map_err(|e| describe_client_error("producer", &e))?;
-        let started = match TransformChain::start(
-            &ctx.transforms,
-            &ctx.connector,
-            ctx.task,
-            ctx.limits,
-        )
-        .await
-        {
-            Ok(chain) => instance
+        let started = async {
+            let chain =
+                TransformChain::start(&ctx.transforms, &ctx.connector, ctx.task, ctx.limits)
+                    .await?;
+            instance
                 .start(&ctx.config)
                 .await
-                .map(|()| chain)
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(chain)
         };
-        let transforms = match started {
+        let transforms = match started.await {
             Ok(chain) => chain,
             Err(e) => {
                 // Dropping a producer blocks; see `run_task`.
