@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every bundled plugin (each cdylib crate under guest-connectors/
-# for wasm32-wasip2, then the C, Zig, Go, Python and JavaScript connectors)
-# and puts the components into one directory:
+# for wasm32-wasip2, then, without --rust-only, the C, Zig, Go, Python and
+# JavaScript connectors) and puts the components into:
 #   build/plugins/<crate-name>.wasm   (override with WASMCONNECT_PLUGIN_DIR)
 #   build/polyglot/<language>-<name>.wasm   (WASMCONNECT_POLYGLOT_PLUGIN_DIR)
 # Each crate is built on its own so that it gets exactly one WIT world.
@@ -25,20 +25,24 @@ for dir in "${crates[@]}"; do
   cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/${name//-/_}.wasm" "$out/$name.wasm"
 done
 
-# Connectors in other languages (see each guest-connectors/<language>/README.md).
+# Connectors in other languages (see each guest-connectors/<language>/README.md),
+# unless only the Rust ones are wanted (the quickstart needs nothing else,
+# and their toolchains come from scripts/setup-polyglot.sh).
 # C, Zig and Go need the kit tool for bindings and component packaging.
-host_target="${CARGO_TARGET_DIR_HOST:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/target}"
-(cd "$root" && CARGO_TARGET_DIR="$host_target" cargo build --quiet --locked -p wasmconnect-kit)
-export WASMCONNECT_KIT="$host_target/debug/wasmconnect-kit"
-# They go to a directory of their own: the Python and JavaScript components
-# embed an interpreter (12-18 MB) and take seconds to compile the first
-# time, which a worker that does not use them should not pay at start-up.
-polyglot_out="${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
-mkdir -p "$polyglot_out"
-for language in c zig go python javascript; do
-  echo "building $language plugins"
-  bash "$root/guest-connectors/$language/build.sh" "$polyglot_out"
-done
+if [ "${1:-}" != "--rust-only" ]; then
+  host_target="${CARGO_TARGET_DIR_HOST:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/target}"
+  (cd "$root" && CARGO_TARGET_DIR="$host_target" cargo build --quiet --locked -p wasmconnect-kit)
+  export WASMCONNECT_KIT="$host_target/debug/wasmconnect-kit"
+  # They go to a directory of their own: the Python and JavaScript components
+  # embed an interpreter (12-18 MB) and take seconds to compile the first
+  # time, which a worker that does not use them should not pay at start-up.
+  polyglot_out="${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
+  mkdir -p "$polyglot_out"
+  for language in c zig go python javascript; do
+    echo "building $language plugins"
+    bash "$root/guest-connectors/$language/build.sh" "$polyglot_out"
+  done
+fi
 
 # Test-only artifacts, kept out of the plugin directory: a higher-version
 # build of file-source (for upgrade tests) and a component of the wrong
@@ -51,4 +55,4 @@ CARGO_TARGET_DIR="$CARGO_TARGET_DIR-v2" WASMCONNECT_PLUGIN_VERSION=2.0.0 \
 cp "$CARGO_TARGET_DIR-v2/wasm32-wasip2/release/file_source.wasm" "$test_out/file-source-2.0.0.wasm"
 cargo build --quiet --release -p not-a-plugin
 cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/not-a-plugin.wasm" "$test_out/not-a-plugin.wasm"
-ls -l "$out" "$polyglot_out" "$test_out"
+ls -l "$out" ${polyglot_out:+"$polyglot_out"} "$test_out"

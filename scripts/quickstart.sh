@@ -9,7 +9,7 @@ cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/target}"
 seconds="${QUICKSTART_SECONDS:-20}"
 
-bash scripts/build-plugins.sh >/dev/null
+bash scripts/build-plugins.sh --rust-only >/dev/null
 cargo build --quiet -p wasmconnect --bin wasmconnect
 rm -f test.txt test.sink.txt /tmp/connect.offsets
 touch test.txt
