@@ -5,6 +5,10 @@
 //!   usage errors, 2 when the worker cannot start (bad worker file, no
 //!   Kafka). A bad connector file is reported and skipped; the worker runs
 //!   the others. SIGINT or SIGTERM stops it gracefully.
+//! * `wasmconnect distributed WORKER.properties`: one worker of a cluster, as
+//!   Kafka's `connect-distributed` (`group.id`, the three storage topics;
+//!   see `config::distributed`). Same exit codes; on SIGINT or SIGTERM it
+//!   stops its tasks (flushing offsets) and leaves the group.
 //! * `wasmconnect plugin inspect FILE.wasm`: prints the world, metadata and
 //!   configuration definition of a plugin, or exactly why the file is not a
 //!   valid plugin (exit code 1).
@@ -13,6 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use wasmconnect::config::distributed::DistributedConfig;
 use wasmconnect::config::{WorkerConfig, connector_file, properties};
 use wasmconnect::worker::Worker;
 use wasmconnect::{Plugin, Sandbox, SandboxConfig};
@@ -36,6 +41,12 @@ enum Command {
         worker: PathBuf,
         /// Connector configuration files (properties or JSON).
         connectors: Vec<PathBuf>,
+    },
+    /// Run one worker of a distributed cluster.
+    Distributed {
+        /// The worker properties file (with `group.id` and the storage
+        /// topics).
+        worker: PathBuf,
     },
     /// Measure throughput against raw rdkafka baselines, the sandbox's
     /// cost and the worker's footprint (see docs/benchmarks.md).
@@ -120,6 +131,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(worker, connectors).await,
+            Command::Distributed { worker } => distributed(worker).await,
             Command::Bench {
                 bootstrap,
                 plugin_dir,
@@ -282,61 +294,31 @@ fn artifact_cache_dir() -> Option<PathBuf> {
     Some(base.join("wasmconnect/artifacts"))
 }
 
+/// A worker that cannot start: logged, printed, exit code 2.
+fn fail(message: String) -> ExitCode {
+    tracing::error!("{message}");
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// The worker file's properties and worker configuration.
+fn worker_file_config(
+    worker_file: &std::path::Path,
+) -> Result<(Vec<(String, String)>, WorkerConfig), String> {
+    let props = properties::load(worker_file).map_err(|e| e.to_string())?;
+    let config = WorkerConfig::from_properties(&props)
+        .map_err(|e| format!("{}: {e}", worker_file.display()))?;
+    Ok((props, config))
+}
+
 async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> ExitCode {
-    let fail = |message: String| {
-        tracing::error!("{message}");
-        eprintln!("error: {message}");
-        ExitCode::from(2)
-    };
-    let props = match properties::load(&worker_file) {
-        Ok(p) => p,
-        Err(e) => return fail(e.to_string()),
-    };
-    let config = match WorkerConfig::from_properties(&props) {
+    let (_, config) = match worker_file_config(&worker_file) {
         Ok(c) => c,
-        Err(e) => return fail(format!("{}: {e}", worker_file.display())),
+        Err(e) => return fail(e),
     };
-    let mut sandbox_config = SandboxConfig {
-        cache_dir: artifact_cache_dir(),
-        ..SandboxConfig::default()
-    };
-    // How many instances (connectors and tasks) may be alive at once.
-    match config
-        .get("wasm.max.instances")
-        .map(|v| v.trim().parse::<u32>())
-    {
-        None => {}
-        Some(Ok(n)) if n > 0 => sandbox_config.max_instances = n,
-        Some(_) => {
-            return fail(format!(
-                "{}: wasm.max.instances must be a positive whole number",
-                worker_file.display()
-            ));
-        }
-    }
-    // Worker maximums that no connector's wasm.* limits may exceed, and
-    // the worker's own defaults for connectors that ask for nothing.
-    let lookup = |k: &str| config.get(k);
-    let limits = sandbox_config
-        .max_limits
-        .overridden(true, lookup)
-        .and_then(|max| {
-            let defaults = sandbox_config.default_limits.overridden(false, lookup)?;
-            Ok((max, defaults.capped_at(max)))
-        });
-    match limits {
-        Ok((max, defaults)) => {
-            sandbox_config.max_limits = max;
-            sandbox_config.default_limits = defaults;
-        }
-        Err(problems) => {
-            let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
-            return fail(format!("{}: {}", worker_file.display(), text.join("; ")));
-        }
-    }
-    let sandbox = match Sandbox::new(sandbox_config) {
+    let sandbox = match worker_sandbox(&config, &worker_file) {
         Ok(s) => s,
-        Err(e) => return fail(format!("{e:#}")),
+        Err(e) => return fail(e),
     };
     let worker = match Worker::start(config, &sandbox).await {
         Ok(w) => std::sync::Arc::new(w),
@@ -366,6 +348,88 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
     worker.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+async fn distributed(worker_file: PathBuf) -> ExitCode {
+    let (props, config) = match worker_file_config(&worker_file) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    // The advertised address defaults to the REST listener's.
+    let (host, port) = config
+        .listeners
+        .first()
+        .and_then(|l| wasmconnect::rest::parse_listener(l).ok())
+        .unwrap_or_else(|| (String::new(), 8083));
+    let host = match host.as_str() {
+        "" | "0.0.0.0" => wasmconnect::rest::hostname(),
+        _ => host,
+    };
+    let settings = match DistributedConfig::from_properties(&props, port, &host) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{}: {e}", worker_file.display())),
+    };
+    let sandbox = match worker_sandbox(&config, &worker_file) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let group = settings.group_id.clone();
+    let worker = match Worker::start_distributed(config, settings, &sandbox).await {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = wasmconnect::rest::serve(worker.clone()).await {
+        return fail(e);
+    }
+    tracing::info!(group = %group, worker_id = worker.worker_id(), "wasmconnect distributed worker started");
+    wait_for_shutdown_signal().await;
+    tracing::info!("stopping: flushing offsets, stopping tasks, leaving the group");
+    worker.shutdown().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// The sandbox a worker file asks for: instance count, limits, maximums.
+fn worker_sandbox(config: &WorkerConfig, worker_file: &std::path::Path) -> Result<Sandbox, String> {
+    let mut sandbox_config = SandboxConfig {
+        cache_dir: artifact_cache_dir(),
+        ..SandboxConfig::default()
+    };
+    // How many instances (connectors and tasks) may be alive at once.
+    match config
+        .get("wasm.max.instances")
+        .map(|v| v.trim().parse::<u32>())
+    {
+        None => {}
+        Some(Ok(n)) if n > 0 => sandbox_config.max_instances = n,
+        Some(_) => {
+            return Err(format!(
+                "{}: wasm.max.instances must be a positive whole number",
+                worker_file.display()
+            ));
+        }
+    }
+    // Worker maximums that no connector's wasm.* limits may exceed, and
+    // the worker's own defaults for connectors that ask for nothing.
+    let lookup = |k: &str| config.get(k);
+    let limits = sandbox_config
+        .max_limits
+        .overridden(true, lookup)
+        .and_then(|max| {
+            let defaults = sandbox_config.default_limits.overridden(false, lookup)?;
+            Ok((max, defaults.capped_at(max)))
+        });
+    match limits {
+        Ok((max, defaults)) => {
+            sandbox_config.max_limits = max;
+            sandbox_config.default_limits = defaults;
+        }
+        Err(problems) => {
+            let text: Vec<String> = problems.into_iter().map(|(_, m)| m).collect();
+            return Err(format!("{}: {}", worker_file.display(), text.join("; ")));
+        }
+    }
+    Sandbox::new(sandbox_config).map_err(|e| format!("{e:#}"))
 }
 
 async fn wait_for_shutdown_signal() {

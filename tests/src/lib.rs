@@ -264,11 +264,21 @@ impl WorkerProcess {
             std::fs::write(dir.join(name), contents).expect("connector file");
             args.push(dir.join(name));
         }
+        Self::spawn(dir, "standalone", &args)
+    }
+
+    /// Starts `wasmconnect distributed worker.properties` in `dir`.
+    pub fn distributed(dir: &Path, worker: &str) -> WorkerProcess {
+        std::fs::write(dir.join("worker.properties"), worker).expect("worker file");
+        Self::spawn(dir, "distributed", &[dir.join("worker.properties")])
+    }
+
+    fn spawn(dir: &Path, mode: &str, args: &[PathBuf]) -> WorkerProcess {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("worker-{n}.log"));
         let child = Command::new(worker_bin())
-            .arg("standalone")
-            .args(&args)
+            .arg(mode)
+            .args(args)
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())

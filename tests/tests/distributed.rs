@@ -279,6 +279,10 @@ async fn settle(
             if let Ok(Some(round)) =
                 tokio::time::timeout(Duration::from_millis(200), m.next_round()).await
             {
+                // Nothing runs here: what is revoked has stopped at once.
+                if !round.revoked.is_empty() {
+                    m.revocations_done(round.generation);
+                }
                 latest[i] = (round.allocation, round.leader);
             }
         }

@@ -29,6 +29,9 @@ pub struct DistributedConfig {
     pub config: StorageTopic,
     pub offsets: StorageTopic,
     pub status: StorageTopic,
+    /// `plugin.storage.topic` (default `<group.id>-plugins`, one partition,
+    /// the config topic's replication): uploaded components, shared.
+    pub plugins: StorageTopic,
     pub session_timeout: Duration,
     pub heartbeat_interval: Duration,
     pub rebalance_timeout: Duration,
@@ -103,9 +106,19 @@ impl DistributedConfig {
                 "Invalid value {listener} for configuration rest.advertised.listener: this worker serves http only"
             ));
         }
+        let group_id = required("group.id")?;
+        let config_topic = topic("config.storage", 1)?;
+        let plugins = StorageTopic {
+            topic: get("plugin.storage.topic")
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{group_id}-plugins")),
+            partitions: 1,
+            replication: config_topic.replication,
+        };
         let config = DistributedConfig {
-            group_id: required("group.id")?,
-            config: topic("config.storage", 1)?,
+            group_id,
+            config: config_topic,
+            plugins,
             offsets: topic("offset.storage", 25)?,
             status: topic("status.storage", 5)?,
             session_timeout: ms("session.timeout.ms", 10_000)?,

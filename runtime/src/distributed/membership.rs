@@ -59,6 +59,7 @@ pub struct Round {
 pub struct Membership {
     rounds: mpsc::UnboundedReceiver<Round>,
     rejoin: mpsc::UnboundedSender<()>,
+    revoked: mpsc::UnboundedSender<i32>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -68,11 +69,19 @@ impl Membership {
     pub fn start(settings: MembershipSettings, view: Arc<dyn ConfigView>) -> Membership {
         let (rounds_tx, rounds) = mpsc::unbounded_channel();
         let (rejoin, rejoin_rx) = mpsc::unbounded_channel();
+        let (revoked, revoked_rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run(settings, view, rounds_tx, rejoin_rx, stop_rx));
+        let channels = Channels {
+            rounds: rounds_tx,
+            rejoin: rejoin_rx,
+            revoked: revoked_rx,
+            stop: stop_rx,
+        };
+        let task = tokio::spawn(run(settings, view, channels));
         Membership {
             rounds,
             rejoin,
+            revoked,
             stop,
             task,
         }
@@ -88,6 +97,14 @@ impl Membership {
         let _ = self.rejoin.send(());
     }
 
+    /// Says that what the round of `generation` revoked has stopped (its
+    /// offsets flushed), so the follow-up round may hand it to others.
+    /// Until then the member keeps heartbeating without rejoining: a task
+    /// never runs on two workers at once.
+    pub fn revocations_done(&self, generation: i32) {
+        let _ = self.revoked.send(generation);
+    }
+
     /// Leaves the group and ends the loop.
     pub async fn leave(self) {
         let _ = self.stop.send(true);
@@ -101,13 +118,21 @@ impl Membership {
     }
 }
 
-async fn run(
-    settings: MembershipSettings,
-    view: Arc<dyn ConfigView>,
+/// The loop's ends of the herder's channels.
+struct Channels {
     rounds: mpsc::UnboundedSender<Round>,
-    mut rejoin: mpsc::UnboundedReceiver<()>,
-    mut stop: watch::Receiver<bool>,
-) {
+    rejoin: mpsc::UnboundedReceiver<()>,
+    revoked: mpsc::UnboundedReceiver<i32>,
+    stop: watch::Receiver<bool>,
+}
+
+async fn run(settings: MembershipSettings, view: Arc<dyn ConfigView>, channels: Channels) {
+    let Channels {
+        rounds,
+        mut rejoin,
+        mut revoked,
+        mut stop,
+    } = channels;
     let group_id = settings.group.group_id.clone();
     let mut allocation = Work::default();
     let mut assignor = AssignorState::default();
@@ -168,10 +193,12 @@ async fn run(
             tasks = allocation.tasks.len(),
             "Joined group at generation {} and got an assignment", joined.generation
         );
-        // Revocations are followed by a round that places what was freed;
-        // held work is placed when its delay is up.
-        let rejoin_at = if !assignment.revoked.is_empty() {
-            Some(Instant::now())
+        // Revocations are followed by a round that places what was freed,
+        // once the herder has stopped it; held work is placed when its
+        // delay is up.
+        let awaiting_revocation = !assignment.revoked.is_empty();
+        let rejoin_at = if awaiting_revocation {
+            None
         } else if assignment.delay_ms > 0 {
             Some(Instant::now() + Duration::from_millis(assignment.delay_ms as u64))
         } else {
@@ -203,6 +230,12 @@ async fn run(
                     if asked.is_none() { return; }
                     break;
                 }
+                done = revoked.recv() => match done {
+                    None => return,
+                    Some(g) if awaiting_revocation && g == joined.generation => break,
+                    // An answer to an earlier round.
+                    Some(_) => continue,
+                },
                 _ = tokio::time::sleep(wait) => {}
             }
             if rejoin_at.is_some_and(|at| Instant::now() >= at) {

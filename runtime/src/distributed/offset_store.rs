@@ -18,6 +18,9 @@ pub struct OffsetStore {
     log: TopicLog,
     /// connector → canonical partition → offset (canonical JSON).
     offsets: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// One reader at a time: two concurrent reads would split the records
+    /// between them and could apply an older write after a newer one.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl OffsetStore {
@@ -31,6 +34,7 @@ impl OffsetStore {
         let store = OffsetStore {
             log: TopicLog::open(bootstrap, settings, spec, client_id).await?,
             offsets: Mutex::new(BTreeMap::new()),
+            reading: tokio::sync::Mutex::new(()),
         };
         store.refresh().await?;
         Ok(store)
@@ -38,6 +42,7 @@ impl OffsetStore {
 
     /// Reads what was written since the last read.
     pub async fn refresh(&self) -> Result<(), String> {
+        let _reading = self.reading.lock().await;
         let records = self.log.read_to_end().await?;
         let mut offsets = self
             .offsets

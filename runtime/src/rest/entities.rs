@@ -65,7 +65,7 @@ pub fn state(
     serde_json::to_value(StateJson {
         id,
         state: status.state.as_str(),
-        worker_id,
+        worker_id: status.worker.as_deref().unwrap_or(worker_id),
         version,
         trace: status.trace.as_deref().filter(|t| !t.is_empty()),
         resources: usage.map(usage_json),

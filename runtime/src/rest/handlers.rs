@@ -99,13 +99,13 @@ fn body(b: Body) -> Result<Value, ApiError> {
 
 /// Everything but RFC 3986's unreserved characters is encoded, so the name
 /// stays one path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
 
-fn location(name: &str) -> HeaderValue {
+pub(crate) fn location(name: &str) -> HeaderValue {
     let encoded = utf8_percent_encode(name, SEGMENT).to_string();
     HeaderValue::from_str(&format!("/connectors/{encoded}"))
         .unwrap_or(HeaderValue::from_static("/connectors"))
@@ -165,7 +165,14 @@ pub async fn server_info(State(w): W) -> Reply {
     }))
 }
 
-pub async fn health() -> Reply {
+pub async fn health(State(w): W) -> Reply {
+    if !w.is_ready() {
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "starting", "message": "Worker is still starting up."})),
+        )
+            .into_response());
+    }
     ok(
         json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
     )
@@ -474,6 +481,25 @@ pub async fn tasks(State(w): W, Path(name): Path<String>) -> Reply {
         .map(|(i, c)| json!({"id": {"connector": name, "task": i}, "config": config_json(c)}))
         .collect();
     ok(Value::Array(out))
+}
+
+/// Internal (worker to worker): a connector's new task configurations,
+/// accepted by the leader (spec §1.6).
+pub async fn put_tasks(State(w): W, Path(name): Path<String>, b: Body) -> Reply {
+    let Value::Array(items) = body(b)? else {
+        return Err(ApiError::new(
+            500,
+            "Cannot deserialize value of type `java.util.ArrayList<java.util.HashMap>` from a non-array",
+        ));
+    };
+    let mut configs = Vec::with_capacity(items.len());
+    for item in &items {
+        let (config, nulls) = config_map(item)?;
+        null_problem(&nulls)?;
+        configs.push(config);
+    }
+    w.put_task_configs(&name, configs).await?;
+    empty(StatusCode::NO_CONTENT)
 }
 
 pub async fn tasks_config(State(w): W, Path(name): Path<String>) -> Reply {

@@ -8,7 +8,9 @@
 //! * [`configinfo`]: `ConfigKeyInfo` / `ConfigInfos`;
 //! * [`error`]: `{"error_code": N, "message": "…"}` for every failure;
 //! * [`uploads`]: plugin management (upload, versions, delete);
-//! * [`auth`]: optional Basic / Bearer authentication of writes.
+//! * [`auth`]: optional Basic / Bearer authentication of writes;
+//! * [`routing`] and [`forward`]: distributed mode's forwarding of writes
+//!   to the leader (or a task's owner).
 //!
 //! Paths match with or without a trailing slash, as Jersey does.
 
@@ -19,6 +21,7 @@ pub mod error;
 pub mod forward;
 pub mod handlers;
 pub mod routes;
+pub mod routing;
 pub mod uploads;
 
 use std::net::SocketAddr;
@@ -57,6 +60,11 @@ pub fn parse_listener(listener: &str) -> Result<(String, u16), String> {
     Ok((host, port))
 }
 
+/// `name` as one URL path segment (percent-encoded).
+pub fn segment(name: &str) -> String {
+    percent_encoding::utf8_percent_encode(name, handlers::SEGMENT).to_string()
+}
+
 /// `worker_id`: advertised host (else the listener's host, else the machine's
 /// name) and advertised port (else the listener's).
 pub fn advertised_worker_id(config: &WorkerConfig) -> String {
@@ -78,7 +86,8 @@ pub fn advertised_worker_id(config: &WorkerConfig) -> String {
     format!("{host}:{port}")
 }
 
-fn hostname() -> String {
+/// This machine's name (`/etc/hostname`), else `localhost`.
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_string())
@@ -120,7 +129,8 @@ pub fn router(worker: Arc<Worker>) -> Result<Router, String> {
     let router = routes::routes(limit)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(worker);
+        .with_state(worker.clone())
+        .layer(axum::middleware::from_fn_with_state(worker, routing::route));
     Ok(match auth {
         Some(auth) => router.layer(axum::middleware::from_fn_with_state(
             Arc::new(auth),

@@ -94,7 +94,9 @@ pub fn routes(max_upload: usize) -> Router<Arc<Worker>> {
             "/connectors/{name}/restart",
             axum::routing::post(h::restart),
         )
-        .route("/connectors/{name}/tasks", get(h::tasks))
+        // POST is internal (followers send task configurations to the
+        // leader), so it is not in ENDPOINTS or the OpenAPI document.
+        .route("/connectors/{name}/tasks", get(h::tasks).post(h::put_tasks))
         .route("/connectors/{name}/tasks-config", get(h::tasks_config))
         .route(
             "/connectors/{name}/tasks/{task}/status",

@@ -13,6 +13,7 @@
 //! A failing connector or task is marked FAILED with its trace; every other
 //! connector keeps running.
 
+pub mod cluster;
 pub mod kafka;
 pub mod offset_file;
 pub mod offsets;
@@ -21,6 +22,7 @@ pub mod plugins;
 pub mod registry;
 pub mod retry;
 pub mod sink_task;
+pub mod source_offsets;
 pub mod source_task;
 pub mod status;
 pub mod store;
@@ -28,7 +30,7 @@ pub mod transforms;
 pub mod validation;
 pub mod versions;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +48,7 @@ use crate::sandbox::{Limits, Sandbox};
 use kafka::Kafka;
 use offset_file::OffsetFile;
 use registry::PluginRegistry;
+use source_offsets::SourceOffsets;
 use status::{ConnectorStatus, State, StatusBoard};
 use store::{ConnectorStore, StoredConnector, TargetState};
 
@@ -134,7 +137,7 @@ pub struct TaskContext {
     /// Kafka.
     pub kafka: Arc<Kafka>,
     /// Source offsets.
-    pub offsets: Arc<OffsetFile>,
+    pub offsets: SourceOffsets,
     /// Worker settings.
     pub worker: Arc<WorkerConfig>,
     /// Where states go.
@@ -212,7 +215,8 @@ struct TaskHandle {
     join: JoinHandle<()>,
 }
 
-/// One connector on this worker.
+/// One connector on this worker (in distributed mode: one this worker
+/// runs the instance or some tasks of).
 struct Connector {
     config: Config,
     plugin: Arc<Plugin>,
@@ -220,21 +224,47 @@ struct Connector {
     instance: Option<ConnectorInstance>,
     task_configs: Vec<Config>,
     tasks: BTreeMap<u32, TaskHandle>,
+    /// Distributed: the instance failed to start; not retried until a
+    /// restart or a new configuration.
+    failed: bool,
+    /// Distributed: the task configurations the instance generated, and
+    /// the last set sent to the leader (sent again only when they differ).
+    generated: Option<Vec<Config>>,
+    published: Option<Vec<Config>>,
 }
 
-/// A standalone worker.
+impl Connector {
+    fn new(config: Config, plugin: Arc<Plugin>, target: TargetState) -> Connector {
+        Connector {
+            config,
+            plugin,
+            target,
+            instance: None,
+            task_configs: Vec::new(),
+            tasks: BTreeMap::new(),
+            failed: false,
+            generated: None,
+            published: None,
+        }
+    }
+}
+
+/// A worker: standalone, or one member of a distributed cluster (see
+/// [`cluster`]).
 pub struct Worker {
     config: Arc<WorkerConfig>,
     sandbox: Sandbox,
     registry: std::sync::RwLock<Arc<PluginRegistry>>,
     plugin_store: plugin_store::PluginStore,
     kafka: Arc<Kafka>,
-    offsets: Arc<OffsetFile>,
+    offsets: SourceOffsets,
     status: Arc<StatusBoard>,
     store: Arc<ConnectorStore>,
     connectors: tokio::sync::Mutex<BTreeMap<String, Connector>>,
     worker_id: String,
     providers: ConfigProviders,
+    /// Distributed mode's shared view and membership; `None` standalone.
+    cluster: Option<Arc<cluster::Cluster>>,
 }
 
 impl Worker {
@@ -244,7 +274,7 @@ impl Worker {
         let offset_path = config.offset_file.clone().ok_or_else(|| {
             "Missing required configuration \"offset.storage.file.filename\" which has no default value.".to_string()
         })?;
-        let offsets = Arc::new(OffsetFile::open(&offset_path)?);
+        let offsets = SourceOffsets::File(Arc::new(OffsetFile::open(&offset_path)?));
         let store = Arc::new(ConnectorStore::beside(&offset_path)?);
         let kafka = Kafka::connect(&config.kafka, &config.admin)?;
         kafka.check_reachable(KAFKA_CHECK_TIMEOUT).await?;
@@ -277,6 +307,7 @@ impl Worker {
             status: Arc::new(StatusBoard::default()),
             store,
             connectors: tokio::sync::Mutex::new(BTreeMap::new()),
+            cluster: None,
         };
         for (name, stored) in worker.store.all() {
             if let Err(e) = worker.restore(&name, stored).await {
@@ -316,11 +347,17 @@ impl Worker {
 
     /// Names of every connector.
     pub async fn connector_names(&self) -> Vec<String> {
+        if let Some(cluster) = &self.cluster {
+            return cluster.view().connectors().cloned().collect();
+        }
         self.connectors.lock().await.keys().cloned().collect()
     }
 
     /// `ConnectorInfo` of `name`.
     pub async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_connector_info(cluster, name);
+        }
         let connectors = self.connectors.lock().await;
         let c = connectors.get(name).ok_or_else(|| not_found(name))?;
         Ok(info(name, c))
@@ -331,6 +368,9 @@ impl Worker {
         &self,
         name: &str,
     ) -> Result<(ConnectorStatus, &'static str, String), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_status(cluster, name);
+        }
         let missing = || HerderError::not_found(format!("No status found for connector {name}"));
         let (kind, version) = self.status.description(name).ok_or_else(missing)?;
         let status = self.status.get(name).ok_or_else(missing)?;
@@ -339,6 +379,18 @@ impl Worker {
 
     /// The task configurations of `name`.
     pub async fn task_configs(&self, name: &str) -> Result<Vec<Config>, HerderError> {
+        if let Some(cluster) = &self.cluster {
+            let view = cluster.view();
+            if view.connector(name).is_none() {
+                return Err(not_found(name));
+            }
+            // Stored raw already.
+            return Ok(view
+                .tasks(name)
+                .into_iter()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .collect());
+        }
         let connectors = self.connectors.lock().await;
         let c = connectors.get(name).ok_or_else(|| not_found(name))?;
         // Shown as stored: placeholders of the raw configuration restored.
@@ -354,6 +406,9 @@ impl Worker {
         &self,
         name: &str,
     ) -> Result<(Arc<Plugin>, Config, TargetState, usize), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_plugin_of(cluster, name);
+        }
         let connectors = self.connectors.lock().await;
         let c = connectors.get(name).ok_or_else(|| not_found(name))?;
         Ok((
@@ -371,6 +426,12 @@ impl Worker {
         initial: Option<TargetState>,
     ) -> Result<ConnectorInfo, HerderError> {
         let name = lookup(&config, "name").unwrap_or_default().to_string();
+        if let Some(cluster) = &self.cluster {
+            return self
+                .cluster_put_config(cluster, &name, config, initial, true)
+                .await
+                .map(|(_, info)| info);
+        }
         let mut connectors = self.connectors.lock().await;
         let plugin = self.checked(&config).await?;
         if connectors.contains_key(&name) {
@@ -399,6 +460,11 @@ impl Worker {
         name: &str,
         config: Config,
     ) -> Result<(bool, ConnectorInfo), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self
+                .cluster_put_config(cluster, name, config, None, false)
+                .await;
+        }
         let plugin = self.checked(&config).await?;
         let mut connectors = self.connectors.lock().await;
         let Some(c) = connectors.get_mut(name) else {
@@ -423,6 +489,9 @@ impl Worker {
 
     /// Stops and removes a connector (its offsets stay).
     pub async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_delete(cluster, name).await;
+        }
         let mut connectors = self.connectors.lock().await;
         let mut c = connectors.remove(name).ok_or_else(|| not_found(name))?;
         self.deactivate(name, &mut c).await;
@@ -435,6 +504,9 @@ impl Worker {
 
     /// Sets the target state (pause, resume, stop).
     pub async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_set_target(cluster, name, target).await;
+        }
         let mut connectors = self.connectors.lock().await;
         let c = connectors
             .get_mut(name)
@@ -467,6 +539,11 @@ impl Worker {
         include_tasks: bool,
         only_failed: bool,
     ) -> Result<ConnectorStatus, HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self
+                .cluster_restart(cluster, name, include_tasks, only_failed)
+                .await;
+        }
         let mut connectors = self.connectors.lock().await;
         let c = connectors
             .get_mut(name)
@@ -482,19 +559,11 @@ impl Worker {
             .map(|(id, _)| *id)
             .collect();
         if restart_connector {
-            plan.connector = status::Status {
-                state: State::Restarting,
-                trace: None,
-            };
+            plan.connector = status::Status::local(State::Restarting, None);
         }
         for id in &restart_tasks {
-            plan.tasks.insert(
-                *id,
-                status::Status {
-                    state: State::Restarting,
-                    trace: None,
-                },
-            );
+            plan.tasks
+                .insert(*id, status::Status::local(State::Restarting, None));
         }
         if restart_connector {
             self.restart_instance(name, c).await;
@@ -502,13 +571,16 @@ impl Worker {
         if !restart_tasks.is_empty() {
             self.stop_tasks(name, c, Some(&restart_tasks)).await;
             self.clear_failures(name, Some(&restart_tasks));
-            self.start_tasks(name, c);
+            self.start_tasks(name, c, None);
         }
         Ok(plan)
     }
 
     /// Restarts one task.
     pub async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_restart_task(cluster, name, task).await;
+        }
         let mut connectors = self.connectors.lock().await;
         let c = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
         if task as usize >= c.task_configs.len() {
@@ -518,13 +590,16 @@ impl Worker {
         }
         self.stop_tasks(name, c, Some(&[task])).await;
         self.clear_failures(name, Some(&[task]));
-        self.start_tasks(name, c);
+        self.start_tasks(name, c, None);
         Ok(())
     }
 
     /// Stops every task (flushing offsets) within
     /// `task.shutdown.graceful.timeout.ms`, then the connectors.
     pub async fn shutdown(&self) {
+        if let Some(cluster) = &self.cluster {
+            return self.shutdown_distributed(cluster).await;
+        }
         let mut connectors = self.connectors.lock().await;
         for c in connectors.values() {
             for t in c.tasks.values() {
@@ -543,7 +618,7 @@ impl Worker {
     }
 
     /// Source offsets store (for the offsets API).
-    pub fn offset_file(&self) -> &Arc<OffsetFile> {
+    pub fn source_offsets(&self) -> &SourceOffsets {
         &self.offsets
     }
 
@@ -606,14 +681,7 @@ impl Worker {
         target: TargetState,
     ) -> Result<ConnectorInfo, HerderError> {
         self.remember(name, &config, target)?;
-        let mut c = Connector {
-            config,
-            plugin,
-            target,
-            instance: None,
-            task_configs: Vec::new(),
-            tasks: BTreeMap::new(),
-        };
+        let mut c = Connector::new(config, plugin, target);
         self.activate(name, &mut c).await;
         let out = info(name, &c);
         connectors.insert(name.to_string(), c);
@@ -712,7 +780,7 @@ impl Worker {
             }
             _ => {
                 self.status.connector(name, State::Running, None);
-                self.start_tasks(name, c);
+                self.start_tasks(name, c, None);
             }
         }
     }
@@ -720,28 +788,10 @@ impl Worker {
     /// Starts the connector instance and computes task configurations;
     /// `false` (with the connector FAILED) when that fails.
     async fn start_instance(&self, name: &str, c: &mut Connector) -> bool {
-        let resolved = self.providers.resolve(&c.config);
-        let started = async {
-            let spec = InstanceSpec {
-                limits: self.limits_for(&c.config),
-                ..InstanceSpec::new(name, None, resolved.clone())
-            };
-            let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
-            instance.start(&resolved).await?;
-            let max = lookup(&resolved, "tasks.max")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(1u32);
-            let configs = instance.task_configs(max).await?;
-            Ok::<_, crate::GuestError>((instance, configs))
-        }
-        .await;
-        match started {
+        match self.launch_instance(name, c).await {
             Ok((instance, configs)) => {
                 c.instance = Some(instance);
-                c.task_configs = configs
-                    .into_iter()
-                    .map(|t| task_config_for(&c.plugin, &resolved, t))
-                    .collect();
+                c.task_configs = configs;
                 true
             }
             Err(e) => {
@@ -750,6 +800,33 @@ impl Worker {
                 false
             }
         }
+    }
+
+    /// Starts the connector instance; it and the task configurations it
+    /// generates (resolved, with `task.class` and a sink's topics added).
+    async fn launch_instance(
+        &self,
+        name: &str,
+        // `&mut`: a shared reference to a connector (its instance is not
+        // `Sync`) would keep this future from moving between threads.
+        c: &mut Connector,
+    ) -> Result<(ConnectorInstance, Vec<Config>), crate::GuestError> {
+        let resolved = self.providers.resolve(&c.config);
+        let spec = InstanceSpec {
+            limits: self.limits_for(&c.config),
+            ..InstanceSpec::new(name, None, resolved.clone())
+        };
+        let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
+        instance.start(&resolved).await?;
+        let max = lookup(&resolved, "tasks.max")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1u32);
+        let configs = instance.task_configs(max).await?;
+        let configs = configs
+            .into_iter()
+            .map(|t| task_config_for(&c.plugin, &resolved, t))
+            .collect();
+        Ok((instance, configs))
     }
 
     /// Legacy restart: a new connector instance; tasks restart only if
@@ -803,8 +880,9 @@ impl Worker {
         c.task_configs.clear();
     }
 
-    /// Spawns every task that is not running and not remembered as failed.
-    fn start_tasks(&self, name: &str, c: &mut Connector) {
+    /// Spawns every task (of `only`, when given) that is not running and
+    /// not remembered as failed.
+    fn start_tasks(&self, name: &str, c: &mut Connector, only: Option<&BTreeSet<u32>>) {
         if c.target != TargetState::Started {
             return;
         }
@@ -833,17 +911,25 @@ impl Worker {
         let stages: Arc<[transforms::StageSpec]> = stages.into();
         for (i, task_config) in c.task_configs.iter().enumerate() {
             let id = i as u32;
-            if c.tasks.get(&id).is_some_and(|t| !t.join.is_finished()) {
+            if only.is_some_and(|o| !o.contains(&id))
+                || c.tasks.get(&id).is_some_and(|t| !t.join.is_finished())
+            {
                 continue;
             }
             if let Some(trace) = self.stored_failure(name, id) {
                 self.status.task(name, id, State::Failed, Some(trace));
                 continue;
             }
+            // A cluster stores task configurations raw (placeholders kept,
+            // as Kafka Connect does); they are resolved as a task starts.
+            let config = match self.cluster {
+                Some(_) => self.providers.resolve(task_config),
+                None => task_config.clone(),
+            };
             let ctx = TaskContext {
                 connector: name.to_string(),
                 task: id,
-                config: task_config.clone(),
+                config,
                 connector_config: connector_config.clone(),
                 plugin: c.plugin.clone(),
                 key_converter,

@@ -53,8 +53,10 @@ impl Worker {
         let (plugin, config, _, _) = self.plugin_of(name).await?;
         if plugin.info().world != World::Sink {
             return Ok(self
-                .offset_file()
+                .source_offsets()
                 .offsets_of(name)
+                .await
+                .map_err(HerderError::internal)?
                 .into_iter()
                 .filter_map(|(p, o)| {
                     Some(OffsetEntry {
@@ -121,8 +123,9 @@ impl Worker {
                 )
             })
             .collect();
-        self.offset_file()
-            .apply(name, &updates)
+        self.source_offsets()
+            .apply(name, updates)
+            .await
             .map_err(HerderError::internal)?;
         Ok(success(true, acknowledged))
     }
@@ -166,8 +169,10 @@ impl Worker {
             return Ok(success(false, acknowledged));
         }
         let partitions: Vec<OffsetEntry> = self
-            .offset_file()
+            .source_offsets()
             .offsets_of(name)
+            .await
+            .map_err(HerderError::internal)?
             .into_iter()
             .filter_map(|(p, _)| {
                 Some(OffsetEntry {
@@ -181,8 +186,9 @@ impl Worker {
             .iter()
             .map(|e| (e.partition.to_string(), None))
             .collect();
-        self.offset_file()
-            .apply(name, &updates)
+        self.source_offsets()
+            .apply(name, updates)
+            .await
             .map_err(HerderError::internal)?;
         Ok(success(false, acknowledged))
     }

@@ -23,8 +23,21 @@ pub struct PluginVersion {
 
 impl Worker {
     /// Loads, stores and registers an uploaded component; `false` when those
-    /// exact bytes were already installed.
+    /// exact bytes were already installed. In a cluster the bytes are
+    /// shared, so every worker installs them.
     pub async fn upload_plugin(&self, bytes: &[u8]) -> Result<(PluginInfo, bool), HerderError> {
+        let (info, installed) = self.install_plugin(bytes).await?;
+        if installed {
+            self.share_plugin(bytes).await?;
+        }
+        Ok((info, installed))
+    }
+
+    /// Loads, stores and registers a component on this worker.
+    pub(super) async fn install_plugin(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(PluginInfo, bool), HerderError> {
         let plugin = Plugin::load(&self.sandbox, bytes).await.map_err(|e| {
             HerderError::bad_request(format!("not a valid wasmconnect plugin: {e}"))
         })?;
@@ -106,6 +119,7 @@ impl Worker {
                 users.join(", ")
             )));
         }
+        self.unshare_plugin(&sha).await?;
         let mut current = self
             .registry
             .write()
@@ -118,8 +132,26 @@ impl Worker {
         Ok(())
     }
 
-    /// (connector, sha256 of the plugin version it runs).
+    /// Removes a component another worker deleted from the cluster.
+    pub(super) fn forget_plugin(&self, sha256: &str) {
+        let Ok(mut current) = self.registry.write() else {
+            return;
+        };
+        if current.plugins().iter().any(|p| p.info().sha256 == sha256) {
+            *current = Arc::new(current.without(sha256));
+            if let Err(e) = self.plugin_store.remove(sha256) {
+                tracing::warn!(%sha256, "{e}");
+            }
+            tracing::info!(%sha256, "removed a plugin deleted from the cluster");
+        }
+    }
+
+    /// (connector, sha256 of the plugin version it runs); in a cluster,
+    /// every connector of the cluster.
     async fn plugins_in_use(&self) -> Vec<(String, String)> {
+        if let Some(cluster) = &self.cluster {
+            return self.cluster_plugins_in_use(cluster);
+        }
         self.connectors
             .lock()
             .await

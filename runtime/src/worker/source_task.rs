@@ -216,7 +216,7 @@ impl SourceGuest for SourceTaskInstance {
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
     let start = async {
-        let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
+        let offsets: Arc<dyn OffsetReader> = ctx.offsets.reader();
         let spec = InstanceSpec {
             offsets: Some(offsets),
             limits: ctx.limits,
@@ -569,11 +569,11 @@ impl<G: SourceGuest> Runner<G> {
                     .map_err(|e| format!("invalid source offset: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // The offsets file is fsynced; keep that off the async worker threads.
-        let (offsets, connector) = (self.ctx.offsets.clone(), self.ctx.connector.clone());
-        tokio::task::spawn_blocking(move || offsets.commit(&connector, &committable))
-            .await
-            .map_err(|e| format!("offset flush did not finish: {e}"))??;
+        let updates = committable
+            .into_iter()
+            .map(|(partition, offset)| (partition, Some(offset)))
+            .collect();
+        self.ctx.offsets.apply(&self.ctx.connector, updates).await?;
         if let Err(e) = self.instance.commit().await {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }

@@ -24,6 +24,20 @@ pub enum State {
 }
 
 impl State {
+    /// The state Kafka Connect names `name`.
+    pub fn parse(name: &str) -> Option<State> {
+        [
+            State::Unassigned,
+            State::Running,
+            State::Paused,
+            State::Failed,
+            State::Restarting,
+            State::Stopped,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
     /// The name Kafka Connect uses.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +58,33 @@ pub struct Status {
     pub state: State,
     /// Why it failed, when it did.
     pub trace: Option<String>,
+    /// The worker that reported it (`host:port`); `None`: this worker.
+    pub worker: Option<String>,
+}
+
+impl Status {
+    /// A state reported by this worker.
+    pub fn local(state: State, trace: Option<String>) -> Status {
+        Status {
+            state,
+            trace,
+            worker: None,
+        }
+    }
+}
+
+/// One state change, as a distributed worker publishes it to the status
+/// topic (`task` is `None` for the connector itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// Connector name.
+    pub connector: String,
+    /// Task number, `None` for the connector.
+    pub task: Option<u32>,
+    /// The new state.
+    pub state: State,
+    /// The failure trace.
+    pub trace: Option<String>,
 }
 
 /// One connector's status and its tasks'.
@@ -60,6 +101,8 @@ pub struct ConnectorStatus {
 /// Every connector's status on this worker, and the topics each used.
 #[derive(Debug, Default)]
 pub struct StatusBoard {
+    /// Where every change is also sent (distributed mode's status topic).
+    listener: Option<tokio::sync::mpsc::UnboundedSender<StatusEvent>>,
     connectors: Mutex<BTreeMap<String, ConnectorStatus>>,
     /// Each connector's kind and plugin version, so that status reads never
     /// wait for the herder (which may be busy starting or stopping tasks).
@@ -68,36 +111,54 @@ pub struct StatusBoard {
 }
 
 impl StatusBoard {
+    /// A board that also sends every change to `listener`.
+    pub fn with_listener(listener: tokio::sync::mpsc::UnboundedSender<StatusEvent>) -> Self {
+        StatusBoard {
+            listener: Some(listener),
+            ..StatusBoard::default()
+        }
+    }
+
+    fn publish(&self, connector: &str, task: Option<u32>, state: State, trace: Option<&str>) {
+        if let Some(listener) = &self.listener {
+            let _ = listener.send(StatusEvent {
+                connector: connector.to_string(),
+                task,
+                state,
+                trace: trace.map(str::to_string),
+            });
+        }
+    }
+
     /// Sets the connector's state.
     pub fn connector(&self, name: &str, state: State, trace: Option<String>) {
         log(name, None, state, trace.as_deref());
+        self.publish(name, None, state, trace.as_deref());
         if let Ok(mut all) = self.connectors.lock() {
             let entry = all
                 .entry(name.to_string())
                 .or_insert_with(|| ConnectorStatus {
-                    connector: Status { state, trace: None },
+                    connector: Status::local(state, None),
                     tasks: BTreeMap::new(),
                     usage: BTreeMap::new(),
                 });
-            entry.connector = Status { state, trace };
+            entry.connector = Status::local(state, trace);
         }
     }
 
     /// Sets a task's state.
     pub fn task(&self, name: &str, task: u32, state: State, trace: Option<String>) {
         log(name, Some(task), state, trace.as_deref());
+        self.publish(name, Some(task), state, trace.as_deref());
         if let Ok(mut all) = self.connectors.lock() {
             let entry = all
                 .entry(name.to_string())
                 .or_insert_with(|| ConnectorStatus {
-                    connector: Status {
-                        state: State::Unassigned,
-                        trace: None,
-                    },
+                    connector: Status::local(State::Unassigned, None),
                     tasks: BTreeMap::new(),
                     usage: BTreeMap::new(),
                 });
-            entry.tasks.insert(task, Status { state, trace });
+            entry.tasks.insert(task, Status::local(state, trace));
         }
     }
 

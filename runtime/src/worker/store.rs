@@ -105,6 +105,16 @@ impl ConnectorStore {
         })
     }
 
+    /// A store kept in memory only (distributed mode, where the cluster's
+    /// topics are what is remembered; this remembers failed tasks).
+    pub fn in_memory() -> ConnectorStore {
+        ConnectorStore {
+            path: None,
+            connectors: Mutex::new(BTreeMap::new()),
+            writer: Mutex::new(()),
+        }
+    }
+
     /// Every remembered connector.
     pub fn all(&self) -> BTreeMap<String, StoredConnector> {
         self.connectors
