@@ -20,10 +20,9 @@
 //! * [`config`]: property files, the worker configuration, Kafka client settings.
 //! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
 //! * [`worker`]: connectors, their source and sink task loops, and
-//!   transformation chains.
+//!   transformation chains; `worker::cluster` is distributed mode's herder.
 //! * [`distributed`]: distributed mode's parts (the `connect` group, the
-//!   leader's assignor, the config, offset and status topics); the
-//!   distributed herder that runs on them is not built yet.
+//!   leader's assignor, the config, offset, status and plugin topics).
 //! * [`conformance`]: the checks behind `wasmconnect plugin test`.
 //! * [`bench`](mod@bench): `wasmconnect bench`.
 //! * [`rest`]: the Kafka Connect REST API.

@@ -31,6 +31,81 @@ struct Setup {
     rest: Rest,
     props: String,
     port: u16,
+    /// Distributed mode: the other members, and every member's worker id.
+    cluster: Option<(Vec<WorkerProcess>, Vec<String>)>,
+}
+
+impl Setup {
+    /// `body` with every cluster member's worker id shown as the worker
+    /// asked (`worker-a:<port>`), so one expectation serves both modes.
+    fn same_worker(&self, mut body: Value) -> Value {
+        if let Some((_, ids)) = &self.cluster {
+            let asked = json!(format!("worker-a:{}", self.port));
+            let fix = |v: &mut Value| {
+                if let Some(id) = v.get_mut("worker_id")
+                    && id.as_str().is_some_and(|id| ids.iter().any(|m| m == id))
+                {
+                    *id = asked.clone();
+                }
+            };
+            fix(&mut body);
+            if let Some(connector) = body.get_mut("connector") {
+                fix(connector);
+            }
+            if let Some(tasks) = body.get_mut("tasks").and_then(Value::as_array_mut) {
+                tasks.iter_mut().for_each(fix);
+            }
+        }
+        body
+    }
+}
+
+/// A two-worker distributed cluster with the same settings; requests go to
+/// the second worker, so that writes are forwarded when it does not lead.
+async fn setup_cluster() -> Setup {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("external.properties"),
+        "topic.external=test\n",
+    )
+    .unwrap();
+    let mut processes = Vec::new();
+    let mut ids = Vec::new();
+    let mut last = (String::new(), 0);
+    for i in 0..2 {
+        let member = dir.path().join(format!("member-{i}"));
+        std::fs::create_dir(&member).unwrap();
+        let port = free_port();
+        let props = format!(
+            "{}group.id=rest-cluster\nconfig.storage.topic=c-configs\noffset.storage.topic=c-offsets\n\
+             status.storage.topic=c-status\nconfig.storage.replication.factor=1\n\
+             offset.storage.replication.factor=1\nstatus.storage.replication.factor=1\n\
+             offset.storage.partitions=3\nstatus.storage.partitions=3\nsession.timeout.ms=6000\n\
+             heartbeat.interval.ms=1000\nrest.advertised.host.name=127.0.0.1\n\
+             plugin.store.dir={}\n",
+            worker_props(broker.bootstrap(), port),
+            member.join("plugins").display()
+        );
+        let process = WorkerProcess::distributed(&member, &props);
+        let rest = Rest::new(port);
+        rest.wait_ready(&process).await;
+        rest.wait_for("/health", "the worker in the group", |r| r.status == 200)
+            .await;
+        processes.push(process);
+        ids.push(format!("127.0.0.1:{port}"));
+        last = (props, port);
+    }
+    let worker = processes.pop().unwrap();
+    Setup {
+        _broker: broker,
+        dir,
+        worker,
+        rest: Rest::new(last.1),
+        props: last.0,
+        port: last.1,
+        cluster: Some((processes, ids)),
+    }
 }
 
 async fn setup() -> Setup {
@@ -51,6 +126,7 @@ async fn setup() -> Setup {
         rest,
         props,
         port,
+        cluster: None,
     }
 }
 
@@ -126,8 +202,19 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 /// the connector lifecycle.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
-    let s = setup().await;
+    lifecycle(&setup().await).await;
+}
+
+/// The same steps against a distributed cluster, asked through a worker
+/// that forwards its writes when it does not lead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafkas_rest_test_steps_and_the_connector_lifecycle_on_a_cluster() {
+    lifecycle(&setup_cluster().await).await;
+}
+
+async fn lifecycle(s: &Setup) {
     let (rest, dir) = (&s.rest, s.dir.path());
+    let clustered = s.cluster.is_some();
 
     // 1. No connectors.
     let r = rest.call("GET", "/connectors", None).await;
@@ -337,39 +424,37 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
     assert_eq!(r.body, json!({"local-file-source-0": task_cfg}));
 
     // Status, with the advertised worker id.
+    // Resource usage is an extra field, known where a task runs (so a
+    // cluster leaves it out); the rest is Kafka's shape exactly.
     let mut r = rest
         .wait_for("/connectors/local-file-source/status", "RUNNING", |r| {
             r.body["tasks"][0]["state"] == "RUNNING"
-                && r.body["tasks"][0].get("resources").is_some()
+                && (clustered || r.body["tasks"][0].get("resources").is_some())
         })
         .await;
-    // Resource usage is an extra field; the rest is Kafka's shape exactly.
-    let usage = r.body["tasks"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("resources")
-        .unwrap();
-    assert!(
-        usage["calls"].as_u64().unwrap() > 0 && usage["faults"] == 0,
-        "{usage}"
-    );
+    if !clustered {
+        let usage = r.body["tasks"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("resources")
+            .unwrap();
+        assert!(
+            usage["calls"].as_u64().unwrap() > 0 && usage["faults"] == 0,
+            "{usage}"
+        );
+    }
     assert_eq!(
-        r.body,
+        s.same_worker(r.body),
         json!({"name": "local-file-source", "connector": {"state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"},
                "tasks": [{"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"}], "type": "source"})
     );
     let mut r = rest
         .call("GET", "/connectors/local-file-source/tasks/0/status", None)
         .await;
-    assert!(
-        r.body
-            .as_object_mut()
-            .unwrap()
-            .remove("resources")
-            .is_some()
-    );
+    let resources = r.body.as_object_mut().unwrap().remove("resources");
+    assert_eq!(resources.is_some(), !clustered);
     assert_eq!(
-        r.body,
+        s.same_worker(r.body),
         json!({"id": 0, "state": "RUNNING", "worker_id": format!("worker-a:{}", s.port), "version": "0.1.0"})
     );
     let r = rest
@@ -381,23 +466,11 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
         "RUNNING"
     );
 
-    // Topics used.
-    let r = rest
-        .call("GET", "/connectors/local-file-source/topics", None)
-        .await;
-    assert_eq!(r.body, json!({"local-file-source": {"topics": ["test"]}}));
-    assert_eq!(
-        rest.call("PUT", "/connectors/local-file-source/topics/reset", None)
-            .await
-            .status,
-        202
-    );
-    assert_eq!(
-        rest.call("GET", "/connectors/local-file-source/topics", None)
-            .await
-            .body,
-        json!({"local-file-source": {"topics": []}})
-    );
+    // Topics used (a cluster's workers know only what their own tasks
+    // used: skipped there).
+    if !clustered {
+        topics_used(rest).await;
+    }
 
     // Pause and resume.
     assert_eq!(
@@ -501,10 +574,17 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
         .call("PUT", "/connectors/local-file-sink/config", Some(snk2))
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.body["tasks"],
-        json!([{"connector": "local-file-sink", "task": 0}, {"connector": "local-file-sink", "task": 1}])
-    );
+    let two = json!([{"connector": "local-file-sink", "task": 0}, {"connector": "local-file-sink", "task": 1}]);
+    if clustered {
+        // The connector's owner generates the new task configurations after
+        // the reply, as in Kafka's distributed mode.
+        rest.wait_for("/connectors/local-file-sink", "two tasks", |r| {
+            r.body["tasks"] == two
+        })
+        .await;
+    } else {
+        assert_eq!(r.body["tasks"], two);
+    }
     let tasks = rest
         .call("GET", "/connectors/local-file-sink/tasks", None)
         .await
@@ -544,22 +624,15 @@ async fn kafkas_rest_test_steps_and_the_connector_lifecycle() {
             .status,
         204
     );
-    let r = rest
-        .call("GET", "/connectors/local-file-source/status", None)
-        .await;
-    assert_eq!(
-        (
-            r.body["connector"]["state"].clone(),
-            r.body["tasks"].clone()
-        ),
-        (json!("STOPPED"), json!([]))
-    );
-    assert_eq!(
-        rest.call("GET", "/connectors/local-file-source/tasks", None)
-            .await
-            .body,
-        json!([])
-    );
+    // At once standalone; a cluster's owner stops it after the write.
+    rest.wait_for("/connectors/local-file-source/status", "STOPPED", |r| {
+        (&r.body["connector"]["state"], &r.body["tasks"]) == (&json!("STOPPED"), &json!([]))
+    })
+    .await;
+    rest.wait_for("/connectors/local-file-source/tasks", "no tasks", |r| {
+        r.body == json!([])
+    })
+    .await;
     assert_eq!(
         rest.call("GET", "/connectors/local-file-source", None)
             .await
@@ -1204,4 +1277,24 @@ fn the_openapi_document_lists_exactly_the_served_routes() {
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(documented, served);
+}
+
+/// `GET /connectors/{name}/topics` and its reset.
+async fn topics_used(rest: &Rest) {
+    let r = rest
+        .call("GET", "/connectors/local-file-source/topics", None)
+        .await;
+    assert_eq!(r.body, json!({"local-file-source": {"topics": ["test"]}}));
+    assert_eq!(
+        rest.call("PUT", "/connectors/local-file-source/topics/reset", None)
+            .await
+            .status,
+        202
+    );
+    assert_eq!(
+        rest.call("GET", "/connectors/local-file-source/topics", None)
+            .await
+            .body,
+        json!({"local-file-source": {"topics": []}})
+    );
 }

@@ -140,6 +140,11 @@ pub async fn route(State(w): State<Arc<Worker>>, request: Request, next: Next) -
     match forwarded {
         Err(e) => e.into_response(),
         Ok(answer) => {
+            // Read-your-writes: what the leader wrote is in this worker's
+            // view before the client hears back.
+            if let Err(e) = cluster.refresh_config().await {
+                tracing::warn!("cannot read the config topic: {e}");
+            }
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
             let mut response = match answer.body {
                 Some(body) => (status, axum::Json(body)).into_response(),

@@ -177,8 +177,9 @@ impl Cluster {
         self.wake.notify_one();
     }
 
-    /// Reads what other workers wrote to the config topic.
-    async fn refresh_config(&self) -> Result<(), String> {
+    /// Reads what other workers wrote to the config topic (the REST layer
+    /// does after a forwarded write, so its client reads what it wrote).
+    pub async fn refresh_config(&self) -> Result<(), String> {
         let mut store = self.config.lock().await;
         let changes = store.refresh().await?;
         self.absorb(&store, changes);
@@ -470,9 +471,12 @@ impl Worker {
                 "Connector {name} already exists"
             )));
         }
+        // As Kafka's distributed herder answers: the tasks configured when
+        // the write was made (new ones follow once the owner generates them).
+        let tasks = (0..cluster.view().tasks(name).len() as u32).collect();
         let info = |config: Config| ConnectorInfo {
             name: name.to_string(),
-            tasks: Vec::new(),
+            tasks,
             config,
             kind: kind_of(&plugin),
         };
