@@ -94,37 +94,24 @@ async fn start_cluster(broker: &Broker, root: &Path, n: usize, plugins: &Path) -
     members
 }
 
-/// The worker ids a status reports for the connector and each task.
-fn owners(status: &Value) -> (String, Vec<String>) {
-    let connector = status["connector"]["worker_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+/// One field (`worker_id`, `state`) of a status: the connector's, and each
+/// task's in order.
+fn field(status: &Value, key: &str) -> (String, Vec<String>) {
+    let text = |v: &Value| v[key].as_str().unwrap_or_default().to_string();
     let tasks = status["tasks"]
         .as_array()
-        .map(|t| {
-            t.iter()
-                .map(|t| t["worker_id"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
+        .map(|t| t.iter().map(text).collect())
         .unwrap_or_default();
-    (connector, tasks)
+    (text(&status["connector"]), tasks)
+}
+
+/// The worker ids a status reports for the connector and each task.
+fn owners(status: &Value) -> (String, Vec<String>) {
+    field(status, "worker_id")
 }
 
 fn states(status: &Value) -> (String, Vec<String>) {
-    let connector = status["connector"]["state"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let tasks = status["tasks"]
-        .as_array()
-        .map(|t| {
-            t.iter()
-                .map(|t| t["state"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    (connector, tasks)
+    field(status, "state")
 }
 
 /// Whether the connector and exactly `tasks` tasks are in `state`.

@@ -22,7 +22,6 @@
 //! * source tasks write their offsets to the offsets topic wherever they run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -88,7 +87,6 @@ pub struct Cluster {
     offsets: Arc<OffsetStore>,
     plugins: Mutex<PluginLog>,
     round: RwLock<Option<RoundInfo>>,
-    generation: AtomicI32,
     restarts: std::sync::Mutex<Vec<RestartRequest>>,
     wake: Notify,
     stop: watch::Sender<bool>,
@@ -304,7 +302,6 @@ impl Worker {
             offsets: offsets.clone(),
             plugins: Mutex::new(plugin_log),
             round: RwLock::new(None),
-            generation: AtomicI32::new(-1),
             restarts: std::sync::Mutex::new(Vec::new()),
             wake: Notify::new(),
             stop,
@@ -562,7 +559,7 @@ impl Worker {
         let (mut plan, _, _) = self.cluster_status(cluster, name).map_err(|_| {
             HerderError::not_found(format!("Status for connector {name} not found"))
         })?;
-        mark_restarting(&mut plan, include_tasks, only_failed);
+        plan.mark_restarting(include_tasks, only_failed);
         let record = ConfigRecord::Restart {
             connector: name.to_string(),
             include_tasks,
@@ -759,11 +756,7 @@ impl Worker {
                 })
             };
             if (c.instance.is_some() || c.failed) && (!r.only_failed || failed(None)) {
-                if let Some(mut instance) = c.instance.take()
-                    && let Err(e) = instance.stop().await
-                {
-                    tracing::warn!(connector = name, "{e}");
-                }
+                c.stop_instance(name).await;
                 c.failed = false;
                 c.generated = None;
                 c.published = None;
@@ -815,11 +808,7 @@ impl Worker {
                     || target == TargetState::Stopped
                     || !alloc.connectors.contains(name))
             {
-                if let Some(mut instance) = c.instance.take()
-                    && let Err(e) = instance.stop().await
-                {
-                    tracing::warn!(connector = %name, "{e}");
-                }
+                c.stop_instance(name).await;
                 c.generated = None;
                 c.published = None;
             }
@@ -1009,20 +998,6 @@ impl Worker {
             Some(t) => self.status.task(name, t, state, None),
         }
     }
-
-    /// Stops every local connector and task (flushing offsets).
-    async fn stop_local(&self) {
-        let mut connectors = self.connectors.lock().await;
-        for (name, c) in connectors.iter_mut() {
-            self.stop_tasks(name, c, None).await;
-            if let Some(mut instance) = c.instance.take()
-                && let Err(e) = instance.stop().await
-            {
-                tracing::warn!(connector = %name, "{e}");
-            }
-        }
-        connectors.clear();
-    }
 }
 
 /// The herder loop: rounds, config changes, restarts, reconciliation.
@@ -1073,7 +1048,7 @@ async fn herd(worker: Arc<Worker>, mut membership: Membership) {
         }
     }
     tracing::info!("stopping local connectors and tasks, then leaving the group");
-    worker.stop_local().await;
+    worker.stop_everything().await;
     membership.leave().await;
 }
 
@@ -1086,9 +1061,6 @@ fn on_round(cluster: &Cluster, round: Round) {
         revoked = round.revoked.connectors.len() + round.revoked.tasks.len(),
         "rebalance completed"
     );
-    cluster
-        .generation
-        .store(round.generation, Ordering::Relaxed);
     if let Ok(mut r) = cluster.round.write() {
         *r = Some(RoundInfo {
             generation: round.generation,
@@ -1118,10 +1090,8 @@ async fn write_statuses(cluster: Arc<Cluster>, mut events: mpsc::UnboundedReceiv
             state: e.state.as_str().to_string(),
             trace: e.trace,
             worker_id: cluster.worker_id.clone(),
-            generation: cluster
-                .round()
-                .map(|r| r.generation)
-                .unwrap_or_else(|| cluster.generation.load(Ordering::Relaxed)),
+            // -1: no round completed yet.
+            generation: cluster.round().map_or(-1, |r| r.generation),
         };
         if let Err(err) = cluster.status.put(&key, &record).await {
             tracing::warn!(connector = %e.connector, task = e.task, "cannot write a status: {err}");
@@ -1172,20 +1142,6 @@ fn shared_status(r: StatusRecord) -> super::status::Status {
         state: State::parse(&r.state).unwrap_or(State::Unassigned),
         trace: r.trace,
         worker: Some(r.worker_id),
-    }
-}
-
-/// Marks what a restart restarts as RESTARTING (Kafka's restart plan).
-pub(super) fn mark_restarting(plan: &mut ConnectorStatus, include_tasks: bool, only_failed: bool) {
-    if !only_failed || plan.connector.state == State::Failed {
-        plan.connector.state = State::Restarting;
-        plan.connector.trace = None;
-    }
-    for s in plan.tasks.values_mut() {
-        if include_tasks && (!only_failed || s.state == State::Failed) {
-            s.state = State::Restarting;
-            s.trace = None;
-        }
     }
 }
 

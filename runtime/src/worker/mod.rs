@@ -247,6 +247,15 @@ impl Connector {
             published: None,
         }
     }
+
+    /// Stops the connector instance, if it runs (a failing stop is logged).
+    async fn stop_instance(&mut self, name: &str) {
+        if let Some(mut instance) = self.instance.take()
+            && let Err(e) = instance.stop().await
+        {
+            tracing::warn!(connector = %name, "{e}");
+        }
+    }
 }
 
 /// A worker: standalone, or one member of a distributed cluster (see
@@ -551,20 +560,7 @@ impl Worker {
         let mut plan = self.status.get(name).ok_or_else(|| {
             HerderError::not_found(format!("Status for connector {name} not found"))
         })?;
-        let restart_connector = !only_failed || plan.connector.state == State::Failed;
-        let restart_tasks: Vec<u32> = plan
-            .tasks
-            .iter()
-            .filter(|(_, s)| include_tasks && (!only_failed || s.state == State::Failed))
-            .map(|(id, _)| *id)
-            .collect();
-        if restart_connector {
-            plan.connector = status::Status::local(State::Restarting, None);
-        }
-        for id in &restart_tasks {
-            plan.tasks
-                .insert(*id, status::Status::local(State::Restarting, None));
-        }
+        let (restart_connector, restart_tasks) = plan.mark_restarting(include_tasks, only_failed);
         if restart_connector {
             self.restart_instance(name, c).await;
         }
@@ -600,6 +596,12 @@ impl Worker {
         if let Some(cluster) = &self.cluster {
             return self.shutdown_distributed(cluster).await;
         }
+        self.stop_everything().await;
+    }
+
+    /// Stops every task (all asked at once, so they flush in parallel),
+    /// then every connector instance.
+    async fn stop_everything(&self) {
         let mut connectors = self.connectors.lock().await;
         for c in connectors.values() {
             for t in c.tasks.values() {
@@ -608,11 +610,7 @@ impl Worker {
         }
         for (name, c) in connectors.iter_mut() {
             self.stop_tasks(name, c, None).await;
-            if let Some(mut instance) = c.instance.take()
-                && let Err(e) = instance.stop().await
-            {
-                tracing::warn!(connector = %name, "{e}");
-            }
+            c.stop_instance(name).await;
         }
         connectors.clear();
     }
@@ -871,11 +869,7 @@ impl Worker {
     /// Stops tasks and the connector instance.
     async fn deactivate(&self, name: &str, c: &mut Connector) {
         self.stop_tasks(name, c, None).await;
-        if let Some(mut instance) = c.instance.take()
-            && let Err(e) = instance.stop().await
-        {
-            tracing::warn!(connector = %name, "{e}");
-        }
+        c.stop_instance(name).await;
         self.status.clear_tasks(name);
         c.task_configs.clear();
     }

@@ -98,6 +98,28 @@ pub struct ConnectorStatus {
     pub usage: BTreeMap<u32, Usage>,
 }
 
+impl ConnectorStatus {
+    /// Kafka's restart plan: marks what a restart with these flags restarts
+    /// as RESTARTING, and returns whether the connector restarts and which
+    /// tasks do.
+    pub fn mark_restarting(&mut self, include_tasks: bool, only_failed: bool) -> (bool, Vec<u32>) {
+        let connector = !only_failed || self.connector.state == State::Failed;
+        if connector {
+            self.connector.state = State::Restarting;
+            self.connector.trace = None;
+        }
+        let mut tasks = Vec::new();
+        for (id, s) in self.tasks.iter_mut() {
+            if include_tasks && (!only_failed || s.state == State::Failed) {
+                s.state = State::Restarting;
+                s.trace = None;
+                tasks.push(*id);
+            }
+        }
+        (connector, tasks)
+    }
+}
+
 /// Every connector's status on this worker, and the topics each used.
 #[derive(Debug, Default)]
 pub struct StatusBoard {
