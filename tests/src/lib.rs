@@ -7,10 +7,13 @@
 //!   `$WASMCONNECT_PLUGIN_DIR`);
 //! * [`sandbox`] / [`load`]: one sandbox per test binary, with an artifact
 //!   cache that survives between runs;
-//! * [`Broker`]: a real Kafka-protocol broker (nisshi, installed by
-//!   `scripts/setup.sh`) on a free loopback port, stopped when dropped;
+//! * [`Broker`]: Apache Kafka itself (KRaft, from the jars
+//!   `scripts/kafka.sh install` caches) on free loopback ports, one node or
+//!   a cluster, killed when dropped;
 //! * [`wait_until`]: polling a condition with a deadline (tests never sleep
 //!   to synchronise).
+
+pub mod compat;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -105,48 +108,72 @@ pub async fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut
     }
 }
 
-/// A nisshi broker on a free loopback port with in-memory storage.
+/// Apache Kafka (KRaft, each node broker and controller) on free loopback
+/// ports, started by `scripts/kafka.sh start` in a directory of its own and
+/// killed when dropped.
 pub struct Broker {
-    child: Child,
+    dir: tempfile::TempDir,
     bootstrap: String,
-    _dir: tempfile::TempDir,
 }
 
 impl Broker {
-    /// Starts the broker and waits until a metadata request succeeds.
+    /// One node, the usual test broker; waits until a metadata request
+    /// succeeds.
     pub fn start() -> Broker {
-        let port = free_port();
+        Broker::cluster(1)
+    }
+
+    /// `nodes` nodes in one cluster (internal topics replicated up to three
+    /// times, transactions needing two in sync when there are three).
+    pub fn cluster(nodes: usize) -> Broker {
+        let ports: Vec<u16> = (0..nodes).map(|_| free_port()).collect();
+        let controllers: Vec<u16> = (0..nodes).map(|_| free_port()).collect();
+        let join = |p: &[u16]| p.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
         let dir = tempfile::tempdir().expect("broker dir");
-        let url = format!("tcp://127.0.0.1:{port}");
-        let log = std::fs::File::create(dir.path().join("broker.log")).expect("broker log");
-        let child = Command::new(nisshi_bin())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://nisshi/"])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start nisshi ({e}); install it with `bash scripts/setup.sh`")
-            });
+        let out = kafka_sh(dir.path())
+            .arg("start")
+            .env("KAFKA_PORTS", join(&ports))
+            .env("KAFKA_CONTROLLER_PORTS", join(&controllers))
+            .output()
+            .expect("run scripts/kafka.sh");
         let broker = Broker {
-            child,
-            bootstrap: format!("127.0.0.1:{port}"),
-            _dir: dir,
+            bootstrap: ports
+                .iter()
+                .map(|p| format!("127.0.0.1:{p}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            dir,
         };
-        broker.wait_ready(Duration::from_secs(30));
+        assert!(
+            out.status.success(),
+            "scripts/kafka.sh start failed (install the jars with `bash scripts/setup.sh`):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        broker.wait_ready(Duration::from_secs(60));
         broker
     }
 
-    /// `host:port` for `bootstrap.servers`.
+    /// `host:port[,host:port…]` for `bootstrap.servers`.
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// Kills node `n` (from 1) with SIGKILL: a broker crash under load.
+    pub fn kill_node(&self, n: usize) {
+        let pid_file = self.dir.path().join(format!("node-{n}/pid"));
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
+        let status = Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -KILL {pid}");
+    }
+
+    /// The log of node `n` (from 1).
+    pub fn log(&self, n: usize) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("node-{n}/server.log")))
+            .unwrap_or_default()
     }
 
     fn wait_ready(&self, timeout: Duration) {
@@ -154,36 +181,42 @@ impl Broker {
             .set("bootstrap.servers", &self.bootstrap)
             .create()
             .expect("metadata client");
+        let nodes = self.bootstrap.split(',').count();
         let deadline = Instant::now() + timeout;
         loop {
             match consumer.fetch_metadata(None, Duration::from_secs(2)) {
-                Ok(md) if !md.brokers().is_empty() => return,
+                Ok(md) if md.brokers().len() == nodes => return,
                 other => assert!(
                     Instant::now() < deadline,
-                    "broker at {} not ready after {timeout:?}: {:?}",
+                    "broker at {} not ready after {timeout:?}: {:?}\n{}",
                     self.bootstrap,
-                    other.err()
+                    other.map(|md| md.brokers().len()),
+                    self.log(1)
                 ),
             }
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 }
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SIGKILL: a test's broker holds nothing worth a controlled shutdown.
+        let _ = kafka_sh(self.dir.path()).arg("kill").status();
     }
 }
 
-fn nisshi_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NISSHI_BIN") {
-        return PathBuf::from(p);
-    }
-    let cargo_bin = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cargo/bin/nisshi"))
-        .filter(|p| p.exists());
-    cargo_bin.unwrap_or_else(|| PathBuf::from("nisshi"))
+/// `bash scripts/kafka.sh` with its data in `dir`. Test JVMs compile with
+/// C1 only: they start in about half the time, and tests are not
+/// throughput runs.
+fn kafka_sh(dir: &Path) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("scripts/kafka.sh"))
+        .env("KAFKA_DIR", dir)
+        .env("KAFKA_HEAP_OPTS", "-Xms64m -Xmx384m")
+        .env("KAFKA_JVM_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        .stdin(Stdio::null());
+    cmd
 }
 
 /// A free loopback port.
@@ -247,7 +280,8 @@ pub async fn start_worker(dir: &Path, props: &str, port: u16) -> (WorkerProcess,
     (worker, rest)
 }
 
-/// A `wasmconnect standalone` process, its files in a directory of its own.
+/// A worker process (`wasmconnect standalone|distributed`, or Kafka Connect
+/// itself), its files in a directory of its own.
 pub struct WorkerProcess {
     child: Child,
     log: PathBuf,
@@ -258,12 +292,7 @@ impl WorkerProcess {
     /// `dir`, writing `worker` and each `(file name, contents)` there first.
     /// The log (stderr) goes to `dir/worker-<n>.log`.
     pub fn start(dir: &Path, worker: &str, connectors: &[(&str, &str)]) -> WorkerProcess {
-        std::fs::write(dir.join("worker.properties"), worker).expect("worker file");
-        let mut args = vec![dir.join("worker.properties")];
-        for (name, contents) in connectors {
-            std::fs::write(dir.join(name), contents).expect("connector file");
-            args.push(dir.join(name));
-        }
+        let args = Self::write_files(dir, worker, connectors);
         Self::spawn(dir, "standalone", &args)
     }
 
@@ -273,14 +302,49 @@ impl WorkerProcess {
         Self::spawn(dir, "distributed", &[dir.join("worker.properties")])
     }
 
+    /// Starts Apache Kafka Connect itself in `dir`, from the jars
+    /// `scripts/kafka.sh` installs: `ConnectStandalone worker.properties
+    /// connectors…`, or `ConnectDistributed worker.properties` when
+    /// `distributed`. The reference the compatibility tests compare with.
+    pub fn kafka_connect(
+        dir: &Path,
+        distributed: bool,
+        worker: &str,
+        connectors: &[(&str, &str)],
+    ) -> WorkerProcess {
+        let args = Self::write_files(dir, worker, connectors);
+        let main = if distributed {
+            "org.apache.kafka.connect.cli.ConnectDistributed"
+        } else {
+            "org.apache.kafka.connect.cli.ConnectStandalone"
+        };
+        let mut cmd = kafka_sh(dir);
+        cmd.args(["java", main]).args(&args);
+        Self::spawn_command(dir, cmd)
+    }
+
+    fn write_files(dir: &Path, worker: &str, connectors: &[(&str, &str)]) -> Vec<PathBuf> {
+        std::fs::write(dir.join("worker.properties"), worker).expect("worker file");
+        let mut args = vec![dir.join("worker.properties")];
+        for (name, contents) in connectors {
+            std::fs::write(dir.join(name), contents).expect("connector file");
+            args.push(dir.join(name));
+        }
+        args
+    }
+
     fn spawn(dir: &Path, mode: &str, args: &[PathBuf]) -> WorkerProcess {
+        let mut cmd = Command::new(worker_bin());
+        cmd.arg(mode).args(args).env("RUST_LOG", "info");
+        Self::spawn_command(dir, cmd)
+    }
+
+    fn spawn_command(dir: &Path, mut cmd: Command) -> WorkerProcess {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("worker-{n}.log"));
-        let child = Command::new(worker_bin())
-            .arg(mode)
-            .args(args)
+        let child = cmd
             .current_dir(dir)
-            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()

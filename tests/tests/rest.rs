@@ -179,11 +179,15 @@ fn names(r: &Value) -> BTreeSet<String> {
 const COMMON_KEYS: &[&str] = &[
     "name",
     "connector.class",
+    "connector.plugin.version",
     "tasks.max",
     "tasks.max.enforce",
     "key.converter",
+    "key.converter.plugin.version",
     "value.converter",
+    "value.converter.plugin.version",
     "header.converter",
+    "header.converter.plugin.version",
     "transforms",
     "predicates",
     "config.action.reload",
@@ -291,7 +295,7 @@ async fn lifecycle(s: &Setup) {
         name_entry["definition"],
         json!({"name":"name","type":"STRING","required":true,"default_value":null,"importance":"HIGH",
                "documentation":"Globally unique name to use for this connector.","group":"Common","width":"MEDIUM",
-               "display_name":"Connector name","dependents":[],"order":1})
+               "display_name":"Connector name","dependents":[],"order_in_group":1})
     );
     assert_eq!(
         name_entry["value"],

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::Message;
@@ -128,6 +128,54 @@ fn a_file_goes_through_kafka_byte_identical_with_the_string_converter() {
         false,
         "rt line 0",
     );
+}
+
+/// On a three-node cluster (topics replicated three times), one broker
+/// killed while a file streams through: the producer and the sink's group
+/// fail over to the others and every line arrives.
+#[test]
+fn a_broker_killed_mid_stream_on_a_three_node_cluster_loses_nothing() {
+    let broker = Broker::cluster(3);
+    let dir = tempfile::tempdir().unwrap();
+    let first = input_text(LINES / 2, "ha");
+    std::fs::write(dir.path().join("test.txt"), &first).unwrap();
+    let worker = WorkerProcess::start(
+        dir.path(),
+        &worker_props(
+            broker.bootstrap(),
+            "org.apache.kafka.connect.storage.StringConverter",
+            false,
+            200,
+        ),
+        &connectors(),
+    );
+    let output = dir.path().join("test.sink.txt");
+    wait_for_lines(&output, LINES / 10, Duration::from_secs(120), &worker);
+    broker.kill_node(1);
+    let second = input_text(LINES / 2, "after");
+    append(&dir.path().join("test.txt"), &second);
+    let input = first + &second;
+    let want = counts(&input);
+    // Duplicates are allowed (at-least-once), so the line count alone does
+    // not say everything arrived: wait until every line has.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let written = std::fs::read_to_string(&output).unwrap_or_default();
+        let got = counts(&written);
+        let missing = want
+            .iter()
+            .filter(|(line, n)| got.get(*line).copied().unwrap_or(0) < **n)
+            .count();
+        if missing == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} distinct lines never arrived after a broker died; worker log:\n{}",
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Line → how often it appears.

@@ -2,8 +2,8 @@
 //!
 //! librdkafka joins only `consumer` groups, so this speaks FindCoordinator,
 //! JoinGroup, SyncGroup, Heartbeat and LeaveGroup itself, with the
-//! `kafka-protocol` crate for the messages. It uses versions both nisshi
-//! and librdkafka's mock cluster accept (FindCoordinator v2, JoinGroup v5,
+//! `kafka-protocol` crate for the messages. It uses versions that Apache
+//! Kafka 4.x and librdkafka's mock cluster both accept (FindCoordinator v2, JoinGroup v5,
 //! SyncGroup v3, Heartbeat v3, LeaveGroup v2), one connection to the
 //! coordinator, and one request at a time: a JoinGroup is parked by the
 //! coordinator until the rebalance completes, so the caller heartbeats only

@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The JoinGroup protocol type.
 pub const PROTOCOL_TYPE: &str = "connect";
 /// `connect.protocol=sessioned`'s protocols, in preference order. Every
-/// worker sends the same list (a nisshi quirk: it takes the first
-/// member's first protocol).
+/// worker sends the same list, so any coordinator's choice (Kafka's picks
+/// the one most members rank highest; simpler ones take the first member's
+/// first) is one every member speaks.
 pub const PROTOCOLS: [(&str, i16); 3] = [("sessioned", 2), ("compatible", 1), ("default", 0)];
 /// The task id that stands for the connector instance.
 const CONNECTOR_TASK: i32 = -1;

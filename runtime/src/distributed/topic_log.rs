@@ -211,26 +211,73 @@ fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<i32, String> 
     }
 }
 
-/// Every partition's end offset, in one ListOffsets round trip per broker
-/// (asking partition by partition costs a round trip each: seconds for the
-/// 25 partitions of an offsets topic).
+/// Every partition's end offset, as [`end_offsets_once`], retried while the
+/// broker answers with an error that passes: a topic created a moment ago
+/// has no leader yet (Apache Kafka says `NotLeaderForPartition` for a
+/// second or so), and a leader moves when a broker restarts.
 fn end_offsets(
     consumer: &BaseConsumer,
     topic: &str,
     partitions: i32,
 ) -> Result<BTreeMap<i32, i64>, String> {
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        match end_offsets_once(consumer, topic, partitions) {
+            Err((e, Some(code))) if retriable(code) && Instant::now() < deadline => {
+                tracing::debug!(topic, "reading the end offsets again: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other.map_err(|(e, _)| e),
+        }
+    }
+}
+
+/// Errors a leader election or a broker restart clears.
+fn retriable(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::NotLeaderForPartition
+            | RDKafkaErrorCode::LeaderNotAvailable
+            | RDKafkaErrorCode::UnknownTopicOrPartition
+            | RDKafkaErrorCode::RequestTimedOut
+            | RDKafkaErrorCode::NotCoordinator
+            | RDKafkaErrorCode::OperationTimedOut
+            | RDKafkaErrorCode::BrokerTransportFailure
+            | RDKafkaErrorCode::AllBrokersDown
+    )
+}
+
+/// Every partition's end offset, in one ListOffsets round trip per broker
+/// (asking partition by partition costs a round trip each: seconds for the
+/// 25 partitions of an offsets topic). An error comes with its code.
+fn end_offsets_once(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partitions: i32,
+) -> Result<BTreeMap<i32, i64>, (String, Option<RDKafkaErrorCode>)> {
     let mut request = TopicPartitionList::new();
     for p in 0..partitions {
         // As a timestamp, "end" asks for the latest offset.
         request
             .add_partition_offset(topic, p, Offset::End)
-            .map_err(|e| format!("{topic}-{p}: {e}"))?;
+            .map_err(|e| (format!("{topic}-{p}: {e}"), None))?;
     }
     let answer = consumer
         .offsets_for_times(request, Duration::from_secs(10))
-        .map_err(|e| format!("reading the end offsets of {topic}: {e}"))?;
+        .map_err(|e| {
+            (
+                format!("reading the end offsets of {topic}: {e}"),
+                e.rdkafka_error_code(),
+            )
+        })?;
     let mut ends = BTreeMap::new();
     for element in answer.elements() {
+        if let Err(e) = element.error() {
+            return Err((
+                format!("reading the end of {topic}-{}: {e}", element.partition()),
+                e.rdkafka_error_code(),
+            ));
+        }
         let end = match element.offset() {
             Offset::Offset(o) => o,
             // No offset: fall back to the partition's watermarks.
@@ -238,7 +285,10 @@ fn end_offsets(
                 consumer
                     .fetch_watermarks(topic, element.partition(), Duration::from_secs(10))
                     .map_err(|e| {
-                        format!("reading the end of {topic}-{}: {e}", element.partition())
+                        (
+                            format!("reading the end of {topic}-{}: {e}", element.partition()),
+                            e.rdkafka_error_code(),
+                        )
                     })?
                     .1
             }

@@ -205,7 +205,7 @@ pub async fn list_plugins(State(w): W, RawQuery(raw): RawQuery) -> Reply {
     if !connectors_only {
         for class in CONVERTER_CLASSES {
             out.push(
-                json!({"class": class, "type": "converter", "version": env!("CARGO_PKG_VERSION")}),
+                json!({"class": class, "type": "converter", "version": crate::worker::validation::CONVERTER_VERSION}),
             );
         }
     }
@@ -216,7 +216,7 @@ pub async fn list_plugins(State(w): W, RawQuery(raw): RawQuery) -> Reply {
 fn converter_config(class: &str) -> Option<Value> {
     let key = |name: &str, ty: &str, default: &str, doc: &str| {
         json!({"name": name, "type": ty, "required": false, "default_value": default, "importance": "LOW",
-               "documentation": doc, "group": null, "width": "NONE", "display_name": name, "dependents": [], "order": -1})
+               "documentation": doc, "group": null, "width": "NONE", "display_name": name, "dependents": [], "order_in_group": -1})
     };
     let simple = class.rsplit('.').next().unwrap_or(class);
     match simple.strip_suffix("Converter").unwrap_or(simple) {
@@ -364,7 +364,7 @@ pub async fn create_connector(State(w): W, b: Body) -> Reply {
         return Err(ApiError::new(
             500,
             format!(
-                "Unrecognized field \"{k}\" (class org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest), not marked as ignorable"
+                "Unrecognized field \"{k}\" (class org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest), not marked as ignorable (3 known properties: \"config\", \"name\", \"initial_state\")"
             ),
         ));
     }

@@ -577,9 +577,11 @@ impl Worker {
         name: &str,
         task: u32,
     ) -> Result<(), HerderError> {
+        // Kafka's distributed herder words it differently from its
+        // standalone one ("Task … not found"); each mode answers as Kafka's.
         if task as usize >= cluster.view().tasks(name).len() {
             return Err(HerderError::not_found(format!(
-                "Task {name}-{task} not found"
+                "Unknown task: {name}-{task}"
             )));
         }
         let owned = cluster.round().is_some_and(|r| {

@@ -697,7 +697,11 @@ impl Worker {
             ))
         })?;
         let registry = self.registry();
-        registry.connector(class).map_err(HerderError::internal)?;
+        // Kafka Connect answers an unknown class on create with 400 (on
+        // validate with 500; see rest::handlers).
+        registry
+            .connector(class)
+            .map_err(HerderError::bad_request)?;
         let plugin = registry
             .connector_version(class, lookup(config, "connector.plugin.version"))
             .map_err(HerderError::bad_request)?;

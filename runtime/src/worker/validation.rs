@@ -54,6 +54,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The version the built-in converters report (`GET /connector-plugins`).
+pub const CONVERTER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Validates `config` for `plugin`.
 pub async fn validate(plugin: &Plugin, config: &[(String, String)]) -> Result<Problems, String> {
     let mut problems = Problems::default();
@@ -85,6 +88,25 @@ pub async fn validate(plugin: &Plugin, config: &[(String, String)]) -> Result<Pr
             problems.add(
                 key,
                 format!("Invalid value {v} for configuration {key}: Not a number of type LONG"),
+            );
+        }
+    }
+    // The converters are built into the worker, in one version: a pinned
+    // version is honoured by refusing any other (KIP-891).
+    for key in [
+        "key.converter.plugin.version",
+        "value.converter.plugin.version",
+        "header.converter.plugin.version",
+    ] {
+        if let Some(v) = lookup(config, key).filter(|v| !v.trim().is_empty())
+            && v.trim() != CONVERTER_VERSION
+        {
+            problems.add(
+                key,
+                format!(
+                    "Invalid value {v} for configuration {key}: the worker's converters are built in, \
+                     version {CONVERTER_VERSION} only"
+                ),
             );
         }
     }
