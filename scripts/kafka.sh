@@ -56,7 +56,7 @@ jvm() {
 
 ports() {
   if [ -n "${KAFKA_PORTS:-}" ]; then
-    tr ',' ' ' <<<"$KAFKA_PORTS"
+    tr ',' '\n' <<<"$KAFKA_PORTS"
   else
     local first="${KAFKA_PORT:-9092}"
     seq "$first" $(( first + ${KAFKA_NODES:-1} - 1 ))
@@ -65,7 +65,7 @@ ports() {
 
 controller_ports() {
   if [ -n "${KAFKA_CONTROLLER_PORTS:-}" ]; then
-    tr ',' ' ' <<<"$KAFKA_CONTROLLER_PORTS"
+    tr ',' '\n' <<<"$KAFKA_CONTROLLER_PORTS"
   else
     for p in $(ports); do echo $(( p + 100 )); done
   fi

@@ -772,7 +772,10 @@ async fn errors_carry_kafkas_codes_and_messages_and_nothing_crashes_the_worker()
             Some(json!({"name": "m", "config": {"connector.class": "NoSuchConnector"}})),
         )
         .await;
-    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.status, 400,
+        "Kafka Connect answers an unknown class on create with 400"
+    );
     assert!(r.body["message"].as_str().unwrap().starts_with(
         "Failed to find any class that implements Connector and which name matches NoSuchConnector"
     ));

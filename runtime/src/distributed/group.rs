@@ -402,31 +402,48 @@ impl GroupMember {
     }
 }
 
+/// Kafka's error codes for a coordinator that is not there yet: the first
+/// group on a fresh cluster waits while `__consumer_offsets` is created and
+/// loaded (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE,
+/// NOT_COORDINATOR).
+const COORDINATOR_PENDING: [i16; 3] = [14, 15, 16];
+
 /// Asks each bootstrap broker in turn for the group's coordinator, then
-/// connects to it.
+/// connects to it. While the coordinator is still being set up, asks again
+/// for up to [`CALL_TIMEOUT`], as Kafka's clients do.
 async fn find_coordinator(settings: &GroupSettings) -> Result<Connection, GroupError> {
-    let mut last = String::from("no bootstrap broker given");
-    for broker in &settings.bootstrap {
-        let mut connection = match Connection::open(broker, &settings.client_id).await {
-            Ok(c) => c,
-            Err(e) => {
-                last = e;
-                continue;
+    let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+    loop {
+        let mut last = String::from("no bootstrap broker given");
+        let mut pending = false;
+        for broker in &settings.bootstrap {
+            let mut connection = match Connection::open(broker, &settings.client_id).await {
+                Ok(c) => c,
+                Err(e) => {
+                    last = e;
+                    continue;
+                }
+            };
+            let request = FindCoordinatorRequest::default()
+                .with_key(str_bytes(&settings.group_id))
+                .with_key_type(0);
+            match connection.call(&request, CALL_TIMEOUT).await {
+                Ok(r) if r.error_code == 0 => {
+                    let address = format!("{}:{}", r.host.as_str(), r.port);
+                    return Connection::open(&address, &settings.client_id)
+                        .await
+                        .map_err(GroupError::Coordinator);
+                }
+                Ok(r) => {
+                    pending |= COORDINATOR_PENDING.contains(&r.error_code);
+                    last = format!("FindCoordinator via {broker}: Kafka error {}", r.error_code);
+                }
+                Err(e) => last = e,
             }
-        };
-        let request = FindCoordinatorRequest::default()
-            .with_key(str_bytes(&settings.group_id))
-            .with_key_type(0);
-        match connection.call(&request, CALL_TIMEOUT).await {
-            Ok(r) if r.error_code == 0 => {
-                let address = format!("{}:{}", r.host.as_str(), r.port);
-                return Connection::open(&address, &settings.client_id)
-                    .await
-                    .map_err(GroupError::Coordinator);
-            }
-            Ok(r) => last = format!("FindCoordinator via {broker}: Kafka error {}", r.error_code),
-            Err(e) => last = e,
         }
+        if !pending || tokio::time::Instant::now() >= deadline {
+            return Err(GroupError::Coordinator(last));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    Err(GroupError::Coordinator(last))
 }
