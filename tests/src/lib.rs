@@ -219,6 +219,35 @@ fn kafka_sh(dir: &Path) -> Command {
     cmd
 }
 
+/// The records in `topic` (partition 0) up to its high watermark, as text.
+pub fn topic_values(bootstrap: &str, topic: &str) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "test-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let (_, high) = consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    while (out.len() as i64) < high {
+        let msg = consumer
+            .poll(Duration::from_secs(10))
+            .expect("record within 10 s")
+            .unwrap();
+        out.push(
+            String::from_utf8(rdkafka::Message::payload(&msg).unwrap_or_default().to_vec())
+                .unwrap(),
+        );
+    }
+    out
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wasmconnect_tests::compat::{self, Side, Step};
 use wasmconnect_tests::{
-    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, repo_root, wait_for_lines,
+    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, repo_root, topic_values,
+    wait_for_lines,
 };
 
 const SOURCE: &str = "local-file-source";
@@ -549,7 +550,8 @@ async fn samples_through_both(distributed: bool) {
             Duration::from_secs(90),
             &process,
         );
-        let records = topic_values(broker.bootstrap(), "connect-test", 200);
+        let records = topic_values(broker.bootstrap(), "connect-test");
+        assert_eq!(records.len(), 200, "records in connect-test");
         outputs.push((d.join("test.sink.txt"), records));
         keep.push((process, broker, dir));
     }
@@ -574,26 +576,4 @@ fn properties_json(text: &str) -> Value {
         .map(|(k, v)| (k.trim().to_string(), json!(v.trim())))
         .collect();
     Value::Object(config)
-}
-
-/// The first `n` values of `topic`, as text.
-fn topic_values(bootstrap: &str, topic: &str, n: usize) -> Vec<String> {
-    use rdkafka::Message;
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "compat-reader")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut values = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while values.len() < n && std::time::Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
-            values.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-        }
-    }
-    assert_eq!(values.len(), n, "records read from {topic}");
-    values
 }

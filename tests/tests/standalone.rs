@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use wasmconnect_tests::{Broker, WorkerProcess, append, free_port, line_count, wait_for_lines};
+use wasmconnect_tests::{
+    Broker, WorkerProcess, append, free_port, line_count, topic_values, wait_for_lines,
+};
 
 const LINES: usize = 100_000;
 
@@ -46,32 +47,6 @@ fn connectors() -> [(&'static str, &'static str); 2] {
         ("connect-file-source.properties", SOURCE),
         ("connect-file-sink.properties", SINK),
     ]
-}
-
-/// The records in `topic` (partition 0), as text.
-fn topic_values(bootstrap: &str, topic: &str) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "test-reader")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let (_, high) = consumer
-        .fetch_watermarks(topic, 0, Duration::from_secs(10))
-        .unwrap();
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
-        .unwrap();
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    while (out.len() as i64) < high {
-        let msg = consumer
-            .poll(Duration::from_secs(10))
-            .expect("record within 10 s")
-            .unwrap();
-        out.push(String::from_utf8(msg.payload().unwrap_or_default().to_vec()).unwrap());
-    }
-    out
 }
 
 fn high_watermark(bootstrap: &str, topic: &str) -> i64 {
