@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build-plugins.sh
 cargo build --locked -p wasmconnect --bin wasmconnect
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 # The Python and JavaScript kits' own tests (host-side, on generated
 # bindings and the built components).
 poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}"

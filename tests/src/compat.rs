@@ -302,11 +302,7 @@ async fn send(side: &Side, method: &str, path: &str, body: &Body) -> Reply {
                 .body(text.to_string()),
         };
         let mut reply = side.rest.send(req).await;
-        let rebalancing = reply.status == 409
-            && reply.body["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("rebalanc") || m.contains("stale configuration"));
-        if rebalancing && Instant::now() < deadline {
+        if reply.is_rebalancing() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }

@@ -484,6 +484,19 @@ pub struct Reply {
     pub location: Option<String>,
 }
 
+impl Reply {
+    /// Whether a distributed worker refused the request because a rebalance
+    /// is under way (Kafka Connect's 409 "likely because a rebalance was
+    /// underway" or "stale configuration"): when that happens is timing, so
+    /// callers retry it.
+    pub fn is_rebalancing(&self) -> bool {
+        self.status == 409
+            && self.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("rebalanc") || m.contains("stale configuration"))
+    }
+}
+
 impl Rest {
     /// A client for `http://127.0.0.1:<port>`.
     pub fn new(port: u16) -> Rest {
@@ -501,6 +514,25 @@ impl Rest {
             req = req.json(&b);
         }
         self.send(req).await
+    }
+
+    /// As [`Rest::call`], retrying for 30 s while a distributed worker
+    /// answers that a rebalance is under way (a worker whose REST server is
+    /// up may not have joined its group yet).
+    pub async fn call_settled(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let reply = self.call(method, path, body.clone()).await;
+            if !reply.is_rebalancing() || Instant::now() >= deadline {
+                return reply;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Sends a prepared request.
@@ -531,9 +563,10 @@ impl Rest {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    /// `POST /connectors` with `name` and `config`.
+    /// `POST /connectors` with `name` and `config`, retried while a
+    /// rebalance is under way.
     pub async fn create(&self, name: &str, config: &serde_json::Value) -> Reply {
-        self.call(
+        self.call_settled(
             "POST",
             "/connectors",
             Some(serde_json::json!({"name": name, "config": config})),

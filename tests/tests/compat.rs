@@ -535,7 +535,7 @@ async fn samples_through_both(distributed: bool) {
                 let config = properties_json(props);
                 let name = config["name"].clone();
                 let r = rest
-                    .call(
+                    .call_settled(
                         "POST",
                         "/connectors",
                         Some(json!({"name": name, "config": config})),

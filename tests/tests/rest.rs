@@ -530,6 +530,14 @@ async fn lifecycle(s: &Setup) {
     assert_eq!(r.status, 202);
     assert_eq!(r.body["connector"]["state"], "RESTARTING");
     assert_eq!(r.body["tasks"][0]["state"], "RESTARTING");
+    // The reply to the next restart shows the states at that moment, so the
+    // restart above must have finished first.
+    rest.wait_for(
+        "/connectors/local-file-source/status",
+        "RUNNING after the full restart",
+        |r| r.body["connector"]["state"] == "RUNNING" && r.body["tasks"][0]["state"] == "RUNNING",
+    )
+    .await;
     let r = rest
         .call(
             "POST",

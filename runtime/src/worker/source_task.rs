@@ -313,8 +313,11 @@ impl<G: SourceGuest> Runner<G> {
         };
         Ok(Runner {
             retry: RetryPolicy::from_config(&ctx.connector_config).start(),
-            topic_partitions: int_setting("topic.creation.default.partitions", 1),
-            topic_replication: int_setting("topic.creation.default.replication.factor", 1),
+            // Without `topic.creation.default.*` the broker's own defaults
+            // (num.partitions, default.replication.factor) apply, as they do
+            // when Kafka Connect leaves creation to broker auto-create.
+            topic_partitions: int_setting("topic.creation.default.partitions", -1),
+            topic_replication: int_setting("topic.creation.default.replication.factor", -1),
             ctx,
             instance,
             known_topic: None,
