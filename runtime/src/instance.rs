@@ -23,9 +23,9 @@ use crate::bindings::types::{
 };
 use crate::bindings::{connector, plugin as plugin_api, record_transform, sink_task, source_task};
 use crate::error::GuestError;
+use crate::host::grants::Grants;
 use crate::host::offsets::OffsetReader;
 use crate::plugin::{Plugin, World};
-use crate::sandbox::grants::Grants;
 use crate::sandbox::limits::Usage;
 use crate::sandbox::state::StateParts;
 use crate::sandbox::{HostState, Limits};

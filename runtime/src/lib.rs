@@ -19,10 +19,13 @@
 //! * [`bindings`]: the types generated from `wit/connector.wit`.
 //! * [`config`]: property files, the worker configuration, Kafka client settings.
 //! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
-//! * [`worker`]: connectors, their source and sink task loops, and
-//!   transformation chains; `worker::cluster` is distributed mode's herder.
-//! * [`distributed`]: distributed mode's parts (the `connect` group, the
-//!   leader's assignor, the config, offset, status and plugin topics).
+//! * [`herder`]: what runs where and the answer to every request on
+//!   connectors: standalone, or one member of a cluster.
+//! * [`worker`]: starts and stops connector instances and task loops (the
+//!   source and sink loops, transformation chains), whatever the mode.
+//! * [`distributed`]: distributed mode's Kafka-backed parts (the `connect`
+//!   group, the leader's assignor, the config, offset, status and plugin
+//!   topics).
 //! * [`conformance`]: the checks behind `wasmconnect plugin test`.
 //! * [`bench`](mod@bench): `wasmconnect bench`.
 //! * [`rest`]: the Kafka Connect REST API.
@@ -35,6 +38,7 @@ pub mod conformance;
 pub mod convert;
 pub mod distributed;
 pub mod error;
+pub mod herder;
 pub mod host;
 pub mod instance;
 pub mod logs;

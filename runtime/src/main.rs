@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use wasmconnect::config::distributed::DistributedConfig;
 use wasmconnect::config::{WorkerConfig, connector_file, properties};
-use wasmconnect::worker::Worker;
+use wasmconnect::herder::{DistributedHerder, Herder, StandaloneHerder};
 use wasmconnect::{Plugin, Sandbox, SandboxConfig};
 
 #[derive(Parser)]
@@ -320,13 +320,13 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let worker = match Worker::start(config, &sandbox).await {
-        Ok(w) => std::sync::Arc::new(w),
+    let herder = match StandaloneHerder::start(config, &sandbox).await {
+        Ok(h) => std::sync::Arc::new(h),
         Err(e) => return fail(e),
     };
     for file in &connector_files {
         let created = match connector_file::load(file) {
-            Ok(config) => worker
+            Ok(config) => herder
                 .create_or_update_from_file(config)
                 .await
                 .map_err(|e| e.message),
@@ -336,7 +336,7 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
             tracing::error!(file = %file.display(), "connector not started: {e}");
         }
     }
-    if let Err(e) = wasmconnect::rest::serve(worker.clone()).await {
+    if let Err(e) = wasmconnect::rest::serve(herder.clone()).await {
         return fail(e);
     }
     tracing::info!(
@@ -345,7 +345,7 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
     );
     wait_for_shutdown_signal().await;
     tracing::info!("stopping: flushing offsets and stopping tasks");
-    worker.shutdown().await;
+    herder.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }
@@ -359,10 +359,10 @@ async fn distributed(worker_file: PathBuf) -> ExitCode {
     let (host, port) = config
         .listeners
         .first()
-        .and_then(|l| wasmconnect::rest::parse_listener(l).ok())
+        .and_then(|l| wasmconnect::config::listeners::parse_listener(l).ok())
         .unwrap_or_else(|| (String::new(), 8083));
     let host = match host.as_str() {
-        "" | "0.0.0.0" => wasmconnect::rest::hostname(),
+        "" | "0.0.0.0" => wasmconnect::config::listeners::hostname(),
         _ => host,
     };
     let settings = match DistributedConfig::from_properties(&props, port, &host) {
@@ -374,17 +374,17 @@ async fn distributed(worker_file: PathBuf) -> ExitCode {
         Err(e) => return fail(e),
     };
     let group = settings.group_id.clone();
-    let worker = match Worker::start_distributed(config, settings, &sandbox).await {
-        Ok(w) => w,
+    let herder = match DistributedHerder::start(config, settings, &sandbox).await {
+        Ok(h) => h,
         Err(e) => return fail(e),
     };
-    if let Err(e) = wasmconnect::rest::serve(worker.clone()).await {
+    if let Err(e) = wasmconnect::rest::serve(herder.clone()).await {
         return fail(e);
     }
-    tracing::info!(group = %group, worker_id = worker.worker_id(), "wasmconnect distributed worker started");
+    tracing::info!(group = %group, worker_id = herder.worker().worker_id(), "wasmconnect distributed worker started");
     wait_for_shutdown_signal().await;
     tracing::info!("stopping: flushing offsets, stopping tasks, leaving the group");
-    worker.shutdown().await;
+    herder.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }

@@ -4,11 +4,15 @@
 pub mod clients;
 pub mod connector_file;
 pub mod distributed;
+pub mod listeners;
 pub mod properties;
 pub mod providers;
 pub mod worker;
 
 pub use worker::{KafkaTarget, WorkerConfig};
+
+/// A configuration map: (key, value) pairs in the order given.
+pub type Config = Vec<(String, String)>;
 
 /// A configuration map from string literals (defaults, tests).
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {

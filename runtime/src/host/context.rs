@@ -1,11 +1,51 @@
-//! `context`: who an instance is, and whether the host wants it to stop.
+//! The `context` capability: who an instance is, and whether the host
+//! wants it to stop (a flag, and a pollable the guest can wait on).
 
 use tokio::sync::watch;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 
-use crate::bindings::wasmconnect::connector::context::Host;
-use crate::sandbox::HostState;
+use super::Identity;
+use crate::bindings::wasmconnect::connector::context::{self, Host};
+
+/// This capability's share of an instance's state.
+pub struct ContextState {
+    identity: Identity,
+    stop: watch::Receiver<bool>,
+}
+
+impl ContextState {
+    /// `identity`, stopped when `stop` turns true.
+    pub fn new(identity: Identity, stop: watch::Receiver<bool>) -> Self {
+        ContextState { identity, stop }
+    }
+}
+
+/// What the capability works on: its state and the instance's resource
+/// table (pollables live there).
+pub struct ContextCtx<'a> {
+    /// The capability's state.
+    pub state: &'a ContextState,
+    /// The instance's resource table.
+    pub table: &'a mut ResourceTable,
+}
+
+/// A store whose data holds a [`ContextState`].
+pub trait ContextView: Send {
+    /// The instance's context state and resource table.
+    fn context(&mut self) -> ContextCtx<'_>;
+}
+
+struct Context;
+
+impl HasData for Context {
+    type Data<'a> = ContextCtx<'a>;
+}
+
+/// Adds the `context` import to `linker`.
+pub fn add_to_linker<T: ContextView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    context::add_to_linker::<T, Context>(linker, T::context)
+}
 
 /// Ready once the instance's stop flag is raised (or its sender is gone,
 /// which means the instance is being torn down anyway).
@@ -18,21 +58,21 @@ impl Pollable for StopPollable {
     }
 }
 
-impl Host for HostState {
+impl Host for ContextCtx<'_> {
     fn connector_name(&mut self) -> wasmtime::Result<String> {
-        Ok(self.connector.to_string())
+        Ok(self.state.identity.connector.to_string())
     }
 
     fn task_id(&mut self) -> wasmtime::Result<Option<u32>> {
-        Ok(self.task)
+        Ok(self.state.identity.task)
     }
 
     fn stop_requested(&mut self) -> wasmtime::Result<bool> {
-        Ok(*self.stop.borrow())
+        Ok(*self.state.stop.borrow())
     }
 
     fn stop_signal(&mut self) -> wasmtime::Result<Resource<DynPollable>> {
-        let pollable = self.table.push(StopPollable(self.stop.clone()))?;
-        subscribe(&mut self.table, pollable)
+        let pollable = self.table.push(StopPollable(self.state.stop.clone()))?;
+        subscribe(self.table, pollable)
     }
 }

@@ -1,4 +1,5 @@
-//! `files`: opening the files a connector's configuration grants.
+//! The `files` capability: opening the files a connector's configuration
+//! grants.
 //!
 //! The host opens the *granted* path (never the guest's string), so a
 //! request can only ever reach a file an operator named in the config.
@@ -8,13 +9,15 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-use wasmtime::component::Resource;
+use std::sync::Arc;
 
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+
+use super::Identity;
+use super::grants::{FileAccess, Grants};
 use crate::bindings::wasmconnect::connector::files::{
-    FileError, Host, HostFile as HostFileMethods, OpenMode,
+    self, FileError, Host, HostFile as HostFileMethods, OpenMode,
 };
-use crate::sandbox::HostState;
-use crate::sandbox::grants::FileAccess;
 
 /// Largest single read: guests ask for a size, the host allocates it, so
 /// it is bounded.
@@ -27,20 +30,65 @@ pub struct HostFile {
     append: bool,
 }
 
+/// This capability's share of an instance's state.
+pub struct FilesState {
+    identity: Identity,
+    grants: Arc<Grants>,
+    cwd: PathBuf,
+}
+
+impl FilesState {
+    /// `grants` for `identity`, relative requests resolving against `cwd`.
+    pub fn new(identity: Identity, grants: Arc<Grants>, cwd: PathBuf) -> Self {
+        FilesState {
+            identity,
+            grants,
+            cwd,
+        }
+    }
+}
+
+/// What the capability works on: its state and the instance's resource
+/// table (open files live there).
+pub struct FilesCtx<'a> {
+    /// The capability's state.
+    pub state: &'a FilesState,
+    /// The instance's resource table.
+    pub table: &'a mut ResourceTable,
+}
+
+/// A store whose data holds a [`FilesState`].
+pub trait FilesView: Send {
+    /// The instance's files state and resource table.
+    fn files(&mut self) -> FilesCtx<'_>;
+}
+
+struct Files;
+
+impl HasData for Files {
+    type Data<'a> = FilesCtx<'a>;
+}
+
+/// Adds the `files` import to `linker`.
+pub fn add_to_linker<T: FilesView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    files::add_to_linker::<T, Files>(linker, T::files)
+}
+
 fn io_error(path: &std::path::Path, e: std::io::Error) -> FileError {
     FileError::Io(format!("{}: {e}", path.display()))
 }
 
-impl Host for HostState {
+impl Host for FilesCtx<'_> {
     fn open(
         &mut self,
         path: String,
         mode: OpenMode,
     ) -> wasmtime::Result<Result<Resource<HostFile>, FileError>> {
-        let Some((granted, access)) = self.grants.file(&path, &self.cwd) else {
+        let state = self.state;
+        let Some((granted, access)) = state.grants.file(&path, &state.cwd) else {
             tracing::warn!(
-                connector = &*self.connector,
-                task = self.task,
+                connector = &*state.identity.connector,
+                task = state.identity.task,
                 path,
                 "plugin asked for a file its configuration does not grant"
             );
@@ -79,7 +127,7 @@ impl Host for HostState {
     }
 }
 
-impl HostFileMethods for HostState {
+impl HostFileMethods for FilesCtx<'_> {
     fn read(
         &mut self,
         file: Resource<HostFile>,

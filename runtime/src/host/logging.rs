@@ -1,14 +1,41 @@
-//! `logging`: guest messages into the worker's log.
+//! The `logging` capability: guest messages into the worker's log, tagged
+//! with connector and task, within the instance's log rate.
 
-use crate::bindings::wasmconnect::connector::logging::{Host, Level};
-use crate::sandbox::HostState;
-use crate::sandbox::log_budget::emit;
+use wasmtime::component::{HasSelf, Linker};
+
+use super::Identity;
+use super::log_budget::{LogBudget, emit};
+use crate::bindings::wasmconnect::connector::logging::{self, Host, Level};
 
 /// Log events from guests use this target, so operators can filter them
 /// (`RUST_LOG=wasmconnect::guest=debug`).
 pub const TARGET: &str = "wasmconnect::guest";
 
-impl Host for HostState {
+/// This capability's share of an instance's state.
+pub struct LoggingState {
+    identity: Identity,
+    budget: LogBudget,
+}
+
+impl LoggingState {
+    /// Logs as `identity`, within `budget` (shared with the guest's stdio).
+    pub fn new(identity: Identity, budget: LogBudget) -> Self {
+        LoggingState { identity, budget }
+    }
+}
+
+/// A store whose data holds a [`LoggingState`].
+pub trait LoggingView: Send {
+    /// The instance's logging state.
+    fn logging(&mut self) -> &mut LoggingState;
+}
+
+/// Adds the `logging` import to `linker`.
+pub fn add_to_linker<T: LoggingView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    logging::add_to_linker::<T, HasSelf<LoggingState>>(linker, T::logging)
+}
+
+impl Host for LoggingState {
     fn enabled(&mut self, level: Level) -> wasmtime::Result<bool> {
         Ok(match level {
             Level::Trace => tracing::enabled!(target: TARGET, tracing::Level::TRACE),
@@ -20,9 +47,9 @@ impl Host for HostState {
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let connector = &*self.connector;
-        let task = self.task;
-        emit(&self.log_budget, connector, task, || match level {
+        let connector = &*self.identity.connector;
+        let task = self.identity.task;
+        emit(&self.budget, connector, task, || match level {
             Level::Trace => tracing::trace!(target: TARGET, connector, task, "{message}"),
             Level::Debug => tracing::debug!(target: TARGET, connector, task, "{message}"),
             Level::Info => tracing::info!(target: TARGET, connector, task, "{message}"),

@@ -1,34 +1,75 @@
-//! The imports the host gives every plugin instance.
+//! Host capabilities: what a plugin instance can reach outside its sandbox,
+//! one module per capability, as wasmtime-wasi's `p2/host/*` and Spin's
+//! factors arrange them.
 //!
-//! * [`logging`]: guest log calls into `tracing`, tagged with connector and task;
+//! * [`logging`]: guest log calls into `tracing`, tagged with connector and
+//!   task, within the rate of [`log_budget`];
 //! * [`context`]: the instance's identity and its stop signal;
 //! * [`offsets`]: committed source offsets (Kafka's `OffsetStorageReader`);
-//! * [`files`]: the files the connector's configuration grants.
+//! * [`files`]: the files the connector's configuration grants;
+//! * [`grants`]: what a configuration grants (files, directories, network
+//!   endpoints) and what the worker allows to be granted.
 //!
-//! WASI 0.2 comes from `wasmtime-wasi`, restricted per instance by
-//! [`crate::sandbox::grants`].
+//! Each capability module owns its WIT glue, its grant checks, its piece of
+//! per-instance state (`…State`) and a view trait (`…View`) through which
+//! it reaches that state in any store, plus an `add_to_linker`. This layer
+//! knows nothing of the sandbox: [`crate::sandbox`] keeps one `HostState`
+//! per instance that implements every view, and is handed [`add_to_linker`]
+//! to build its linker. Adding a capability is one module here, one field
+//! and one view impl on `HostState`, and one line in [`add_to_linker`].
+//!
+//! WASI 0.2 itself comes from `wasmtime-wasi`, narrowed per instance by
+//! [`grants`].
 
 pub mod context;
 pub mod files;
+pub mod grants;
+pub mod log_budget;
 pub mod logging;
 pub mod offsets;
 
-use wasmtime::Engine;
-use wasmtime::component::{HasSelf, Linker};
+use std::sync::Arc;
 
-use crate::bindings::wasmconnect::connector as wc;
-use crate::sandbox::HostState;
+use wasmtime::component::Linker;
+use wasmtime_wasi::WasiView;
 
-/// A linker with WASI 0.2 and every wasmconnect import.
-pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wc::logging::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-    wc::context::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-    wc::offsets::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-    wc::files::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-    Ok(linker)
+/// Who an instance is: its connector, and its task (`None`: the connector
+/// instance itself).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The connector's name.
+    pub connector: Arc<str>,
+    /// The task number.
+    pub task: Option<u32>,
 }
 
-impl wc::types::Host for HostState {}
-impl wc::config_def::Host for HostState {}
+/// A store that carries every capability's state.
+pub trait HostView:
+    WasiView
+    + logging::LoggingView
+    + context::ContextView
+    + offsets::OffsetsView
+    + files::FilesView
+    + 'static
+{
+}
+
+impl<T> HostView for T where
+    T: WasiView
+        + logging::LoggingView
+        + context::ContextView
+        + offsets::OffsetsView
+        + files::FilesView
+        + 'static
+{
+}
+
+/// Adds WASI 0.2 and every wasmconnect capability to `linker`.
+pub fn add_to_linker<T: HostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    logging::add_to_linker(linker)?;
+    context::add_to_linker(linker)?;
+    offsets::add_to_linker(linker)?;
+    files::add_to_linker(linker)?;
+    Ok(())
+}

@@ -1,15 +1,17 @@
-//! `offsets`: the committed source offsets a source task resumes from.
+//! The `offsets` capability: the committed source offsets a source task
+//! resumes from (Kafka's `OffsetStorageReader`).
 //!
 //! Source partitions and offsets are JSON objects. Partitions are compared
 //! in canonical form (keys sorted, no whitespace), so `{"b":1,"a":2}` and
 //! `{"a":2,"b":1}` name the same partition.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::types::TaskError;
-use crate::bindings::wasmconnect::connector::offsets::Host;
-use crate::sandbox::HostState;
+use crate::bindings::wasmconnect::connector::offsets::{self, Host};
 
 /// Where committed source offsets are read from.
 pub trait OffsetReader: Send + Sync {
@@ -59,7 +61,32 @@ impl OffsetReader for MemoryOffsets {
     }
 }
 
-impl Host for HostState {
+/// This capability's share of an instance's state.
+pub struct OffsetsState {
+    connector: Arc<str>,
+    reader: Option<Arc<dyn OffsetReader>>,
+}
+
+impl OffsetsState {
+    /// `connector`'s offsets from `reader` (none: the instance sees an
+    /// empty store).
+    pub fn new(connector: Arc<str>, reader: Option<Arc<dyn OffsetReader>>) -> Self {
+        OffsetsState { connector, reader }
+    }
+}
+
+/// A store whose data holds an [`OffsetsState`].
+pub trait OffsetsView: Send {
+    /// The instance's offsets state.
+    fn offsets(&mut self) -> &mut OffsetsState;
+}
+
+/// Adds the `offsets` import to `linker`.
+pub fn add_to_linker<T: OffsetsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    offsets::add_to_linker::<T, HasSelf<OffsetsState>>(linker, T::offsets)
+}
+
+impl Host for OffsetsState {
     fn read(
         &mut self,
         partitions: Vec<String>,
@@ -75,7 +102,7 @@ impl Host for HostState {
             }
         };
         // An instance given no offset store sees an empty one.
-        let Some(reader) = &self.offsets else {
+        let Some(reader) = &self.reader else {
             return Ok(Ok(vec![None; canonical.len()]));
         };
         Ok(reader.read(&self.connector, &canonical).map_err(|e| {

@@ -3,9 +3,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::config::Config;
+use crate::herder::ConnectorInfo;
 use crate::sandbox::limits::Usage;
 use crate::worker::status::{ConnectorStatus, Status};
-use crate::worker::{Config, ConnectorInfo};
 
 /// A config map as JSON (values are strings).
 pub fn config_json(config: &Config) -> Value {

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::worker::HerderError;
+use crate::error::{HerderError, Redirect};
 
 /// A REST failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub struct ApiError {
     pub status: u16,
     /// The message.
     pub message: String,
+    /// Set when another worker must answer: the response carries it for
+    /// [`super::forwarding`], which forwards the request there.
+    pub redirect: Option<Redirect>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            redirect: None,
         }
     }
 }
@@ -34,6 +38,7 @@ impl From<HerderError> for ApiError {
         ApiError {
             status: e.status,
             message: e.message,
+            redirect: e.redirect,
         }
     }
 }
@@ -54,11 +59,15 @@ impl From<JsonRejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let mut response = (
             status,
             Json(json!({"error_code": self.status, "message": self.message})),
         )
-            .into_response()
+            .into_response();
+        if let Some(redirect) = self.redirect {
+            response.extensions_mut().insert(redirect);
+        }
+        response
     }
 }
 

@@ -9,20 +9,20 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::entities::{config_json, connector_info, connector_state, state};
 use super::error::ApiError;
 use super::{OPENAPI, configinfo};
+use crate::config::Config;
 use crate::config::worker::lookup;
 use crate::convert::{CONVERTER_CLASSES, parse_bool};
+use crate::herder::{Herder, StatusReport};
 use crate::plugin::World;
 use crate::worker::offsets::OffsetEntry;
 use crate::worker::store::TargetState;
-use crate::worker::{Config, Worker};
 
-pub(crate) type W = State<Arc<Worker>>;
+pub(crate) type W = State<Arc<dyn Herder>>;
 type Body = Result<Json<Value>, JsonRejection>;
 pub(crate) type Reply = Result<Response, ApiError>;
 
@@ -97,16 +97,8 @@ fn body(b: Body) -> Result<Value, ApiError> {
     b.map(|Json(v)| v).map_err(ApiError::from)
 }
 
-/// Everything but RFC 3986's unreserved characters is encoded, so the name
-/// stays one path segment.
-pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 pub(crate) fn location(name: &str) -> HeaderValue {
-    let encoded = utf8_percent_encode(name, SEGMENT).to_string();
+    let encoded = crate::herder::peer::segment(name);
     HeaderValue::from_str(&format!("/connectors/{encoded}"))
         .unwrap_or(HeaderValue::from_static("/connectors"))
 }
@@ -161,7 +153,7 @@ pub async fn server_info(State(w): W) -> Reply {
     ok(json!({
         "version": KAFKA_VERSION,
         "commit": concat!("wasmconnect-", env!("CARGO_PKG_VERSION")),
-        "kafka_cluster_id": w.kafka().cluster_id(),
+        "kafka_cluster_id": w.worker().kafka().cluster_id(),
     }))
 }
 
@@ -192,6 +184,7 @@ pub async fn list_plugins(State(w): W, RawQuery(raw): RawQuery) -> Reply {
             continue;
         }
         for p in w
+            .worker()
             .registry()
             .plugins()
             .iter()
@@ -258,7 +251,7 @@ fn converter_config(class: &str) -> Option<Value> {
 }
 
 pub async fn plugin_config(State(w): W, Path(plugin): Path<String>) -> Reply {
-    if let Some(p) = w.registry().find(&plugin) {
+    if let Some(p) = w.worker().registry().find(&plugin) {
         return ok(configinfo::plugin_config(&p));
     }
     match converter_config(&plugin) {
@@ -292,7 +285,7 @@ pub async fn validate(State(w): W, Path(plugin): Path<String>, b: Body) -> Reply
             format!("Included connector type {class} does not match request type {plugin}"),
         ));
     }
-    let registry = w.registry();
+    let registry = w.worker().registry();
     let p = registry
         .connector(&class)
         .map_err(|e| ApiError::new(500, e))?;
@@ -323,10 +316,20 @@ pub async fn list_connectors(State(w): W, RawQuery(raw): RawQuery) -> Reply {
         for e in &expand {
             match e.as_str() {
                 "status" => match w.connector_status(&name).await {
-                    Ok((s, kind, version)) => {
+                    Ok(StatusReport {
+                        status: s,
+                        kind,
+                        version,
+                    }) => {
                         entry.insert(
                             "status".into(),
-                            connector_state(&name, &s, kind, Some(&version), w.worker_id()),
+                            connector_state(
+                                &name,
+                                &s,
+                                kind,
+                                Some(&version),
+                                w.worker().worker_id(),
+                            ),
                         );
                     }
                     // Deleted meanwhile, or no status yet: left out, as Kafka does.
@@ -424,13 +427,17 @@ pub async fn patch_config(State(w): W, Path(name): Path<String>, b: Body) -> Rep
 }
 
 pub async fn connector_status(State(w): W, Path(name): Path<String>) -> Reply {
-    let (s, kind, version) = w.connector_status(&name).await?;
+    let StatusReport {
+        status: s,
+        kind,
+        version,
+    } = w.connector_status(&name).await?;
     ok(connector_state(
         &name,
         &s,
         kind,
         Some(&version),
-        w.worker_id(),
+        w.worker().worker_id(),
     ))
 }
 
@@ -459,7 +466,7 @@ pub async fn restart(State(w): W, Path(name): Path<String>, RawQuery(raw): RawQu
     if !include_tasks && !only_failed {
         return empty(StatusCode::NO_CONTENT);
     }
-    let (_, kind, version) = w.connector_status(&name).await?;
+    let StatusReport { kind, version, .. } = w.connector_status(&name).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(connector_state(
@@ -467,7 +474,7 @@ pub async fn restart(State(w): W, Path(name): Path<String>, RawQuery(raw): RawQu
             &plan,
             kind,
             Some(&version),
-            w.worker_id(),
+            w.worker().worker_id(),
         )),
     )
         .into_response())
@@ -526,12 +533,14 @@ fn task_id(raw: &str) -> Result<u32, ApiError> {
 pub async fn task_status(State(w): W, Path((name, task)): Path<(String, String)>) -> Reply {
     let task = task_id(&task)?;
     let missing = || ApiError::new(404, format!("No status found for task {name}-{task}"));
-    let (s, _, version) = w.connector_status(&name).await.map_err(|_| missing())?;
+    let StatusReport {
+        status: s, version, ..
+    } = w.connector_status(&name).await.map_err(|_| missing())?;
     let t = s.tasks.get(&task).ok_or_else(missing)?;
     ok(state(
         t,
         Some(task),
-        w.worker_id(),
+        w.worker().worker_id(),
         Some(&version),
         s.usage.get(&task),
     ))
@@ -544,11 +553,11 @@ pub async fn restart_task(State(w): W, Path((name, task)): Path<(String, String)
 }
 
 pub async fn topics(State(w): W, Path(name): Path<String>) -> Reply {
-    ok(json!({ name.clone(): {"topics": w.status().topics(&name)} }))
+    ok(json!({ name.clone(): {"topics": w.worker().status().topics(&name)} }))
 }
 
 pub async fn reset_topics(State(w): W, Path(name): Path<String>) -> Reply {
-    w.status().reset_topics(&name);
+    w.worker().status().reset_topics(&name);
     empty(StatusCode::ACCEPTED)
 }
 

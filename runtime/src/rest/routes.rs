@@ -7,7 +7,7 @@ use axum::routing::{get, put};
 
 use super::handlers as h;
 use super::uploads as u;
-use crate::worker::Worker;
+use crate::herder::Herder;
 
 /// `(method, path)` of every endpoint, in the order of the spec. The
 /// OpenAPI document must list exactly these (a test checks it).
@@ -51,7 +51,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
 
 /// The routes of [`ENDPOINTS`] with their handlers; uploads may carry up
 /// to `max_upload` bytes.
-pub fn routes(max_upload: usize) -> Router<Arc<Worker>> {
+pub fn routes(max_upload: usize) -> Router<Arc<dyn Herder>> {
     Router::new()
         .route(
             "/wasmconnect/plugins",

@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use super::configinfo::plugin_config;
 use super::error::ApiError;
 use super::handlers::{Reply, W};
+use crate::herder::Herder;
 use crate::plugin::PluginInfo;
+use crate::worker::Worker;
 use crate::worker::plugins::PluginVersion;
 
 /// Default upload limit: 64 MiB.
@@ -53,7 +55,7 @@ pub async fn upload(State(w): W, headers: HeaderMap, body: Body) -> Reply {
             "plugins are uploaded with Content-Type: application/wasm",
         ));
     }
-    let limit = upload_limit(&w);
+    let limit = upload_limit(w.worker());
     let bytes = read_limited(body, limit).await.map_err(|too_big| {
         if too_big {
             ApiError::new(
@@ -94,7 +96,7 @@ async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, bool> {
 }
 
 /// The worker's upload limit in bytes.
-pub fn upload_limit(w: &crate::worker::Worker) -> usize {
+pub fn upload_limit(w: &Worker) -> usize {
     w.config()
         .get("plugin.upload.max.bytes")
         .and_then(|v| v.trim().parse().ok())
@@ -112,11 +114,8 @@ pub async fn list(State(w): W) -> Reply {
     .into_response())
 }
 
-async fn versions_of(
-    w: &crate::worker::Worker,
-    plugin: &str,
-) -> Result<Vec<PluginVersion>, ApiError> {
-    let Some(newest) = w.registry().find(plugin) else {
+async fn versions_of(w: &dyn Herder, plugin: &str) -> Result<Vec<PluginVersion>, ApiError> {
+    let Some(newest) = w.worker().registry().find(plugin) else {
         return Err(ApiError::new(404, format!("Unknown plugin {plugin}.")));
     };
     let class = newest.info().name.clone();
@@ -128,17 +127,18 @@ async fn versions_of(
 }
 
 pub async fn versions(State(w): W, Path(plugin): Path<String>) -> Reply {
-    let all = versions_of(&w, &plugin).await?;
+    let all = versions_of(w.as_ref(), &plugin).await?;
     Ok(Json(Value::Array(all.iter().map(describe_version).collect())).into_response())
 }
 
 pub async fn version(State(w): W, Path((plugin, version)): Path<(String, String)>) -> Reply {
-    let all = versions_of(&w, &plugin).await?;
+    let all = versions_of(w.as_ref(), &plugin).await?;
     let v = all
         .iter()
         .find(|v| v.info.version == version)
         .ok_or_else(|| ApiError::new(404, format!("Unknown plugin {plugin} version {version}")))?;
     let p = w
+        .worker()
         .registry()
         .versions(&plugin)
         .into_iter()

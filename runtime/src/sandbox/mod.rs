@@ -2,8 +2,8 @@
 //!
 //! One [`Sandbox`] per worker owns the single wasmtime `Engine` (component
 //! model, pooling allocator, epoch interruption driven by a ticker thread),
-//! the `Linker` with every host import, and the on-disk cache of precompiled
-//! components. Each connector or task instance then gets its own `Store`
+//! the `Linker` with the host capabilities it is handed ([`crate::host`]),
+//! and the on-disk cache of precompiled components. Each connector or task instance then gets its own `Store`
 //! with its own limits, capabilities and stdio (see [`crate::instance`]).
 //!
 //! Defaults ([`SandboxConfig::default`], [`Limits::default`]): up to 1,000
@@ -17,9 +17,7 @@
 mod cache;
 mod engine;
 pub use engine::WASM_STACK_BYTES;
-pub mod grants;
 pub mod limits;
-pub mod log_budget;
 pub mod state;
 pub mod stdio;
 
@@ -31,8 +29,8 @@ use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
+pub use crate::host::grants::{GrantPolicy, Grants};
 pub use cache::ArtifactCache;
-pub use grants::{GrantPolicy, Grants};
 pub use limits::Limits;
 pub use state::HostState;
 
@@ -89,11 +87,20 @@ impl Drop for Inner {
 
 impl Sandbox {
     /// Builds the engine (falling back from the pooling allocator to on-demand
-    /// allocation if the pool cannot be reserved), the linker and the cache,
-    /// and starts the epoch ticker.
+    /// allocation if the pool cannot be reserved), the linker with every host
+    /// capability, and the cache, and starts the epoch ticker.
     pub fn new(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        Self::with_capabilities(config, crate::host::add_to_linker)
+    }
+
+    /// As [`Sandbox::new`], with the capabilities `add` puts in the linker.
+    pub fn with_capabilities(
+        config: SandboxConfig,
+        add: fn(&mut Linker<HostState>) -> wasmtime::Result<()>,
+    ) -> anyhow::Result<Sandbox> {
         let engine = engine::build(&config)?;
-        let linker = crate::host::linker(&engine)?;
+        let mut linker = Linker::new(&engine);
+        add(&mut linker)?;
         let cache = ArtifactCache::new(config.cache_dir.clone());
         let ticker_stop = engine::start_epoch_ticker(&engine, config.epoch_tick);
         Ok(Sandbox {

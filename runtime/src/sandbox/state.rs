@@ -1,4 +1,6 @@
-//! The data each instance's `Store` carries.
+//! The data each instance's `Store` carries: WASI, the resource table, the
+//! memory limiter, the guest's stderr tail, and each capability's state
+//! (see [`crate::host`]), reached through the capabilities' view traits.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,26 +9,27 @@ use tokio::sync::watch;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::grants::Grants;
 use super::limits::MemoryLimiter;
-use super::log_budget::LogBudget;
 use super::stdio::{GuestOutput, StderrTail, Stream};
-use crate::host::offsets::OffsetReader;
+use crate::host::Identity;
+use crate::host::context::{ContextCtx, ContextState, ContextView};
+use crate::host::files::{FilesCtx, FilesState, FilesView};
+use crate::host::grants::Grants;
+use crate::host::log_budget::LogBudget;
+use crate::host::logging::{LoggingState, LoggingView};
+use crate::host::offsets::{OffsetReader, OffsetsState, OffsetsView};
 
-/// Per-instance host state: WASI context, resource table, limiter, identity,
-/// stop signal, grants and the source offsets this instance may read.
+/// Per-instance host state.
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
-    pub(crate) connector: Arc<str>,
-    pub(crate) task: Option<u32>,
-    pub(crate) stop: watch::Receiver<bool>,
-    pub(crate) grants: Grants,
-    pub(crate) cwd: PathBuf,
-    pub(crate) offsets: Option<Arc<dyn OffsetReader>>,
     pub(crate) stderr: StderrTail,
     pub(crate) log_budget: LogBudget,
+    logging: LoggingState,
+    context: ContextState,
+    files: FilesState,
+    offsets: OffsetsState,
 }
 
 /// Everything needed to build a [`HostState`].
@@ -47,6 +50,10 @@ impl HostState {
     pub(crate) fn new(parts: StateParts) -> Result<HostState, String> {
         let stderr = StderrTail::default();
         let log_budget = LogBudget::new(parts.log_lines_per_second);
+        let identity = Identity {
+            connector: parts.connector.clone(),
+            task: parts.task,
+        };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(GuestOutput::new(
             parts.connector.clone(),
@@ -67,13 +74,11 @@ impl HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(parts.memory_limit),
-            connector: parts.connector,
-            task: parts.task,
-            stop: parts.stop,
-            grants: parts.grants,
-            cwd: parts.cwd,
-            offsets: parts.offsets,
             stderr,
+            logging: LoggingState::new(identity.clone(), log_budget.clone()),
+            context: ContextState::new(identity.clone(), parts.stop),
+            files: FilesState::new(identity, Arc::new(parts.grants), parts.cwd),
+            offsets: OffsetsState::new(parts.connector, parts.offsets),
             log_budget,
         })
     }
@@ -90,5 +95,35 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+impl LoggingView for HostState {
+    fn logging(&mut self) -> &mut LoggingState {
+        &mut self.logging
+    }
+}
+
+impl ContextView for HostState {
+    fn context(&mut self) -> ContextCtx<'_> {
+        ContextCtx {
+            state: &self.context,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl FilesView for HostState {
+    fn files(&mut self) -> FilesCtx<'_> {
+        FilesCtx {
+            state: &self.files,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl OffsetsView for HostState {
+    fn offsets(&mut self) -> &mut OffsetsState {
+        &mut self.offsets
     }
 }

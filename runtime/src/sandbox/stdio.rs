@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
-use super::log_budget::{LogBudget, emit};
+use crate::host::log_budget::{LogBudget, emit};
 use crate::host::logging::TARGET;
 
 /// How much recent stderr to keep for error messages.

@@ -17,12 +17,15 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
-use super::store::TargetState;
-use super::{HerderError, Worker};
+use std::sync::Arc;
+
+use super::Worker;
+use crate::config::Config;
 use crate::config::clients::{consumer, describe_client_error};
 use crate::config::worker::{list, lookup};
+use crate::error::HerderError;
 use crate::instance::{ConnectorInstance, InstanceSpec};
-use crate::plugin::World;
+use crate::plugin::{Plugin, World};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -47,10 +50,26 @@ fn success(altered: bool, acknowledged: bool) -> String {
     }
 }
 
+/// The connector the offsets API acts on: its name, plugin and resolved
+/// configuration. The herder checks that it may be acted on (it exists; to
+/// alter or reset, it is stopped).
+pub struct OffsetsOf<'a> {
+    /// The connector's name.
+    pub name: &'a str,
+    /// Its plugin.
+    pub plugin: Arc<Plugin>,
+    /// Its configuration, resolved.
+    pub config: Config,
+}
+
 impl Worker {
     /// `GET /connectors/{name}/offsets`.
-    pub async fn get_offsets(&self, name: &str) -> Result<Vec<OffsetEntry>, HerderError> {
-        let (plugin, config, _, _) = self.plugin_of(name).await?;
+    pub async fn get_offsets(&self, of: OffsetsOf<'_>) -> Result<Vec<OffsetEntry>, HerderError> {
+        let OffsetsOf {
+            name,
+            plugin,
+            config,
+        } = of;
         if plugin.info().world != World::Sink {
             return Ok(self
                 .source_offsets()
@@ -92,10 +111,14 @@ impl Worker {
     /// `PATCH /connectors/{name}/offsets`.
     pub async fn alter_offsets(
         &self,
-        name: &str,
+        of: OffsetsOf<'_>,
         entries: Option<Vec<OffsetEntry>>,
     ) -> Result<String, HerderError> {
-        let (plugin, config) = self.stopped(name).await?;
+        let OffsetsOf {
+            name,
+            plugin,
+            config,
+        } = of;
         let entries = entries.filter(|e| !e.is_empty()).ok_or_else(|| {
             HerderError::bad_request(
                 "Partitions / offsets need to be provided for an alter offsets request",
@@ -106,14 +129,14 @@ impl Worker {
                 .iter()
                 .map(parse_sink_entry)
                 .collect::<Result<Vec<_>, _>>()?;
-            let acknowledged = self.hook(name, &config, &entries).await?;
+            let acknowledged = self.hook(name, &plugin, &config, &entries).await?;
             self.write_sink_offsets(name, &config, parsed).await?;
             return Ok(success(true, acknowledged));
         }
         for e in &entries {
             check_source_entry(e)?;
         }
-        let acknowledged = self.hook(name, &config, &entries).await?;
+        let acknowledged = self.hook(name, &plugin, &config, &entries).await?;
         let updates: Vec<(String, Option<String>)> = entries
             .iter()
             .map(|e| {
@@ -131,13 +154,17 @@ impl Worker {
     }
 
     /// `DELETE /connectors/{name}/offsets`.
-    pub async fn reset_offsets(&self, name: &str) -> Result<String, HerderError> {
-        let (plugin, config) = self.stopped(name).await?;
+    pub async fn reset_offsets(&self, of: OffsetsOf<'_>) -> Result<String, HerderError> {
+        let OffsetsOf {
+            name,
+            plugin,
+            config,
+        } = of;
         if plugin.info().world == World::Sink {
             let group = lookup(&config, "consumer.override.group.id")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("connect-{name}"));
-            let acknowledged = self.hook(name, &config, &[]).await?;
+            let acknowledged = self.hook(name, &plugin, &config, &[]).await?;
             let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
                 crate::config::clients::admin(self.kafka().bootstrap(), &self.config().admin)
                     .create()
@@ -181,7 +208,7 @@ impl Worker {
                 })
             })
             .collect();
-        let acknowledged = self.hook(name, &config, &partitions).await?;
+        let acknowledged = self.hook(name, &plugin, &config, &partitions).await?;
         let updates: Vec<(String, Option<String>)> = partitions
             .iter()
             .map(|e| (e.partition.to_string(), None))
@@ -193,30 +220,16 @@ impl Worker {
         Ok(success(false, acknowledged))
     }
 
-    /// The connector, when it is STOPPED with no tasks; 400 otherwise.
-    async fn stopped(
-        &self,
-        name: &str,
-    ) -> Result<(std::sync::Arc<crate::Plugin>, super::Config), HerderError> {
-        let (plugin, config, target, tasks) = self.plugin_of(name).await?;
-        if target != TargetState::Stopped || tasks > 0 {
-            return Err(HerderError::bad_request(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
-        }
-        Ok((plugin, config))
-    }
-
     /// Asks the plugin's `alter-offsets` hook; a refusal is a 500 with its message.
     async fn hook(
         &self,
         name: &str,
-        config: &super::Config,
+        plugin: &Plugin,
+        config: &Config,
         entries: &[OffsetEntry],
     ) -> Result<bool, HerderError> {
-        let (plugin, ..) = self.plugin_of(name).await?;
         let mut instance =
-            ConnectorInstance::new(&plugin, InstanceSpec::new(name, None, config.clone()))
+            ConnectorInstance::new(plugin, InstanceSpec::new(name, None, config.clone()))
                 .await
                 .map_err(|e| HerderError::internal(e.to_string()))?;
         let offsets: Vec<(String, Option<String>)> = entries
@@ -242,7 +255,7 @@ impl Worker {
     async fn write_sink_offsets(
         &self,
         name: &str,
-        config: &super::Config,
+        config: &Config,
         offsets: Vec<(String, i32, Option<i64>)>,
     ) -> Result<(), HerderError> {
         let bootstrap = self.kafka().bootstrap().to_string();

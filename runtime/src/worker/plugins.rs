@@ -1,13 +1,15 @@
-//! Plugin management on a running worker: upload, list, inspect and delete
-//! plugin versions without a restart.
+//! Plugin management on a running worker: install, list and remove plugin
+//! versions without a restart. The herder adds sharing them with a cluster
+//! and knowing which connectors use which version.
 //!
 //! An upload is loaded (validated, precompiled) before anything is stored;
 //! what is not a component of one of our worlds is refused with the reason.
-//! A version in use by a connector cannot be deleted.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{HerderError, Worker};
+use super::Worker;
+use crate::error::HerderError;
 use crate::plugin::{Plugin, PluginInfo};
 
 /// A stored or loaded plugin version, and who uses it.
@@ -22,22 +24,8 @@ pub struct PluginVersion {
 }
 
 impl Worker {
-    /// Loads, stores and registers an uploaded component; `false` when those
-    /// exact bytes were already installed. In a cluster the bytes are
-    /// shared, so every worker installs them.
-    pub async fn upload_plugin(&self, bytes: &[u8]) -> Result<(PluginInfo, bool), HerderError> {
-        let (info, installed) = self.install_plugin(bytes).await?;
-        if installed {
-            self.share_plugin(bytes).await?;
-        }
-        Ok((info, installed))
-    }
-
     /// Loads, stores and registers a component on this worker.
-    pub(super) async fn install_plugin(
-        &self,
-        bytes: &[u8],
-    ) -> Result<(PluginInfo, bool), HerderError> {
+    pub async fn install_plugin(&self, bytes: &[u8]) -> Result<(PluginInfo, bool), HerderError> {
         let plugin = Plugin::load(&self.sandbox, bytes).await.map_err(|e| {
             HerderError::bad_request(format!("not a valid wasmconnect plugin: {e}"))
         })?;
@@ -64,10 +52,10 @@ impl Worker {
         Ok((info, true))
     }
 
-    /// Every plugin version, grouped by name, newest first.
-    pub async fn plugin_versions(&self) -> Vec<PluginVersion> {
+    /// Every plugin version, grouped by name, newest first; `in_use` is
+    /// (connector, sha256 of the version it runs).
+    pub fn plugin_versions(&self, in_use: &[(String, String)]) -> Vec<PluginVersion> {
         let registry = self.registry();
-        let in_use = self.plugins_in_use().await;
         let mut out: Vec<PluginVersion> = registry
             .plugins()
             .iter()
@@ -90,12 +78,14 @@ impl Worker {
         out
     }
 
-    /// Removes one version; refused while a connector uses it.
-    pub async fn delete_plugin_version(
+    /// The sha256 of `name`'s `version`, if no connector of `in_use` runs
+    /// it: 404 for an unknown version, 409 while one is in use.
+    pub fn removable_version(
         &self,
         name: &str,
         version: &str,
-    ) -> Result<(), HerderError> {
+        in_use: &[(String, String)],
+    ) -> Result<String, HerderError> {
         let registry = self.registry();
         let target = registry
             .versions(name)
@@ -105,12 +95,10 @@ impl Worker {
                 HerderError::not_found(format!("Unknown plugin {name} version {version}"))
             })?;
         let sha = target.info().sha256.clone();
-        let users: Vec<String> = self
-            .plugins_in_use()
-            .await
-            .into_iter()
+        let users: Vec<&str> = in_use
+            .iter()
             .filter(|(_, s)| *s == sha)
-            .map(|(n, _)| n)
+            .map(|(n, _)| n.as_str())
             .collect();
         if !users.is_empty() {
             return Err(HerderError::conflict(format!(
@@ -119,21 +107,38 @@ impl Worker {
                 users.join(", ")
             )));
         }
-        self.unshare_plugin(&sha).await?;
+        Ok(sha)
+    }
+
+    /// Unregisters the version with this sha256 and deletes its stored file.
+    pub fn remove_plugin(&self, sha256: &str) -> Result<(), HerderError> {
         let mut current = self
             .registry
             .write()
             .map_err(|_| HerderError::internal("plugin registry lock poisoned"))?;
-        *current = Arc::new(current.without(&sha));
+        let removed = current
+            .plugins()
+            .iter()
+            .find(|p| p.info().sha256 == sha256)
+            .map(|p| (p.info().name.clone(), p.info().version.clone()));
+        *current = Arc::new(current.without(sha256));
         self.plugin_store
-            .remove(&sha)
+            .remove(sha256)
             .map_err(HerderError::internal)?;
-        tracing::info!(class = %target.info().name, version, "plugin version deleted");
+        if let Some((class, version)) = removed {
+            tracing::info!(%class, %version, "plugin version deleted");
+        }
         Ok(())
     }
 
+    /// Where an uploaded version is stored, when it is.
+    pub fn stored_plugin_file(&self, sha256: &str) -> Option<PathBuf> {
+        let path = self.plugin_store.dir().join(format!("{sha256}.wasm"));
+        path.exists().then_some(path)
+    }
+
     /// Removes a component another worker deleted from the cluster.
-    pub(super) fn forget_plugin(&self, sha256: &str) {
+    pub fn forget_plugin(&self, sha256: &str) {
         let Ok(mut current) = self.registry.write() else {
             return;
         };
@@ -144,19 +149,5 @@ impl Worker {
             }
             tracing::info!(%sha256, "removed a plugin deleted from the cluster");
         }
-    }
-
-    /// (connector, sha256 of the plugin version it runs); in a cluster,
-    /// every connector of the cluster.
-    async fn plugins_in_use(&self) -> Vec<(String, String)> {
-        if let Some(cluster) = &self.cluster {
-            return self.cluster_plugins_in_use(cluster);
-        }
-        self.connectors
-            .lock()
-            .await
-            .iter()
-            .map(|(n, c)| (n.clone(), c.plugin.info().sha256.clone()))
-            .collect()
     }
 }

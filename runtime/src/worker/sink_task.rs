@@ -16,8 +16,8 @@ use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
-use super::TaskContext;
 use super::retry::{RetryPolicy, wait_unless_stopped};
+use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::bindings::types::{
     Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition, TransformRecord,
@@ -72,7 +72,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
-    super::run_task(ctx.clone(), Runner::start(ctx, stop)).await
+    run_task(ctx.clone(), Runner::start(ctx, stop)).await
 }
 
 struct Runner {
@@ -148,7 +148,7 @@ impl Runner {
     }
 }
 
-impl super::TaskLoop for Runner {
+impl TaskLoop for Runner {
     async fn run(&mut self) -> Result<(), String> {
         let mut last_commit = Instant::now();
         while !*self.stop.borrow() {

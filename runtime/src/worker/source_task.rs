@@ -18,8 +18,8 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedPro
 use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
-use super::TaskContext;
 use super::retry::{Retrier, RetryPolicy, wait_unless_stopped};
+use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::GuestError;
 use crate::bindings::source_task::{AckStatus, RecordAck};
@@ -231,7 +231,7 @@ pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
         })
         .await
     };
-    super::run_task(ctx.clone(), start).await
+    run_task(ctx.clone(), start).await
 }
 
 /// Runs `guest` (already created, not yet started) through the task loop
@@ -243,7 +243,7 @@ pub async fn run_native<G: SourceGuest>(
     guest: G,
     on_stop: impl FnOnce() + Send + 'static,
 ) {
-    super::run_task(ctx.clone(), Runner::start(ctx, stop, guest, on_stop)).await
+    run_task(ctx.clone(), Runner::start(ctx, stop, guest, on_stop)).await
 }
 
 struct Runner<G> {
@@ -330,7 +330,7 @@ impl<G: SourceGuest> Runner<G> {
     }
 }
 
-impl<G: SourceGuest> super::TaskLoop for Runner<G> {
+impl<G: SourceGuest> TaskLoop for Runner<G> {
     async fn run(&mut self) -> Result<(), String> {
         let mut last_flush = Instant::now();
         while !*self.stop.borrow() {

@@ -15,10 +15,10 @@
 
 use std::sync::Arc;
 
-use super::Config;
 use super::registry::PluginRegistry;
 use crate::bindings::record_transform::Outcome;
 use crate::bindings::types::TransformRecord;
+use crate::config::Config;
 use crate::config::worker::{list, lookup};
 use crate::instance::{InstanceSpec, TransformInstance};
 use crate::plugin::{Plugin, World};

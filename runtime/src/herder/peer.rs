@@ -1,7 +1,7 @@
-//! Forwarding a write to the worker that must make it (Kafka Connect's
-//! `HerderRequestHandler`, spec §1.5): in distributed mode, connector
-//! writes go to the leader and restarts to the connector's owner, whichever
-//! worker an operator asked.
+//! The client one worker uses to ask another (Kafka Connect's
+//! `RestClient` and `HerderRequestHandler`, spec §1.5): a request a herder
+//! redirects (to the leader, to a task's owner) is forwarded with it, and a
+//! follower sends its connector's task configurations to the leader.
 //!
 //! The same method, path and body go to `<target><path>?forward=<X>`, X
 //! being `true` when the incoming request had no `forward` parameter and
@@ -14,12 +14,32 @@
 use std::time::Duration;
 
 use axum::http::Method;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use super::error::ApiError;
+use crate::error::HerderError;
 
 /// How long a forwarded request may take (Kafka Connect's REST timeout).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Everything but RFC 3986's unreserved characters is encoded, so a
+/// connector name stays one path segment.
+pub const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `name` as one URL path segment (percent-encoded).
+pub fn segment(name: &str) -> String {
+    utf8_percent_encode(name, SEGMENT).to_string()
+}
+
+/// One client for every request to another worker (it pools connections).
+pub fn client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new).clone()
+}
 
 /// A forwarded request's answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +60,8 @@ pub struct Request<'a> {
     /// Further query parameters to pass on (`includeTasks`, `onlyFailed`).
     pub query: &'a [(&'a str, String)],
     pub authorization: Option<&'a str>,
-    pub body: Option<&'a Value>,
+    /// A JSON body, as received.
+    pub body: Option<&'a [u8]>,
 }
 
 /// Sends `request` to `target` (a worker's REST URL; `None` when no leader
@@ -49,16 +70,14 @@ pub async fn forward(
     client: &reqwest::Client,
     target: Option<&str>,
     request: &Request<'_>,
-) -> Result<Forwarded, ApiError> {
+) -> Result<Forwarded, HerderError> {
     let Some(target) = target else {
-        return Err(ApiError::new(
-            409,
+        return Err(HerderError::conflict(
             "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.",
         ));
     };
     if request.forward == Some(false) {
-        return Err(ApiError::new(
-            409,
+        return Err(HerderError::conflict(
             "Cannot complete request because of a conflicting operation (e.g. worker rebalance)",
         ));
     }
@@ -75,22 +94,22 @@ pub async fn forward(
         builder = builder.header("authorization", auth);
     }
     if let Some(body) = request.body {
-        builder = builder.json(body);
+        builder = builder
+            .header("content-type", "application/json")
+            .body(body.to_vec());
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| ApiError::new(500, format!("IO Error trying to forward REST request: {e}")))?;
+    let response = builder.send().await.map_err(|e| {
+        HerderError::internal(format!("IO Error trying to forward REST request: {e}"))
+    })?;
     let status = response.status().as_u16();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ApiError::new(500, format!("IO Error trying to forward REST request: {e}")))?;
+    let text = response.text().await.map_err(|e| {
+        HerderError::internal(format!("IO Error trying to forward REST request: {e}"))
+    })?;
     let body: Option<Value> = serde_json::from_str(&text).ok();
     match status {
         204 => Ok(Forwarded { status, body: None }),
         200..=299 => Ok(Forwarded { status, body }),
-        400.. => Err(ApiError::new(
+        400.. => Err(HerderError::with_status(
             status,
             body.as_ref()
                 .and_then(|b| b.get("message"))
@@ -98,10 +117,9 @@ pub async fn forward(
                 .map(str::to_string)
                 .unwrap_or(text),
         )),
-        other => Err(ApiError::new(
-            500,
-            format!("Unexpected status code when handling forwarded request: {other}"),
-        )),
+        other => Err(HerderError::internal(format!(
+            "Unexpected status code when handling forwarded request: {other}"
+        ))),
     }
 }
 
@@ -172,7 +190,7 @@ mod tests {
         method: Method,
         path: &'a str,
         forward: Option<bool>,
-        body: Option<&'a Value>,
+        body: Option<&'a [u8]>,
     ) -> Request<'a> {
         Request {
             method,
@@ -189,10 +207,11 @@ mod tests {
         let url = leader().await;
         let client = reqwest::Client::new();
         let body = json!({"name": "c", "config": {}});
+        let bytes = body.to_string().into_bytes();
         let answer = forward(
             &client,
             Some(&url),
-            &request(Method::POST, "/connectors", None, Some(&body)),
+            &request(Method::POST, "/connectors", None, Some(&bytes)),
         )
         .await
         .unwrap();
@@ -209,7 +228,7 @@ mod tests {
         let again = forward(
             &client,
             Some(&url),
-            &request(Method::POST, "/connectors", Some(true), Some(&body)),
+            &request(Method::POST, "/connectors", Some(true), Some(&bytes)),
         )
         .await
         .unwrap();
@@ -241,7 +260,7 @@ mod tests {
                 &request(Method::DELETE, "/connectors/missing", None, None)
             )
             .await,
-            Err(ApiError::new(404, "Connector missing not found"))
+            Err(HerderError::not_found("Connector missing not found"))
         );
         assert_eq!(
             forward(
@@ -250,8 +269,7 @@ mod tests {
                 &request(Method::GET, "/moved", None, None)
             )
             .await,
-            Err(ApiError::new(
-                500,
+            Err(HerderError::internal(
                 "Unexpected status code when handling forwarded request: 302"
             ))
         );
@@ -270,8 +288,7 @@ mod tests {
         .await;
         assert_eq!(
             third_hop,
-            Err(ApiError::new(
-                409,
+            Err(HerderError::conflict(
                 "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
             ))
         );
