@@ -5,17 +5,17 @@
 //! a component of one of our worlds: random bytes, a truncated file, a core
 //! module, a component exporting none of the worlds, or one importing
 //! something the host does not provide. The metadata is read once, from a
-//! throwaway instance with no grants.
+//! throwaway instance with no grants: `Plugin::load` and `Plugin::validate`
+//! live in [`crate::instance::inspect`], above this module, because they
+//! instantiate.
 
 use std::fmt;
-use std::path::PathBuf;
 
 use wasmtime::component::{Component, InstancePre};
 
-use crate::bindings::config_def::{ConfigKey, ConfigValue};
+use crate::bindings::config_def::ConfigKey;
 use crate::bindings::plugin::PluginKind;
 use crate::bindings::{connector, plugin, record_transform, sink_task, source_task};
-use crate::instance::{Core, InstanceSpec};
 use crate::sandbox::{HostState, Sandbox};
 
 /// The world a component implements.
@@ -141,10 +141,11 @@ impl fmt::Debug for Plugin {
 const CORE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
 
 impl Plugin {
-    /// Loads `bytes` as a plugin: checks the header, compiles (or loads the
-    /// precompiled artifact), finds the world, links it, and reads metadata
-    /// and configuration definition.
-    pub async fn load(sandbox: &Sandbox, bytes: &[u8]) -> Result<Plugin, PluginError> {
+    /// Checks the header, compiles `bytes` (or loads the precompiled
+    /// artifact), finds the world and links it. The metadata is not read
+    /// yet: that takes an instance (see `Plugin::load` in
+    /// [`crate::instance`]).
+    pub(crate) fn link(sandbox: &Sandbox, bytes: &[u8]) -> Result<Plugin, PluginError> {
         if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
             return Err(PluginError::NotWasm);
         }
@@ -161,7 +162,7 @@ impl Plugin {
             .map_err(|e| PluginError::Link(format!("{e:#}")))?;
         let exports =
             Exports::resolve(&pre, world).map_err(|e| PluginError::Link(format!("{e:#}")))?;
-        let mut plugin = Plugin {
+        Ok(Plugin {
             sandbox: sandbox.clone(),
             pre,
             exports,
@@ -175,8 +176,18 @@ impl Plugin {
                 sha256,
             },
             definition: Vec::new(),
-        };
-        let (meta, definition) = plugin.read_metadata().await?;
+        })
+    }
+
+    /// Completes a linked plugin with what its `metadata` and
+    /// `config-definition` exports said; refuses a kind that is not its
+    /// world.
+    pub(crate) fn with_metadata(
+        mut self,
+        meta: plugin::PluginMetadata,
+        definition: Vec<ConfigKey>,
+    ) -> Result<Plugin, PluginError> {
+        let world = self.info.world;
         let declared = match meta.kind {
             PluginKind::Source => World::Source,
             PluginKind::Sink => World::Sink,
@@ -194,28 +205,17 @@ impl Plugin {
                 meta.name.strip_suffix("Connector").unwrap_or(&meta.name)
             )
         });
-        plugin.info = PluginInfo {
+        self.info = PluginInfo {
             name: meta.name,
             aliases: meta.aliases,
             version: meta.version,
             world,
             description: meta.description,
             task_class,
-            sha256: plugin.info.sha256,
+            sha256: self.info.sha256,
         };
-        plugin.definition = definition;
-        Ok(plugin)
-    }
-
-    /// Loads the plugin in `path`.
-    pub async fn load_file(
-        sandbox: &Sandbox,
-        path: impl Into<PathBuf>,
-    ) -> Result<Plugin, PluginError> {
-        let path = path.into();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| PluginError::Invalid(format!("cannot read {}: {e}", path.display())))?;
-        Plugin::load(sandbox, &bytes).await
+        self.definition = definition;
+        Ok(self)
     }
 
     /// What the plugin says about itself.
@@ -226,33 +226,6 @@ impl Plugin {
     /// The plugin's own configuration keys.
     pub fn config_definition(&self) -> &[ConfigKey] {
         &self.definition
-    }
-
-    /// Runs the plugin's `validate` on a throwaway instance with no grants.
-    pub async fn validate(
-        &self,
-        config: &[(String, String)],
-    ) -> Result<Vec<ConfigValue>, crate::GuestError> {
-        let mut core = Core::new(self, InstanceSpec::inspection()).await?;
-        let api = core.load(|store, instance| self.exports.plugin.load(store, instance))?;
-        let config = config.to_vec();
-        crate::instance::guarded!(core, "validate", |store| api.call_validate(store, &config))
-    }
-
-    async fn read_metadata(&self) -> Result<(plugin::PluginMetadata, Vec<ConfigKey>), PluginError> {
-        let fail = |e: crate::GuestError| PluginError::Metadata(e.to_string());
-        let mut core = Core::new(self, InstanceSpec::inspection())
-            .await
-            .map_err(fail)?;
-        let api = core
-            .load(|store, instance| self.exports.plugin.load(store, instance))
-            .map_err(fail)?;
-        let meta = crate::instance::guarded!(core, "metadata", |store| api.call_metadata(store))
-            .map_err(fail)?;
-        let definition = crate::instance::guarded!(core, "config-definition", |store| api
-            .call_config_definition(store))
-        .map_err(fail)?;
-        Ok((meta, definition))
     }
 }
 

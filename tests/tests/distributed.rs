@@ -357,9 +357,9 @@ async fn a_dead_workers_share_moves_to_the_others_after_the_delay() {
 
 #[tokio::test]
 async fn config_stores_on_two_workers_agree_and_never_run_half_a_task_set() {
+    use wasmconnect::config::TargetState;
     use wasmconnect::distributed::config_log::Change;
     use wasmconnect::distributed::config_store::ConfigStore;
-    use wasmconnect::worker::store::TargetState;
 
     let broker = Broker::start();
     let open =

@@ -7,8 +7,10 @@ pub mod distributed;
 pub mod listeners;
 pub mod properties;
 pub mod providers;
+pub mod target_state;
 pub mod worker;
 
+pub use target_state::TargetState;
 pub use worker::{KafkaTarget, WorkerConfig};
 
 /// A configuration map: (key, value) pairs in the order given.

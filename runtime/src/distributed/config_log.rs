@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::protocol::{TaskId, Work};
-use crate::worker::store::TargetState;
+use crate::config::TargetState;
 
 /// A configuration map.
 pub type Properties = BTreeMap<String, String>;

@@ -11,7 +11,7 @@
 
 use super::config_log::{Change, ConfigRecord, ConfigState, Properties};
 use super::topic_log::{TopicLog, TopicSpec};
-use crate::worker::store::TargetState;
+use crate::config::TargetState;
 
 /// The config topic and the view it yields.
 pub struct ConfigStore {

@@ -24,13 +24,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::Config;
+use crate::config::TargetState;
 use crate::error::HerderError;
 use crate::plugin::{Plugin, PluginInfo};
 use crate::worker::Worker;
 use crate::worker::offsets::{OffsetEntry, OffsetsOf};
 use crate::worker::plugins::PluginVersion;
 use crate::worker::status::ConnectorStatus;
-use crate::worker::store::TargetState;
 
 pub use distributed::DistributedHerder;
 pub use standalone::StandaloneHerder;

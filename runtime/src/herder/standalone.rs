@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::{ConnectorInfo, ConnectorSummary, Herder, StatusReport, not_found};
+use crate::config::TargetState;
 use crate::config::worker::lookup;
 use crate::config::{Config, WorkerConfig};
 use crate::error::HerderError;
@@ -20,7 +21,7 @@ use crate::worker::offset_file::OffsetFile;
 use crate::worker::plugin_store::PluginStore;
 use crate::worker::source_offsets::SourceOffsets;
 use crate::worker::status::{ConnectorStatus, State, StatusBoard};
-use crate::worker::store::{ConnectorStore, StoredConnector, TargetState};
+use crate::worker::store::{ConnectorStore, StoredConnector};
 use crate::worker::{Connector, KAFKA_CHECK_TIMEOUT, Worker, WorkerParts, validation};
 
 /// The herder of a standalone worker.

@@ -15,12 +15,12 @@ use super::entities::{config_json, connector_info, connector_state, state};
 use super::error::ApiError;
 use super::{OPENAPI, configinfo};
 use crate::config::Config;
+use crate::config::TargetState;
 use crate::config::worker::lookup;
 use crate::convert::{CONVERTER_CLASSES, parse_bool};
 use crate::herder::{Herder, StatusReport};
 use crate::plugin::World;
 use crate::worker::offsets::OffsetEntry;
-use crate::worker::store::TargetState;
 
 pub(crate) type W = State<Arc<dyn Herder>>;
 type Body = Result<Json<Value>, JsonRejection>;

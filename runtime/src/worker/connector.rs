@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::store::TargetState;
 use super::task::TaskHandle;
 use crate::config::Config;
+use crate::config::TargetState;
 use crate::instance::ConnectorInstance;
 use crate::plugin::{Plugin, World};
 

@@ -45,6 +45,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::config::TargetState;
 use crate::config::providers::ConfigProviders;
 use crate::config::worker::{lookup, prefixed};
 use crate::config::{Config, WorkerConfig};
@@ -60,7 +61,7 @@ use plugin_store::PluginStore;
 use registry::PluginRegistry;
 use source_offsets::SourceOffsets;
 use status::{State, StatusBoard};
-use store::{ConnectorStore, TargetState};
+use store::ConnectorStore;
 pub use task::TaskContext;
 use task::TaskHandle;
 

@@ -14,30 +14,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::offset_file::write_atomically;
-
-/// A connector's desired state (Kafka's target state).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TargetState {
-    /// Running (REST `initial_state` RUNNING).
-    Started,
-    /// Tasks paused.
-    Paused,
-    /// Connector and tasks stopped, no task configurations.
-    Stopped,
-}
-
-impl TargetState {
-    /// Parses REST's `initial_state` (case-insensitive).
-    pub fn from_initial_state(s: &str) -> Option<TargetState> {
-        match s.to_ascii_uppercase().as_str() {
-            "RUNNING" => Some(TargetState::Started),
-            "PAUSED" => Some(TargetState::Paused),
-            "STOPPED" => Some(TargetState::Stopped),
-            _ => None,
-        }
-    }
-}
+use crate::config::TargetState;
 
 /// One remembered connector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 use super::{ConnectorInfo, ConnectorSummary, Herder, StatusReport, not_found};
+use crate::config::TargetState;
 use crate::config::distributed::{DistributedConfig, StorageTopic};
 use crate::config::{Config, WorkerConfig};
 use crate::distributed::config_log::{ConfigRecord, Properties};
@@ -37,7 +38,7 @@ use crate::worker::kafka::Kafka;
 use crate::worker::plugin_store::PluginStore;
 use crate::worker::source_offsets::SourceOffsets;
 use crate::worker::status::{ConnectorStatus, State, Status, StatusBoard};
-use crate::worker::store::{ConnectorStore, TargetState};
+use crate::worker::store::ConnectorStore;
 use crate::worker::{Connector, KAFKA_CHECK_TIMEOUT, Worker, WorkerParts, kind_of};
 use cluster::{Cluster, to_config, to_properties};
 

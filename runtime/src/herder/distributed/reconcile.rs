@@ -17,13 +17,14 @@ use super::cluster::{
     to_properties,
 };
 use super::{DistributedHerder, Owned};
+use crate::config::TargetState;
 use crate::distributed::config_log::Properties;
 use crate::distributed::membership::{Membership, Round};
 use crate::distributed::plugin_log::PluginEvent;
 use crate::distributed::status_log::{StatusKey, StatusRecord};
 use crate::worker::Connector;
 use crate::worker::status::{State, StatusEvent};
-use crate::worker::store::{StoredConnector, TargetState};
+use crate::worker::store::StoredConnector;
 
 impl DistributedHerder {
     /// Installs what other workers uploaded (and removes what they deleted).

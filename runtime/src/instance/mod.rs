@@ -8,6 +8,8 @@
 //! instance is poisoned and refuses further calls, and dropping it releases
 //! its memory.
 
+pub mod inspect;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
