@@ -33,14 +33,21 @@ pub async fn follow_redirects(
     request: Request,
     next: Next,
 ) -> Response {
-    // Reads are answered by whoever is asked; a body that is not JSON (an
-    // upload) belongs to a request that is never redirected.
-    let json_or_none = request
-        .headers()
+    // Reads are answered by whoever is asked. A write is kept for
+    // forwarding unless its body is not JSON and not known to be small: an
+    // upload streams straight to its handler, while `curl -d ''` (an empty
+    // form body) on a restart is still forwarded.
+    let headers = request.headers();
+    let json_or_none = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.to_ascii_lowercase().contains("json"));
-    if matches!(*request.method(), Method::GET | Method::HEAD) || !json_or_none {
+    let small = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n <= MAX_FORWARDED_BODY);
+    if matches!(*request.method(), Method::GET | Method::HEAD) || !(json_or_none || small) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
