@@ -28,6 +28,8 @@
 //!   topics).
 //! * [`conformance`]: the checks behind `wasmconnect plugin test`.
 //! * [`bench`](mod@bench): `wasmconnect bench`.
+//! * [`store`]: the seams to where state lives (record logs, source offsets),
+//!   with in-memory implementations.
 //! * [`rest`]: the Kafka Connect REST API.
 //! * [`logs`]: the log, with levels changeable at run time.
 
@@ -45,6 +47,7 @@ pub mod logs;
 pub mod plugin;
 pub mod rest;
 pub mod sandbox;
+pub mod store;
 pub mod worker;
 
 pub use error::GuestError;

@@ -12,6 +12,7 @@ use wasmconnect::distributed::config_log::{ConfigRecord, ConfigState};
 use wasmconnect::distributed::group::{GroupError, GroupMember, GroupSettings, Joined};
 use wasmconnect::distributed::protocol::{Assignment, MemberMetadata, TaskId, Work};
 use wasmconnect::distributed::topic_log::{TopicLog, TopicSpec};
+use wasmconnect::store::RecordLog;
 use wasmconnect_tests::Broker;
 
 fn settings(broker: &Broker) -> GroupSettings {
@@ -469,7 +470,7 @@ async fn offsets_written_by_one_worker_are_read_by_another_and_reset_by_tombston
     let b = OffsetStore::open(broker.bootstrap(), &[], &spec, "b")
         .await
         .unwrap();
-    assert_eq!(b.offsets_of("src").len(), 10);
+    assert_eq!(b.offsets_in_view("src").len(), 10);
     let read = b
         .read(
             "src",
@@ -492,7 +493,7 @@ async fn offsets_written_by_one_worker_are_read_by_another_and_reset_by_tombston
     a.put("src", &[(files[9].clone(), None)]).await.unwrap();
     b.refresh().await.unwrap();
     assert_eq!(b.read("src", &[files[9].clone()]).unwrap(), [None]);
-    assert!(b.offsets_of("other").is_empty());
+    assert!(b.offsets_in_view("other").is_empty());
 }
 
 #[tokio::test]

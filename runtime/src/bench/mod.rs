@@ -155,7 +155,7 @@ impl Env {
             key_converter: self.worker.key_converter,
             value_converter: self.worker.value_converter,
             kafka: self.kafka.clone(),
-            offsets: crate::worker::source_offsets::SourceOffsets::File(self.offsets.clone()),
+            offsets: self.offsets.clone(),
             worker: self.worker.clone(),
             status: self.status.clone(),
             store: self.store.clone(),

@@ -12,10 +12,11 @@
 use super::config_log::{Change, ConfigRecord, ConfigState, Properties};
 use super::topic_log::{TopicLog, TopicSpec};
 use crate::config::TargetState;
+use crate::store::RecordLog;
 
 /// The config topic and the view it yields.
 pub struct ConfigStore {
-    log: TopicLog,
+    log: Box<dyn RecordLog>,
     state: ConfigState,
 }
 
@@ -39,6 +40,17 @@ impl ConfigStore {
         if log.partitions() != 1 {
             return Err(format!(
                 "config.storage.topic {topic} has {} partitions; it must have exactly 1",
+                log.partitions()
+            ));
+        }
+        ConfigStore::over(Box::new(log)).await
+    }
+
+    /// The store over any log (an in-memory one in tests), read to the end.
+    pub async fn over(log: Box<dyn RecordLog>) -> Result<(ConfigStore, Vec<Change>), String> {
+        if log.partitions() != 1 {
+            return Err(format!(
+                "the config topic has {} partitions; it must have exactly 1",
                 log.partitions()
             ));
         }

@@ -116,6 +116,75 @@ impl Membership {
     pub fn abandon(self) {
         self.task.abort();
     }
+
+    /// A membership whose rounds a test plays through the returned
+    /// [`ScriptedGroup`] instead of a group coordinator: the in-memory
+    /// counterpart of the group, as [`crate::store::memory`] is of the
+    /// topics, so a herder can be driven without a broker.
+    pub fn scripted() -> (Membership, ScriptedGroup) {
+        let (rounds, rounds_rx) = mpsc::unbounded_channel();
+        let (rejoin, rejoins) = mpsc::unbounded_channel();
+        let (revoked, revocations) = mpsc::unbounded_channel();
+        let (stop, mut stop_rx) = watch::channel(false);
+        let left = stop.subscribe();
+        // Stands for the loop: ends when the herder leaves.
+        let task = tokio::spawn(async move {
+            while !*stop_rx.borrow() {
+                if stop_rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        let membership = Membership {
+            rounds: rounds_rx,
+            rejoin,
+            revoked,
+            stop,
+            task,
+        };
+        let group = ScriptedGroup {
+            rounds,
+            rejoins,
+            revocations,
+            left,
+        };
+        (membership, group)
+    }
+}
+
+/// The test's side of [`Membership::scripted`]: it completes rounds and
+/// sees what the member asked for.
+pub struct ScriptedGroup {
+    rounds: mpsc::UnboundedSender<Round>,
+    rejoins: mpsc::UnboundedReceiver<()>,
+    revocations: mpsc::UnboundedReceiver<i32>,
+    left: watch::Receiver<bool>,
+}
+
+impl ScriptedGroup {
+    /// Completes a round for the member.
+    pub fn complete(&self, round: Round) {
+        let _ = self.rounds.send(round);
+    }
+
+    /// Whether the member asked for a new round since the last call.
+    pub fn rejoin_requested(&mut self) -> bool {
+        let mut asked = false;
+        while self.rejoins.try_recv().is_ok() {
+            asked = true;
+        }
+        asked
+    }
+
+    /// The next generation whose revocations the member confirmed as done.
+    pub async fn revocations_done(&mut self) -> Option<i32> {
+        self.revocations.recv().await
+    }
+
+    /// Whether the member left the group.
+    pub fn left(&self) -> bool {
+        *self.left.borrow()
+    }
 }
 
 /// The loop's ends of the herder's channels.

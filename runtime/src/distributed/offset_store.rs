@@ -11,11 +11,15 @@ use std::sync::Mutex;
 
 use super::status_log::{offset_key, parse_offset_key};
 use super::topic_log::{TopicLog, TopicSpec};
+use crate::store::RecordLog;
+use async_trait::async_trait;
+
 use crate::host::offsets::{OffsetReader, canonical_object};
+use crate::store::OffsetBackingStore;
 
 /// The offsets topic and the latest offset of every source partition.
 pub struct OffsetStore {
-    log: TopicLog,
+    log: Box<dyn RecordLog>,
     /// connector → canonical partition → offset (canonical JSON).
     offsets: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
     /// One reader at a time: two concurrent reads would split the records
@@ -31,8 +35,14 @@ impl OffsetStore {
         spec: &TopicSpec,
         client_id: &str,
     ) -> Result<OffsetStore, String> {
+        let log = TopicLog::open(bootstrap, settings, spec, client_id).await?;
+        OffsetStore::over(Box::new(log)).await
+    }
+
+    /// The store over any log (an in-memory one in tests), read to the end.
+    pub async fn over(log: Box<dyn RecordLog>) -> Result<OffsetStore, String> {
         let store = OffsetStore {
-            log: TopicLog::open(bootstrap, settings, spec, client_id).await?,
+            log,
             offsets: Mutex::new(BTreeMap::new()),
             reading: tokio::sync::Mutex::new(()),
         };
@@ -117,8 +127,8 @@ impl OffsetStore {
         Ok(())
     }
 
-    /// Every stored offset of `connector` (partition, offset).
-    pub fn offsets_of(&self, connector: &str) -> Vec<(String, String)> {
+    /// Every offset of `connector` (partition, offset) as of the last read.
+    pub fn offsets_in_view(&self, connector: &str) -> Vec<(String, String)> {
         self.offsets
             .lock()
             .map(|o| {
@@ -127,6 +137,23 @@ impl OffsetStore {
                     .unwrap_or_default()
             })
             .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl OffsetBackingStore for OffsetStore {
+    async fn apply(
+        &self,
+        connector: &str,
+        updates: Vec<(String, Option<String>)>,
+    ) -> Result<(), String> {
+        self.put(connector, &updates).await
+    }
+
+    /// Reads the log to its end first, so writes of other workers count.
+    async fn offsets_of(&self, connector: &str) -> Result<Vec<(String, String)>, String> {
+        self.refresh().await?;
+        Ok(self.offsets_in_view(connector))
     }
 }
 

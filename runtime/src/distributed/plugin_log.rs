@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::topic_log::{TopicLog, TopicSpec};
+use crate::store::RecordLog;
 
 /// The largest chunk written.
 pub const CHUNK_BYTES: usize = 512 * 1024;
@@ -30,7 +31,7 @@ pub enum PluginEvent {
 
 /// The plugin topic and the chunks of components not yet complete.
 pub struct PluginLog {
-    log: TopicLog,
+    log: Box<dyn RecordLog>,
     chunks: BTreeMap<String, BTreeMap<u32, Vec<u8>>>,
 }
 
@@ -42,10 +43,16 @@ impl PluginLog {
         spec: &TopicSpec,
         client_id: &str,
     ) -> Result<PluginLog, String> {
-        Ok(PluginLog {
-            log: TopicLog::open(bootstrap, settings, spec, client_id).await?,
+        let log = TopicLog::open(bootstrap, settings, spec, client_id).await?;
+        Ok(PluginLog::over(Box::new(log)))
+    }
+
+    /// The log over any record log (an in-memory one in tests).
+    pub fn over(log: Box<dyn RecordLog>) -> PluginLog {
+        PluginLog {
+            log,
             chunks: BTreeMap::new(),
-        })
+        }
     }
 
     /// Publishes a component; returns its sha256.

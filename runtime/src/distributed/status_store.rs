@@ -14,10 +14,11 @@ use std::sync::Mutex;
 
 use super::status_log::{StatusKey, StatusRecord};
 use super::topic_log::{TopicLog, TopicSpec};
+use crate::store::RecordLog;
 
 /// The status topic and the latest state of every connector and task.
 pub struct StatusStore {
-    log: TopicLog,
+    log: Box<dyn RecordLog>,
     view: Mutex<BTreeMap<String, StatusRecord>>,
 }
 
@@ -29,8 +30,14 @@ impl StatusStore {
         spec: &TopicSpec,
         client_id: &str,
     ) -> Result<StatusStore, String> {
+        let log = TopicLog::open(bootstrap, settings, spec, client_id).await?;
+        StatusStore::over(Box::new(log)).await
+    }
+
+    /// The store over any log (an in-memory one in tests), read to the end.
+    pub async fn over(log: Box<dyn RecordLog>) -> Result<StatusStore, String> {
         let store = StatusStore {
-            log: TopicLog::open(bootstrap, settings, spec, client_id).await?,
+            log,
             view: Mutex::new(BTreeMap::new()),
         };
         store.refresh().await?;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -18,30 +19,14 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
+use crate::store::RecordLog;
+
 /// How long a read to the end may take.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a write may wait for its acknowledgement.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One record of the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogRecord {
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    /// `None`: a tombstone.
-    pub value: Option<Vec<u8>>,
-}
-
-impl LogRecord {
-    /// The key as text (config, status and plugin records have text keys);
-    /// `None` when there is none or it is not UTF-8.
-    pub fn text_key(&self) -> Option<&str> {
-        self.key
-            .as_deref()
-            .and_then(|k| std::str::from_utf8(k).ok())
-    }
-}
+pub use crate::store::LogRecord;
 
 /// Which topic, and how to create it.
 #[derive(Debug, Clone)]
@@ -127,15 +112,16 @@ impl TopicLog {
             next: Arc::new(Mutex::new((0..partitions).map(|p| (p, 0)).collect())),
         })
     }
+}
 
-    /// The topic's partition count.
-    pub fn partitions(&self) -> i32 {
+#[async_trait]
+impl RecordLog for TopicLog {
+    fn partitions(&self) -> i32 {
         self.partitions
     }
 
-    /// The records written since the previous read, up to the end offsets
-    /// as they are now, in offset order per partition.
-    pub async fn read_to_end(&self) -> Result<Vec<LogRecord>, String> {
+    /// Reads up to the end offsets as they are when called.
+    async fn read_to_end(&self) -> Result<Vec<LogRecord>, String> {
         let consumer = self.consumer.clone();
         let next = self.next.clone();
         let topic = self.topic.clone();
@@ -145,9 +131,8 @@ impl TopicLog {
             .map_err(|e| format!("reading {}: {e}", self.topic))?
     }
 
-    /// Writes one record and waits for Kafka's acknowledgement; returns
-    /// where it landed.
-    pub async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(i32, i64), String> {
+    /// Waits for Kafka's acknowledgement (`acks=all`).
+    async fn send(&self, key: &[u8], value: Option<&[u8]>) -> Result<(i32, i64), String> {
         let mut record = FutureRecord::<[u8], [u8]>::to(&self.topic).key(key);
         if let Some(v) = value {
             record = record.payload(v);

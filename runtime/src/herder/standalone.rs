@@ -16,13 +16,25 @@ use crate::config::{Config, WorkerConfig};
 use crate::error::HerderError;
 use crate::plugin::Plugin;
 use crate::sandbox::Sandbox;
+use crate::store::OffsetBackingStore;
 use crate::worker::kafka::Kafka;
 use crate::worker::offset_file::OffsetFile;
 use crate::worker::plugin_store::PluginStore;
-use crate::worker::source_offsets::SourceOffsets;
 use crate::worker::status::{ConnectorStatus, State, StatusBoard};
 use crate::worker::store::{ConnectorStore, StoredConnector};
 use crate::worker::{Connector, KAFKA_CHECK_TIMEOUT, Worker, WorkerParts, validation};
+
+/// What a standalone worker is built from ([`StandaloneHerder::assemble`]).
+pub struct StandaloneParts {
+    pub config: WorkerConfig,
+    pub sandbox: Sandbox,
+    pub kafka: Kafka,
+    pub offsets: Arc<dyn OffsetBackingStore>,
+    /// Connectors, target states and failures remembered across restarts.
+    pub store: Arc<ConnectorStore>,
+    /// Where uploaded plugins are kept.
+    pub plugin_dir: std::path::PathBuf,
+}
 
 /// The herder of a standalone worker.
 pub struct StandaloneHerder {
@@ -38,11 +50,11 @@ impl StandaloneHerder {
         let offset_path = config.offset_file.clone().ok_or_else(|| {
             "Missing required configuration \"offset.storage.file.filename\" which has no default value.".to_string()
         })?;
-        let offsets = SourceOffsets::File(Arc::new(OffsetFile::open(&offset_path)?));
+        let offsets = Arc::new(OffsetFile::open(&offset_path)?);
         let store = Arc::new(ConnectorStore::beside(&offset_path)?);
         let kafka = Kafka::connect(&config.kafka, &config.admin)?;
         kafka.check_reachable(KAFKA_CHECK_TIMEOUT).await?;
-        let plugin_store = PluginStore::new(match config.get("plugin.store.dir") {
+        let plugin_dir = match config.get("plugin.store.dir") {
             Some(dir) if !dir.trim().is_empty() => std::path::PathBuf::from(dir.trim()),
             _ => {
                 let mut name = offset_path
@@ -52,16 +64,40 @@ impl StandaloneHerder {
                 name.push(".plugins");
                 offset_path.with_file_name(name)
             }
-        });
-        let worker = Worker::new(WorkerParts {
-            worker_id: crate::config::listeners::advertised_worker_id(&config),
+        };
+        let parts = StandaloneParts {
             config,
             sandbox: sandbox.clone(),
             kafka,
             offsets,
+            store,
+            plugin_dir,
+        };
+        Ok(Self::assemble(parts).await)
+    }
+
+    /// Builds the herder from its parts and brings back the connectors the
+    /// store remembers. [`Self::start`] keeps everything in files beside the
+    /// offsets file; a test passes [`ConnectorStore::in_memory`] and an
+    /// offset store over an in-memory log.
+    pub async fn assemble(parts: StandaloneParts) -> Self {
+        let StandaloneParts {
+            config,
+            sandbox,
+            kafka,
+            offsets,
+            store,
+            plugin_dir,
+        } = parts;
+        let worker = Worker::new(WorkerParts {
+            worker_id: crate::config::listeners::advertised_worker_id(&config),
+            config,
+            sandbox,
+            kafka,
+            offsets,
             status: StatusBoard::default(),
             store: store.clone(),
-            plugin_store,
+            plugin_store: PluginStore::new(plugin_dir),
         })
         .await;
         let herder = StandaloneHerder {
@@ -74,7 +110,7 @@ impl StandaloneHerder {
                 tracing::error!(connector = %name, "cannot bring back a stored connector: {e}");
             }
         }
-        Ok(herder)
+        herder
     }
 
     /// A connector file given on the command line: created, or (when the

@@ -11,7 +11,8 @@
 //!   found in `plugin.path` or uploaded, resolved by class and version;
 //! * [`kafka`]: the cluster (or the embedded dev broker) and topic creation;
 //! * [`validation`]: checking a connector configuration before it runs;
-//! * [`offset_file`], [`source_offsets`]: where source offsets are kept;
+//! * [`offset_file`]: a standalone worker's source offsets (one
+//!   [`OffsetBackingStore`](crate::store::OffsetBackingStore));
 //! * [`offsets`]: the offsets API (KIP-875) for sources and sinks;
 //! * [`store`]: connectors, target states and failures kept across restarts;
 //! * [`status`]: connector and task states, and the topics each used.
@@ -30,7 +31,6 @@ pub mod plugins;
 pub mod registry;
 pub mod retry;
 pub mod sink_task;
-pub mod source_offsets;
 pub mod source_task;
 pub mod status;
 pub mod store;
@@ -55,11 +55,11 @@ use crate::instance::{ConnectorInstance, InstanceSpec};
 use crate::plugin::{Plugin, World};
 use crate::sandbox::limits::LIMIT_KEYS;
 use crate::sandbox::{Limits, Sandbox};
+use crate::store::OffsetBackingStore;
 pub use connector::{Connector, kind_of};
 use kafka::Kafka;
 use plugin_store::PluginStore;
 use registry::PluginRegistry;
-use source_offsets::SourceOffsets;
 use status::{State, StatusBoard};
 use store::ConnectorStore;
 pub use task::TaskContext;
@@ -77,7 +77,7 @@ pub struct WorkerParts {
     /// Kafka, reachable.
     pub kafka: Kafka,
     /// Where source offsets are kept (a file, or the offsets topic).
-    pub offsets: SourceOffsets,
+    pub offsets: Arc<dyn OffsetBackingStore>,
     /// Where states are shown (and, distributed, published from).
     pub status: StatusBoard,
     /// Where task failures are remembered.
@@ -95,7 +95,7 @@ pub struct Worker {
     registry: std::sync::RwLock<Arc<PluginRegistry>>,
     plugin_store: PluginStore,
     kafka: Arc<Kafka>,
-    offsets: SourceOffsets,
+    offsets: Arc<dyn OffsetBackingStore>,
     status: Arc<StatusBoard>,
     store: Arc<ConnectorStore>,
     worker_id: String,
@@ -166,7 +166,7 @@ impl Worker {
     }
 
     /// Source offsets store (for the offsets API).
-    pub fn source_offsets(&self) -> &SourceOffsets {
+    pub fn source_offsets(&self) -> &Arc<dyn OffsetBackingStore> {
         &self.offsets
     }
 

@@ -9,11 +9,14 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 
 use serde::{Deserialize, Serialize};
 
 use crate::host::offsets::{OffsetReader, canonical_object};
+use crate::store::OffsetBackingStore;
 
 #[derive(Serialize, Deserialize)]
 struct FileFormat {
@@ -29,11 +32,11 @@ struct Entry {
 
 type Key = (String, String);
 
-/// Committed source offsets backed by a file.
-#[derive(Debug)]
+/// Committed source offsets backed by a file. Clones share the offsets.
+#[derive(Debug, Clone)]
 pub struct OffsetFile {
     path: PathBuf,
-    offsets: Mutex<BTreeMap<Key, String>>,
+    offsets: Arc<Mutex<BTreeMap<Key, String>>>,
 }
 
 impl OffsetFile {
@@ -64,7 +67,7 @@ impl OffsetFile {
         }
         Ok(OffsetFile {
             path: path.to_path_buf(),
-            offsets: Mutex::new(offsets),
+            offsets: Arc::new(Mutex::new(offsets)),
         })
     }
 
@@ -75,11 +78,11 @@ impl OffsetFile {
             .iter()
             .map(|(p, o)| (p.clone(), Some(o.clone())))
             .collect();
-        self.apply(connector, &updates)
+        self.apply_blocking(connector, &updates)
     }
 
     /// Like [`OffsetFile::commit`]; a `None` offset removes the partition.
-    pub fn apply(
+    pub fn apply_blocking(
         &self,
         connector: &str,
         updates: &[(String, Option<String>)],
@@ -103,7 +106,7 @@ impl OffsetFile {
     }
 
     /// Every committed (partition, offset) of `connector`.
-    pub fn offsets_of(&self, connector: &str) -> Vec<(String, String)> {
+    pub fn committed(&self, connector: &str) -> Vec<(String, String)> {
         self.offsets
             .lock()
             .map(|o| {
@@ -113,6 +116,25 @@ impl OffsetFile {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl OffsetBackingStore for OffsetFile {
+    async fn apply(
+        &self,
+        connector: &str,
+        updates: Vec<(String, Option<String>)>,
+    ) -> Result<(), String> {
+        // The file is fsynced; keep that off the async worker threads.
+        let (file, connector) = (self.clone(), connector.to_string());
+        tokio::task::spawn_blocking(move || file.apply_blocking(&connector, &updates))
+            .await
+            .map_err(|e| format!("offset write did not finish: {e}"))?
+    }
+
+    async fn offsets_of(&self, connector: &str) -> Result<Vec<(String, String)>, String> {
+        Ok(self.committed(connector))
     }
 }
 
@@ -199,7 +221,7 @@ mod tests {
             .read("src", &[r#"{"filename":"/a"}"#.into()])
             .unwrap();
         assert_eq!(got, [Some(r#"{"position":20}"#.to_string())]);
-        assert_eq!(reopened.offsets_of("other").len(), 1);
+        assert_eq!(reopened.committed("other").len(), 1);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
     }
@@ -210,7 +232,7 @@ mod tests {
         assert!(
             OffsetFile::open(&dir.path().join("missing"))
                 .unwrap()
-                .offsets_of("x")
+                .committed("x")
                 .is_empty()
         );
         let empty = dir.path().join("empty");

@@ -216,7 +216,7 @@ impl SourceGuest for SourceTaskInstance {
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
     let start = async {
-        let offsets: Arc<dyn OffsetReader> = ctx.offsets.reader();
+        let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
         let spec = InstanceSpec {
             offsets: Some(offsets),
             limits: ctx.limits,

@@ -12,7 +12,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::kafka::Kafka;
-use super::source_offsets::SourceOffsets;
 use super::status::{State, StatusBoard};
 use super::store::ConnectorStore;
 use super::transforms;
@@ -20,6 +19,7 @@ use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
 use crate::plugin::Plugin;
 use crate::sandbox::Limits;
+use crate::store::OffsetBackingStore;
 
 /// Everything a task needs to run.
 #[derive(Clone)]
@@ -41,7 +41,7 @@ pub struct TaskContext {
     /// Kafka.
     pub kafka: Arc<Kafka>,
     /// Source offsets.
-    pub offsets: SourceOffsets,
+    pub offsets: Arc<dyn OffsetBackingStore>,
     /// Worker settings.
     pub worker: Arc<WorkerConfig>,
     /// Where states go.

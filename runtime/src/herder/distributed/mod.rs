@@ -34,9 +34,9 @@ use crate::distributed::status_store::StatusStore;
 use crate::distributed::topic_log::TopicSpec;
 use crate::error::HerderError;
 use crate::sandbox::Sandbox;
+use crate::store::memory::MemoryTopic;
 use crate::worker::kafka::Kafka;
 use crate::worker::plugin_store::PluginStore;
-use crate::worker::source_offsets::SourceOffsets;
 use crate::worker::status::{ConnectorStatus, State, Status, StatusBoard};
 use crate::worker::store::ConnectorStore;
 use crate::worker::{Connector, KAFKA_CHECK_TIMEOUT, Worker, WorkerParts, kind_of};
@@ -79,6 +79,97 @@ impl DerefMut for Owned {
     }
 }
 
+/// What a cluster member is built from ([`DistributedHerder::assemble`]).
+pub struct ClusterParts {
+    pub config: WorkerConfig,
+    pub settings: DistributedConfig,
+    pub sandbox: Sandbox,
+    /// The cluster tasks produce to and consume from.
+    pub kafka: Kafka,
+    pub stores: ClusterStores,
+}
+
+/// The cluster's shared state: the config, offset, status and plugin
+/// stores, each over a log (Kafka Connect's internal topics).
+pub struct ClusterStores {
+    pub config: ConfigStore,
+    pub offsets: Arc<OffsetStore>,
+    pub status: Arc<StatusStore>,
+    pub plugins: PluginLog,
+}
+
+impl ClusterStores {
+    /// The internal topics named in `settings`, created when missing, each
+    /// read to its end. Restart requests already in the config topic were
+    /// for workers before this one; only the state they leave matters.
+    pub async fn open(
+        bootstrap: &str,
+        clients: &[(String, String)],
+        settings: &DistributedConfig,
+        client_id: &str,
+    ) -> Result<ClusterStores, String> {
+        let spec = |t: &StorageTopic| TopicSpec {
+            topic: t.topic.clone(),
+            partitions: t.partitions,
+            replication: t.replication,
+        };
+        let (config, _) = ConfigStore::open(
+            bootstrap,
+            clients,
+            &settings.config.topic,
+            settings.config.replication,
+            client_id,
+        )
+        .await?;
+        Ok(ClusterStores {
+            config,
+            offsets: Arc::new(
+                OffsetStore::open(bootstrap, clients, &spec(&settings.offsets), client_id).await?,
+            ),
+            status: Arc::new(
+                StatusStore::open(bootstrap, clients, &spec(&settings.status), client_id).await?,
+            ),
+            plugins: PluginLog::open(bootstrap, clients, &spec(&settings.plugins), client_id)
+                .await?,
+        })
+    }
+
+    /// This worker's readers of in-memory topics that every worker of a
+    /// test cluster shares.
+    pub async fn in_memory(topics: &MemoryTopics) -> Result<ClusterStores, String> {
+        let (config, _) = ConfigStore::over(Box::new(topics.config.open())).await?;
+        Ok(ClusterStores {
+            config,
+            offsets: Arc::new(OffsetStore::over(Box::new(topics.offsets.open())).await?),
+            status: Arc::new(StatusStore::over(Box::new(topics.status.open())).await?),
+            plugins: PluginLog::over(Box::new(topics.plugins.open())),
+        })
+    }
+}
+
+/// The four internal topics in memory, shared by the workers of a test
+/// cluster (clone it for each).
+#[derive(Clone)]
+pub struct MemoryTopics {
+    pub config: MemoryTopic,
+    pub offsets: MemoryTopic,
+    pub status: MemoryTopic,
+    pub plugins: MemoryTopic,
+}
+
+impl Default for MemoryTopics {
+    /// Kafka Connect's default partition counts (config: 1, offsets: 25,
+    /// status: 5), and one for plugins.
+    fn default() -> MemoryTopics {
+        MemoryTopics {
+            config: MemoryTopic::new(1),
+            offsets: MemoryTopic::new(25),
+            status: MemoryTopic::new(5),
+            plugins: MemoryTopic::new(1),
+        }
+    }
+}
+
 /// The herder of one cluster member.
 pub struct DistributedHerder {
     worker: Worker,
@@ -104,32 +195,46 @@ impl DistributedHerder {
         }
         kafka.check_reachable(KAFKA_CHECK_TIMEOUT).await?;
         let bootstrap = kafka.bootstrap().to_string();
-        let clients = config.admin.clone();
-        let worker_id = settings.worker_id();
-        let client_id = format!("wasmconnect-{worker_id}");
-        let spec = |t: &StorageTopic| TopicSpec {
-            topic: t.topic.clone(),
-            partitions: t.partitions,
-            replication: t.replication,
+        let client_id = format!("wasmconnect-{}", settings.worker_id());
+        let stores = ClusterStores::open(&bootstrap, &config.admin, &settings, &client_id).await?;
+        let membership = MembershipSettings {
+            group: GroupSettings {
+                bootstrap: bootstrap.split(',').map(|s| s.trim().to_string()).collect(),
+                group_id: settings.group_id.clone(),
+                session_timeout: settings.session_timeout,
+                rebalance_timeout: settings.rebalance_timeout,
+                client_id,
+            },
+            url: settings.url(),
+            heartbeat_interval: settings.heartbeat_interval,
+            max_delay: settings.scheduled_rebalance_max_delay,
         };
-        // Restart requests already in the topic were for workers before
-        // this one; only the state they leave matters.
-        let (config_store, _) = ConfigStore::open(
-            &bootstrap,
-            &clients,
-            &settings.config.topic,
-            settings.config.replication,
-            &client_id,
-        )
-        .await?;
-        let offsets = Arc::new(
-            OffsetStore::open(&bootstrap, &clients, &spec(&settings.offsets), &client_id).await?,
-        );
-        let status = Arc::new(
-            StatusStore::open(&bootstrap, &clients, &spec(&settings.status), &client_id).await?,
-        );
-        let plugin_log =
-            PluginLog::open(&bootstrap, &clients, &spec(&settings.plugins), &client_id).await?;
+        let parts = ClusterParts {
+            config,
+            settings,
+            sandbox: sandbox.clone(),
+            kafka,
+            stores,
+        };
+        Ok(Self::assemble(parts, |cluster| Membership::start(membership, cluster)).await)
+    }
+
+    /// Builds the herder from its parts, installs the shared plugins, joins
+    /// the group through `join` and starts herding. [`Self::start`] joins
+    /// the `connect` group on Kafka; a test passes in-memory stores and a
+    /// [`Membership::scripted`] group.
+    pub async fn assemble(
+        parts: ClusterParts,
+        join: impl FnOnce(Arc<Cluster>) -> Membership,
+    ) -> Arc<DistributedHerder> {
+        let ClusterParts {
+            config,
+            settings,
+            sandbox,
+            kafka,
+            stores,
+        } = parts;
+        let worker_id = settings.worker_id();
         let plugin_store = PluginStore::new(match config.get("plugin.store.dir") {
             Some(dir) if !dir.trim().is_empty() => std::path::PathBuf::from(dir.trim()),
             _ => std::env::temp_dir().join(format!(
@@ -140,11 +245,11 @@ impl DistributedHerder {
         let (events, events_rx) = mpsc::unbounded_channel();
         let (stop, _) = watch::channel(false);
         let cluster = Arc::new(Cluster {
-            view: RwLock::new(config_store.state().clone()),
-            config: Mutex::new(config_store),
-            status,
-            offsets: offsets.clone(),
-            plugins: Mutex::new(plugin_log),
+            view: RwLock::new(stores.config.state().clone()),
+            config: Mutex::new(stores.config),
+            status: stores.status,
+            offsets: stores.offsets.clone(),
+            plugins: Mutex::new(stores.plugins),
             round: RwLock::new(None),
             restarts: std::sync::Mutex::new(Vec::new()),
             wake: Notify::new(),
@@ -155,9 +260,9 @@ impl DistributedHerder {
         let worker = Worker::new(WorkerParts {
             worker_id,
             config,
-            sandbox: sandbox.clone(),
+            sandbox,
             kafka,
-            offsets: SourceOffsets::Topic(offsets),
+            offsets: stores.offsets,
             status: StatusBoard::with_listener(events),
             store: Arc::new(ConnectorStore::in_memory()),
             plugin_store,
@@ -171,22 +276,7 @@ impl DistributedHerder {
         });
         // Shared plugins first: work assigned in the first round may need one.
         herder.read_shared_plugins().await;
-        let group = &cluster.settings;
-        let membership = Membership::start(
-            MembershipSettings {
-                group: GroupSettings {
-                    bootstrap: bootstrap.split(',').map(|s| s.trim().to_string()).collect(),
-                    group_id: group.group_id.clone(),
-                    session_timeout: group.session_timeout,
-                    rebalance_timeout: group.rebalance_timeout,
-                    client_id,
-                },
-                url: group.url(),
-                heartbeat_interval: group.heartbeat_interval,
-                max_delay: group.scheduled_rebalance_max_delay,
-            },
-            cluster.clone(),
-        );
+        let membership = join(cluster.clone());
         tokio::spawn(reconcile::write_statuses(cluster.clone(), events_rx));
         tokio::spawn(reconcile::read_config(cluster.clone()));
         tokio::spawn(reconcile::read_shared(herder.clone()));
@@ -194,7 +284,7 @@ impl DistributedHerder {
         if let Ok(mut h) = herder.herd.lock() {
             *h = Some(herd);
         }
-        Ok(herder)
+        herder
     }
 
     /// The cluster state this worker last read.
