@@ -12,7 +12,7 @@ port="${BENCH_KAFKA_PORT:-19092}"
 
 bash scripts/setup.sh
 bash scripts/build-plugins.sh >/dev/null
-cargo build --quiet --release --locked -p wasmconnect --bin wasmconnect
+cargo build --quiet --release --locked -p wasmconnect --bin wasmconnect --features bench
 export KAFKA_PORT="$port" KAFKA_DIR="$root/build/bench-kafka"
 rm -rf "$KAFKA_DIR"  # a fresh single-node cluster each run
 bash scripts/kafka.sh start

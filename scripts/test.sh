@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/was
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build-plugins.sh
-cargo build --locked -p wasmconnect --bin wasmconnect
+cargo build --locked -p wasmconnect --bin wasmconnect --features bench
 cargo test --workspace --locked --no-fail-fast
 # The Python and JavaScript kits' own tests (host-side, on generated
 # bindings and the built components).

@@ -26,16 +26,21 @@
 //! * [`distributed`]: distributed mode's Kafka-backed parts (the `connect`
 //!   group, the leader's assignor, the config, offset, status and plugin
 //!   topics).
-//! * [`conformance`]: the checks behind `wasmconnect plugin test`.
-//! * [`bench`](mod@bench): `wasmconnect bench`.
+//! * `conformance` (feature `conformance`, on by default): the checks behind
+//!   `wasmconnect plugin test`.
+//! * `bench` (feature `bench`, off by default): `wasmconnect bench`, with a
+//!   native twin of the datagen guest; only this feature links guest code
+//!   (`datagen-core`), so the worker itself never does.
 //! * [`store`]: the seams to where state lives (record logs, source offsets),
 //!   with in-memory implementations.
 //! * [`rest`]: the Kafka Connect REST API.
 //! * [`logs`]: the log, with levels changeable at run time.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod bindings;
 pub mod config;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod convert;
 pub mod distributed;

@@ -132,6 +132,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(worker, connectors).await,
             Command::Distributed { worker } => distributed(worker).await,
+            #[cfg(not(feature = "bench"))]
+            Command::Bench { .. } => not_built_in(
+                "the benchmark",
+                "cargo build --release --features bench (scripts/bench.sh does)",
+            ),
+            #[cfg(feature = "bench")]
             Command::Bench {
                 bootstrap,
                 plugin_dir,
@@ -158,6 +164,14 @@ fn main() -> ExitCode {
             Command::Plugin {
                 command: PluginCommand::Inspect { file },
             } => inspect(file).await,
+            #[cfg(not(feature = "conformance"))]
+            Command::Plugin {
+                command: PluginCommand::Test { .. },
+            } => not_built_in(
+                "the conformance kit",
+                "cargo build --features conformance (a default feature)",
+            ),
+            #[cfg(feature = "conformance")]
             Command::Plugin {
                 command:
                     PluginCommand::Test {
@@ -171,6 +185,14 @@ fn main() -> ExitCode {
     })
 }
 
+/// The answer to a subcommand whose code this build left out.
+#[cfg(not(all(feature = "bench", feature = "conformance")))]
+fn not_built_in(what: &str, how: &str) -> ExitCode {
+    eprintln!("error: this wasmconnect was built without {what}; build it with: {how}");
+    ExitCode::from(2)
+}
+
+#[cfg(feature = "conformance")]
 async fn plugin_test(
     file: PathBuf,
     settings: Vec<String>,
@@ -213,6 +235,7 @@ async fn plugin_test(
     }
 }
 
+#[cfg(feature = "bench")]
 async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
     let sandbox = match tool_sandbox(64) {
         Ok(s) => s,

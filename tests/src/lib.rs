@@ -271,7 +271,7 @@ pub fn worker_bin() -> PathBuf {
         .expect("target directory");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build -p wasmconnect --bin wasmconnect` first",
+        "{} is missing: run `cargo build -p wasmconnect --bin wasmconnect --features bench` first",
         bin.display()
     );
     bin
