@@ -14,6 +14,7 @@
 //!   to synchronise).
 
 pub mod compat;
+pub mod rest_setup;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

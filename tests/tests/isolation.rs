@@ -1,4 +1,5 @@
-//! Isolation under hostile and broken plugins (one test per fault).
+//! Isolation under hostile and broken plugins: the faults that differ only
+//! by data in one table ([`FAULTS`]), the rest one test each.
 //!
 //! Every scenario runs a real worker against a real broker with a healthy
 //! file-source → Kafka → file-sink pipeline streaming a known sequence.
@@ -282,68 +283,95 @@ impl Prober {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panic_in_poll() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(
-        SOURCE,
-        json!({"mode": "panic-in-poll", "message": "kaboom 42"}),
-    );
-    s.contain("bad", config, |trace| {
-        assert!(
-            trace.starts_with("plugin trapped in poll: wasm trap:"),
-            "{trace}"
-        );
-        assert!(trace.contains("kaboom 42"), "{trace}");
-    })
-    .await;
+/// How a contained fault's trace must read.
+enum Trace {
+    /// Word for word.
+    Is(&'static str),
+    /// Begins with the first, and mentions the second somewhere.
+    Begins(&'static str, &'static str),
+    /// Mentions both.
+    Mentions(&'static str, &'static str),
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panic_in_put() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(
-        SINK,
-        json!({"mode": "panic-in-put", "message": "put went wrong", "topics": "healthy"}),
-    );
-    s.contain("bad", config, |trace| {
-        assert!(
-            trace.starts_with("plugin trapped in put: wasm trap:"),
-            "{trace}"
-        );
-        assert!(trace.contains("put went wrong"), "{trace}");
-    })
-    .await;
+impl Trace {
+    fn check(&self, fault: &str, trace: &str) {
+        let ok = match self {
+            Trace::Is(want) => trace == *want,
+            Trace::Begins(start, also) => trace.starts_with(start) && trace.contains(also),
+            Trace::Mentions(a, b) => trace.contains(a) && trace.contains(b),
+        };
+        assert!(ok, "{fault}: the trace does not read as it should: {trace}");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn trap_in_start() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(SOURCE, json!({"mode": "trap-in-start"}));
-    s.contain("bad", config, |trace| {
-        assert!(
-            trace.contains("plugin trapped in start: wasm trap:"),
-            "{trace}"
-        );
-        assert!(trace.contains("unreachable"), "{trace}");
-    })
-    .await;
+/// A fault that differs from the others only by data: which connector
+/// commits it, with which settings, and the trace it must leave.
+struct Fault {
+    name: &'static str,
+    class: &'static str,
+    settings: fn() -> Value,
+    trace: Trace,
 }
 
+const FAULTS: &[Fault] = &[
+    Fault {
+        name: "panic in poll",
+        class: SOURCE,
+        settings: || json!({"mode": "panic-in-poll", "message": "kaboom 42"}),
+        trace: Trace::Begins("plugin trapped in poll: wasm trap:", "kaboom 42"),
+    },
+    Fault {
+        name: "panic in put",
+        class: SINK,
+        settings: || json!({"mode": "panic-in-put", "message": "put went wrong", "topics": "healthy"}),
+        trace: Trace::Begins("plugin trapped in put: wasm trap:", "put went wrong"),
+    },
+    Fault {
+        name: "trap in start",
+        class: SOURCE,
+        settings: || json!({"mode": "trap-in-start"}),
+        trace: Trace::Mentions("plugin trapped in start: wasm trap:", "unreachable"),
+    },
+    Fault {
+        name: "endless loop",
+        class: SOURCE,
+        settings: || json!({"mode": "loop-in-poll", "wasm.call.timeout.ms": "500"}),
+        trace: Trace::Is("plugin did not return from poll within its 500 ms call deadline"),
+    },
+    Fault {
+        name: "sleep past the deadline",
+        class: SOURCE,
+        settings: || json!({"mode": "sleep-in-poll", "wasm.call.timeout.ms": "500"}),
+        trace: Trace::Is("plugin did not return from poll within its 500 ms call deadline"),
+    },
+    Fault {
+        name: "stack overflow",
+        class: SOURCE,
+        settings: || json!({"mode": "stack-overflow"}),
+        trace: Trace::Is(
+            "plugin overflowed its call stack in poll (recursion deeper than the 512 KiB wasm stack allows)",
+        ),
+    },
+    Fault {
+        name: "enormous batch",
+        class: SOURCE,
+        settings: || json!({"mode": "enormous-batch", "enormous.batch": "200000"}),
+        trace: Trace::Is(
+            "plugin returned 200000 records from poll, more than its limit of 100000 (wasm.poll.max.records)",
+        ),
+    },
+];
+
+/// Each fault of [`FAULTS`] in a scenario of its own, one after another.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endless_loop() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(
-        SOURCE,
-        json!({"mode": "loop-in-poll", "wasm.call.timeout.ms": "500"}),
-    );
-    s.contain("bad", config, |trace| {
-        assert_eq!(
-            trace,
-            "plugin did not return from poll within its 500 ms call deadline"
-        );
-    })
-    .await;
+async fn every_fault_is_contained() {
+    for fault in FAULTS {
+        println!("fault: {}", fault.name);
+        let mut s = Scenario::start().await;
+        let config = s.faulty(fault.class, (fault.settings)());
+        s.contain("bad", config, |trace| fault.trace.check(fault.name, trace))
+            .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -367,35 +395,6 @@ async fn unbounded_memory_growth() {
         "{usage}"
     );
     assert_eq!(usage["faults"], 1, "{usage}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stack_overflow() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(SOURCE, json!({"mode": "stack-overflow"}));
-    s.contain("bad", config, |trace| {
-        assert_eq!(
-            trace,
-            "plugin overflowed its call stack in poll (recursion deeper than the 512 KiB wasm stack allows)"
-        );
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enormous_batch() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(
-        SOURCE,
-        json!({"mode": "enormous-batch", "enormous.batch": "200000"}),
-    );
-    s.contain("bad", config, |trace| {
-        assert_eq!(
-            trace,
-            "plugin returned 200000 records from poll, more than its limit of 100000 (wasm.poll.max.records)"
-        );
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -485,22 +484,6 @@ async fn network_access_only_where_granted() {
     }
     s.assert_running("granted").await;
     assert_eq!(forbidden_hits.load(Ordering::SeqCst), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sleep_past_the_deadline() {
-    let mut s = Scenario::start().await;
-    let config = s.faulty(
-        SOURCE,
-        json!({"mode": "sleep-in-poll", "wasm.call.timeout.ms": "500"}),
-    );
-    s.contain("bad", config, |trace| {
-        assert_eq!(
-            trace,
-            "plugin did not return from poll within its 500 ms call deadline"
-        );
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
