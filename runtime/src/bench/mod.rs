@@ -36,6 +36,7 @@ use crate::sandbox::Sandbox;
 use crate::worker::TaskContext;
 use crate::worker::kafka::Kafka;
 use crate::worker::offset_file::OffsetFile;
+use crate::worker::settings::TaskSettings;
 use crate::worker::status::StatusBoard;
 use crate::worker::store::ConnectorStore;
 use throughput::Generator;
@@ -145,8 +146,9 @@ impl Env {
         name: &str,
         plugin: Arc<Plugin>,
         config: Vec<(String, String)>,
-    ) -> TaskContext {
-        TaskContext {
+    ) -> Result<TaskContext, String> {
+        let settings = Arc::new(TaskSettings::parse(&config, &self.worker)?);
+        Ok(TaskContext {
             connector: name.to_string(),
             task: 0,
             config: config.clone(),
@@ -161,7 +163,8 @@ impl Env {
             store: self.store.clone(),
             limits: None,
             transforms: Arc::from([]),
-        }
+            settings,
+        })
     }
 
     fn watermark_reader(&self) -> Result<BaseConsumer, String> {

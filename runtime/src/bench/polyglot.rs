@@ -107,7 +107,7 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
             let took = match plugins[i].info().world {
                 World::Source => {
                     let config = source_config(i, &topic(i), n, &csv);
-                    let mut ctx = env.task_context(&name, plugins[i].clone(), config);
+                    let mut ctx = env.task_context(&name, plugins[i].clone(), config)?;
                     if i != 0 {
                         ctx.value_converter = Converter::Json { schemas: false };
                     }
@@ -115,7 +115,7 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
                 }
                 World::Transform => {
                     let config = source_config(2, &topic(i), n, &csv);
-                    let mut ctx = env.task_context(&name, plugins[2].clone(), config);
+                    let mut ctx = env.task_context(&name, plugins[2].clone(), config)?;
                     ctx.value_converter = Converter::Json { schemas: false };
                     ctx.transforms = Arc::from([StageSpec {
                         alias: "t".into(),
@@ -131,7 +131,7 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
                         ("topics", events.clone()),
                         ("file", out.display().to_string()),
                     ]);
-                    let mut ctx = env.task_context(&name, plugins[i].clone(), config);
+                    let mut ctx = env.task_context(&name, plugins[i].clone(), config)?;
                     ctx.value_converter = Converter::Json { schemas: false };
                     throughput::run_sink(env, ctx, &events, n).await?
                 }

@@ -181,7 +181,7 @@ pub async fn source_task(
         ("iterations".to_string(), n.to_string()),
         ("task.index".to_string(), "0".to_string()),
     ];
-    let ctx = env.task_context(&name, env.datagen.clone(), config);
+    let ctx = env.task_context(&name, env.datagen.clone(), config)?;
     match generator {
         Generator::Wasm => run_source(env, ctx, topic, n, None).await,
         Generator::Native => {
@@ -230,7 +230,7 @@ pub async fn sink_task(env: &Env, topic: &str, n: u64) -> Result<Duration, Strin
         ("name".to_string(), name.clone()),
         ("topics".to_string(), topic.to_string()),
     ];
-    let ctx = env.task_context(&name, env.null_sink.clone(), config);
+    let ctx = env.task_context(&name, env.null_sink.clone(), config)?;
     run_sink(env, ctx, topic, n).await
 }
 

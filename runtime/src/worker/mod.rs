@@ -30,6 +30,7 @@ pub mod plugin_store;
 pub mod plugins;
 pub mod registry;
 pub mod retry;
+pub mod settings;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;
@@ -60,6 +61,7 @@ pub use connector::{Connector, kind_of};
 use kafka::Kafka;
 use plugin_store::PluginStore;
 use registry::PluginRegistry;
+use settings::TaskSettings;
 use status::{State, StatusBoard};
 use store::ConnectorStore;
 pub use task::TaskContext;
@@ -308,6 +310,13 @@ impl Worker {
             return;
         }
         let stages: Arc<[transforms::StageSpec]> = stages.into();
+        let settings = match TaskSettings::parse(&connector_config, &self.config) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                self.status.connector(name, State::Failed, Some(e));
+                return;
+            }
+        };
         for (i, task_config) in c.task_configs.iter().enumerate() {
             let id = i as u32;
             if only.is_some_and(|o| !o.contains(&id))
@@ -336,6 +345,7 @@ impl Worker {
                 store: self.store.clone(),
                 limits,
                 transforms: stages.clone(),
+                settings: settings.clone(),
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {

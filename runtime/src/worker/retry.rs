@@ -17,8 +17,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::settings::long;
 use crate::GuestError;
-use crate::config::worker::lookup;
 
 /// The first wait when the plugin gives no hint (Kafka's
 /// `RetryWithToleranceOperator` starts at 300 ms).
@@ -45,18 +45,19 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The policy a connector configuration asks for. Values that do not
-    /// parse keep the defaults (validation reports them).
-    pub fn from_config(config: &[(String, String)]) -> RetryPolicy {
-        let ms = |key| lookup(config, key).and_then(|v| v.trim().parse::<i64>().ok());
+    /// The policy a connector configuration asks for
+    /// (`errors.retry.timeout`, `errors.retry.delay.max.ms`); a value that
+    /// is not a whole number is an error naming the key.
+    pub fn parse(config: &[(String, String)]) -> Result<RetryPolicy, String> {
         let mut policy = RetryPolicy::default();
-        if let Some(t) = ms("errors.retry.timeout") {
+        if let Some(t) = long(config, "errors.retry.timeout")? {
+            // Negative: without end, as Kafka's -1.
             policy.timeout = u64::try_from(t).ok().map(Duration::from_millis);
         }
-        if let Some(d) = ms("errors.retry.delay.max.ms").and_then(|d| u64::try_from(d).ok()) {
-            policy.max_delay = Duration::from_millis(d);
+        if let Some(d) = long(config, "errors.retry.delay.max.ms")? {
+            policy.max_delay = Duration::from_millis(u64::try_from(d).unwrap_or(0));
         }
-        policy
+        Ok(policy)
     }
 
     /// A fresh run of attempts under this policy.
@@ -142,7 +143,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        RetryPolicy::from_config(&config)
+        RetryPolicy::parse(&config).unwrap()
     }
 
     #[test]
@@ -154,6 +155,15 @@ mod tests {
         assert_eq!(delays, vec![300, 600, 1000, 1000, 1000]);
         let mut r = policy(&[("errors.retry.timeout", "-1")]).start();
         assert_eq!(r.after(&retriable(Some(25))), Ok(Duration::from_millis(25)));
+    }
+
+    #[test]
+    fn values_that_are_not_numbers_are_refused_by_name() {
+        let config = vec![("errors.retry.timeout".to_string(), "soon".to_string())];
+        assert_eq!(
+            RetryPolicy::parse(&config).unwrap_err(),
+            "Invalid value soon for configuration errors.retry.timeout: Not a number of type LONG"
+        );
     }
 
     #[test]

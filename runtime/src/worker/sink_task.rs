@@ -23,12 +23,9 @@ use crate::bindings::types::{
     Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition, TransformRecord,
 };
 use crate::config::clients::{consumer, describe_client_error};
-use crate::config::worker::{list, lookup};
 use crate::convert::Converter;
 use crate::instance::{InstanceSpec, SinkTaskInstance};
 
-/// Most records handed to one `put` (Kafka's `max.poll.records` default).
-const DEFAULT_MAX_BATCH: usize = 500;
 /// How long to wait for a first record before looking at stop and flush.
 const RECV_WAIT: Duration = Duration::from_millis(100);
 
@@ -110,17 +107,7 @@ impl Runner {
         )
         .create_with_context(RebalanceContext { events: tx })
         .map_err(|e| describe_client_error("consumer", &e))?;
-        let topics = list(lookup(&ctx.connector_config, "topics"));
-        let subscription: Vec<String> =
-            match lookup(&ctx.connector_config, "topics.regex").filter(|r| !r.trim().is_empty()) {
-                // librdkafka treats a subscription starting with ^ as a regex.
-                Some(regex) if topics.is_empty() => vec![if regex.starts_with('^') {
-                    regex.to_string()
-                } else {
-                    format!("^{regex}")
-                }],
-                _ => topics,
-            };
+        let subscription = &ctx.settings.sink.subscription;
         let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
         consumer
             .subscribe(&refs)
@@ -129,13 +116,9 @@ impl Runner {
             .start(&ctx.config)
             .await
             .map_err(|e| e.to_string())?;
-        let max_batch = lookup(&ctx.worker.consumer, "max.poll.records")
-            .or_else(|| lookup(&ctx.connector_config, "consumer.override.max.poll.records"))
-            .and_then(|v| v.trim().parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(DEFAULT_MAX_BATCH);
+        let max_batch = ctx.settings.sink.max_batch;
         Ok(Runner {
-            retry: RetryPolicy::from_config(&ctx.connector_config),
+            retry: ctx.settings.retry,
             ctx,
             instance,
             consumer: Arc::new(consumer),

@@ -18,7 +18,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedPro
 use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
-use super::retry::{Retrier, RetryPolicy, wait_unless_stopped};
+use super::retry::{Retrier, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::GuestError;
@@ -256,8 +256,6 @@ struct Runner<G> {
     producer: ThreadedProducer<AckContext>,
     tracker: Arc<Mutex<AckTracker>>,
     stop: watch::Receiver<bool>,
-    topic_partitions: i32,
-    topic_replication: i32,
     retry: Retrier,
     transforms: TransformChain,
 }
@@ -306,18 +304,8 @@ impl<G: SourceGuest> Runner<G> {
             let _ = watch_stop.wait_for(|s| *s).await;
             on_stop();
         });
-        let int_setting = |key: &str, default: i32| {
-            crate::config::worker::lookup(&ctx.connector_config, key)
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(default)
-        };
         Ok(Runner {
-            retry: RetryPolicy::from_config(&ctx.connector_config).start(),
-            // Without `topic.creation.default.*` the broker's own defaults
-            // (num.partitions, default.replication.factor) apply, as they do
-            // when Kafka Connect leaves creation to broker auto-create.
-            topic_partitions: int_setting("topic.creation.default.partitions", -1),
-            topic_replication: int_setting("topic.creation.default.replication.factor", -1),
+            retry: ctx.settings.retry.start(),
             ctx,
             instance,
             known_topic: None,
@@ -422,7 +410,11 @@ impl<G: SourceGuest> Runner<G> {
         if self.known_topic.as_deref() != Some(record.topic.as_str()) {
             self.ctx
                 .kafka
-                .ensure_topic(&record.topic, self.topic_partitions, self.topic_replication)
+                .ensure_topic(
+                    &record.topic,
+                    self.ctx.settings.source.topic_partitions,
+                    self.ctx.settings.source.topic_replication,
+                )
                 .await?;
             self.ctx
                 .status

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::kafka::Kafka;
+use super::settings::TaskSettings;
 use super::status::{State, StatusBoard};
 use super::store::ConnectorStore;
 use super::transforms;
@@ -52,6 +53,8 @@ pub struct TaskContext {
     pub limits: Option<Limits>,
     /// The connector's transformation chain, resolved.
     pub transforms: Arc<[transforms::StageSpec]>,
+    /// What the task loop takes from configuration, parsed once.
+    pub settings: Arc<TaskSettings>,
 }
 
 /// A running task: its stop flag and its join handle.
