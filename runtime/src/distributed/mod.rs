@@ -9,7 +9,8 @@
 //!   (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup), since
 //!   librdkafka only joins `consumer` groups.
 //! - [`membership`]: a worker's loop through the group's rounds (join,
-//!   assign when leading, sync, heartbeat, rejoin), reporting each round.
+//!   assign when leading, sync, heartbeat, rejoin), reporting each round;
+//!   or a scripted group a test plays (`Membership::scripted`).
 //! - [`assignor`]: the leader's incremental cooperative assignment
 //!   (KIP-415): balanced, moving only what must move, and holding a lost
 //!   worker's share for `scheduled.rebalance.max.delay.ms`.
@@ -24,7 +25,10 @@
 //!   every worker's visible to all.
 //! - [`status_log`]: the status and offset topics' record formats.
 //! - [`topic_log`]: a compacted topic read as a log (read to the end, write
-//!   with acknowledgements), under all three stores.
+//!   with acknowledgements): the Kafka [`RecordLog`](crate::store::RecordLog).
+//!
+//! Every store and the plugin log take any `RecordLog` (`over`), so the
+//! same code runs on an in-memory log in tests (`crate::store::memory`).
 
 pub mod assignor;
 pub mod config_log;
