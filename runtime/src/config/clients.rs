@@ -1,7 +1,10 @@
 //! Kafka client settings for connector tasks, layered as Kafka Connect
 //! layers them (spec §6.1): framework defaults, then the worker's
 //! `producer.*` / `consumer.*` / `admin.*`, then the connector's
-//! `producer.override.*` / `consumer.override.*` / `admin.override.*`.
+//! `producer.override.*` / `consumer.override.*` / `admin.override.*` as
+//! [`super::overrides`] lets them through. A sink's consumer never commits
+//! on its own: `enable.auto.commit=false` is set last, whatever the layers
+//! say, since the task commits what `put` has taken.
 //!
 //! librdkafka shares most of its property names with the Java clients, so
 //! settings pass through unchanged. Java-only settings that librdkafka has
@@ -13,7 +16,6 @@ use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 
 use super::pairs;
-use super::worker::prefixed;
 
 /// Java client settings with no librdkafka meaning that are safe to drop:
 /// the worker always moves raw bytes, and librdkafka sizes its own buffers.
@@ -57,7 +59,7 @@ pub fn producer(
     connector: &str,
     task: u32,
     worker: &[(String, String)],
-    connector_config: &[(String, String)],
+    overrides: &[(String, String)],
 ) -> ClientConfig {
     let base = pairs(&[
         ("bootstrap.servers", bootstrap),
@@ -69,14 +71,7 @@ pub fn producer(
         ("enable.idempotence", "true"),
         ("acks", "all"),
     ]);
-    layered(
-        "producer",
-        &[
-            &base,
-            worker,
-            &prefixed(connector_config, "producer.override."),
-        ],
-    )
+    layered("producer", &[&base, worker, overrides])
 }
 
 /// Settings for a sink task's consumer (group `connect-<connector>`).
@@ -85,7 +80,7 @@ pub fn consumer(
     connector: &str,
     task: u32,
     worker: &[(String, String)],
-    connector_config: &[(String, String)],
+    overrides: &[(String, String)],
 ) -> ClientConfig {
     let base = pairs(&[
         ("bootstrap.servers", bootstrap),
@@ -102,7 +97,8 @@ pub fn consumer(
         &[
             &base,
             worker,
-            &prefixed(connector_config, "consumer.override."),
+            overrides,
+            &pairs(&[("enable.auto.commit", "false")]),
         ],
     )
 }
@@ -140,8 +136,9 @@ mod tests {
             kv("acks", "1"),
             kv("buffer.memory", "1"),
         ];
-        let connector = [kv("producer.override.linger.ms", "7"), kv("name", "c")];
-        let c = producer("h:1", "c", 2, &worker, &connector);
+        // The connector's overrides, as `OverrideRules::permitted` hands
+        // them over (prefix stripped).
+        let c = producer("h:1", "c", 2, &worker, &[kv("linger.ms", "7")]);
         assert_eq!(c.get("linger.ms"), Some("7"));
         assert_eq!(c.get("acks"), Some("1"));
         assert_eq!(c.get("enable.idempotence"), Some("true"));
@@ -152,9 +149,14 @@ mod tests {
             "my sink",
             0,
             &[],
-            &[kv("consumer.override.group.id", "custom")],
+            &[kv("group.id", "custom"), kv("enable.auto.commit", "true")],
         );
         assert_eq!(c.get("group.id"), Some("custom"));
+        assert_eq!(
+            c.get("enable.auto.commit"),
+            Some("false"),
+            "a sink's consumer never commits on its own"
+        );
         assert_eq!(
             consumer("h:1", "s", 0, &[], &[]).get("group.id"),
             Some("connect-s")

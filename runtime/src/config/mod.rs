@@ -5,6 +5,7 @@ pub mod clients;
 pub mod connector_file;
 pub mod distributed;
 pub mod listeners;
+pub mod overrides;
 pub mod properties;
 pub mod providers;
 pub mod target_state;

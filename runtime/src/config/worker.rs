@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::overrides::OverrideRules;
 use crate::convert::Converter;
 
 /// Where Kafka is.
@@ -46,6 +47,8 @@ pub struct WorkerConfig {
     pub consumer: Vec<(String, String)>,
     /// Worker-level `admin.*` settings, prefix stripped.
     pub admin: Vec<(String, String)>,
+    /// What connectors may override of the clients' settings.
+    pub overrides: OverrideRules,
     /// Every key as given, for converters' prefixed settings and lookups.
     pub raw: Vec<(String, String)>,
 }
@@ -70,6 +73,8 @@ const KNOWN: &[&str] = &[
     "client.dns.lookup",
     "config.providers",
     "connector.client.config.override.policy",
+    "connector.client.config.override.allowlist",
+    "connector.client.config.override.unsafe.allow",
     "topic.creation.enable",
     "topic.tracking.enable",
     "topic.tracking.allow.reset",
@@ -153,6 +158,7 @@ impl WorkerConfig {
             producer: prefixed(props, "producer."),
             consumer: prefixed(props, "consumer."),
             admin: prefixed(props, "admin."),
+            overrides: OverrideRules::from_worker(props)?,
             raw: props.to_vec(),
         })
     }

@@ -228,6 +228,19 @@ pub async fn config_infos(
             "name": key, "value": null, "recommended_values": [],
             "errors": ["Null value can not be supplied as the configuration value."], "visible": true}}));
     }
+    // Problems with keys no definition covers (client overrides the
+    // worker refuses): listed with a null definition, as nulls are.
+    let defined: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+    let mut undefined: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (key, message) in &problems.0 {
+        if defined.contains(key) || nulls.contains(key) {
+            continue;
+        }
+        match undefined.iter_mut().find(|(k, _)| k == key) {
+            Some((_, messages)) => messages.push(message),
+            None => undefined.push((key, vec![message])),
+        }
+    }
     for d in defs {
         let errors: Vec<&str> = problems
             .0
@@ -241,6 +254,12 @@ pub async fn config_infos(
             .or_else(|| d.json["default_value"].as_str().map(str::to_string));
         configs.push(json!({"definition": d.json, "value": {
             "name": d.name, "value": value, "recommended_values": [], "errors": errors, "visible": true}}));
+    }
+    for (key, errors) in undefined {
+        error_count += errors.len();
+        configs.push(json!({"definition": null, "value": {
+            "name": key, "value": lookup(config, key), "recommended_values": [],
+            "errors": errors, "visible": true}}));
     }
     Ok(json!({"name": class, "error_count": error_count, "groups": groups, "configs": configs}))
 }

@@ -289,9 +289,13 @@ pub async fn validate(State(w): W, Path(plugin): Path<String>, b: Body) -> Reply
     let p = registry
         .connector(&class)
         .map_err(|e| ApiError::new(500, e))?;
-    let chain = crate::worker::transforms::check(&registry, &config)
+    let mut chain = crate::worker::transforms::check(&registry, &config)
         .await
         .map_err(|e| ApiError::new(500, e))?;
+    // Client overrides the worker's policy refuses, under their full keys.
+    chain
+        .1
+        .extend(w.worker().config().overrides.problems(&config));
     let infos = configinfo::config_infos(&p, &class, &config, &nulls, &chain)
         .await
         .map_err(|e| ApiError::new(500, e))?;

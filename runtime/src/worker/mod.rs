@@ -220,6 +220,7 @@ impl Worker {
             .map_err(HerderError::internal)?;
         problems.0.extend(chain_problems);
         problems.0.extend(self.limit_problems(config));
+        problems.0.extend(self.config.overrides.problems(config));
         for key in ["key.converter", "value.converter"] {
             if let Err(e) = converter(key, config, Converter::String) {
                 problems.0.push((key.to_string(), e));

@@ -87,9 +87,13 @@ impl Worker {
         }
         let bootstrap = self.kafka().bootstrap().to_string();
         let worker_consumer = self.config().consumer.clone();
+        let overrides = self
+            .config()
+            .overrides
+            .permitted(&config, "consumer.override.");
         let name = name.to_string();
         tokio::task::spawn_blocking(move || -> Result<Vec<OffsetEntry>, HerderError> {
-            let group = group_consumer(&bootstrap, &name, &worker_consumer, &config)?;
+            let group = group_consumer(&bootstrap, &name, &worker_consumer, &overrides)?;
             let tpl = sink_partitions(&group, &config)?;
             let committed = group.committed_offsets(tpl, TIMEOUT).map_err(|e| HerderError::internal(format!("cannot read the consumer group's offsets: {e}")))?;
             Ok(committed
@@ -260,9 +264,13 @@ impl Worker {
     ) -> Result<(), HerderError> {
         let bootstrap = self.kafka().bootstrap().to_string();
         let worker_consumer = self.config().consumer.clone();
-        let (name, config) = (name.to_string(), config.clone());
+        let overrides = self
+            .config()
+            .overrides
+            .permitted(config, "consumer.override.");
+        let name = name.to_string();
         tokio::task::spawn_blocking(move || -> Result<(), HerderError> {
-            let group = group_consumer(&bootstrap, &name, &worker_consumer, &config)?;
+            let group = group_consumer(&bootstrap, &name, &worker_consumer, &overrides)?;
             let mut tpl = TopicPartitionList::new();
             for (topic, partition, offset) in offsets {
                 let at = match offset {
@@ -296,9 +304,9 @@ fn group_consumer(
     bootstrap: &str,
     name: &str,
     worker: &[(String, String)],
-    config: &[(String, String)],
+    overrides: &[(String, String)],
 ) -> Result<BaseConsumer, HerderError> {
-    consumer(bootstrap, name, 0, worker, config)
+    consumer(bootstrap, name, 0, worker, overrides)
         .create()
         .map_err(|e| HerderError::internal(describe_client_error("consumer", &e)))
 }

@@ -103,7 +103,9 @@ impl Runner {
             &ctx.connector,
             ctx.task,
             &ctx.worker.consumer,
-            &ctx.connector_config,
+            &ctx.worker
+                .overrides
+                .permitted(&ctx.connector_config, "consumer.override."),
         )
         .create_with_context(RebalanceContext { events: tx })
         .map_err(|e| describe_client_error("consumer", &e))?;

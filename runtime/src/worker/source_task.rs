@@ -274,7 +274,9 @@ impl<G: SourceGuest> Runner<G> {
             &ctx.connector,
             ctx.task,
             &ctx.worker.producer,
-            &ctx.connector_config,
+            &ctx.worker
+                .overrides
+                .permitted(&ctx.connector_config, "producer.override."),
         )
         .create_with_context(AckContext {
             tracker: tracker.clone(),

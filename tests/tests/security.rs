@@ -1,0 +1,190 @@
+//! What a REST caller may not do to a worker, proven against a running
+//! worker and a real broker.
+//!
+//! Client overrides: a connector configuration must not be able to make
+//! librdkafka load native code into the worker (CVE-2023-25194's class).
+//! The test builds a real shared library with `cc` whose constructor leaves
+//! a mark file when it is loaded; with the door closed the mark never
+//! appears, and with the operator opening it on purpose it does (so the
+//! test would notice an open door).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wasmconnect_tests::{Broker, Rest, free_port, start_worker, wait_until, worker_props};
+
+/// Builds `libmark.so` in `dir`: loading it creates `dir/mark`.
+fn marking_library(dir: &Path) -> (PathBuf, PathBuf) {
+    let mark = dir.join("mark");
+    let source = dir.join("mark.c");
+    std::fs::write(
+        &source,
+        format!(
+            "#include <stdio.h>\n\
+             __attribute__((constructor)) static void leave_mark(void) {{\n\
+               FILE *f = fopen(\"{}\", \"w\"); if (f) {{ fputs(\"loaded\", f); fclose(f); }}\n\
+             }}\n",
+            mark.display()
+        ),
+    )
+    .unwrap();
+    let lib = dir.join("libmark.so");
+    let status = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&source)
+        .status()
+        .expect("running cc (the test needs a C compiler)");
+    assert!(status.success(), "cc failed to build the marking library");
+    (lib, mark)
+}
+
+fn sink(dir: &Path, overrides: &[(&str, &str)]) -> Value {
+    let mut config = json!({
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "topics": "secured",
+        "file": dir.join("out.txt").display().to_string(),
+    });
+    for (k, v) in overrides {
+        config[*k] = json!(v);
+    }
+    config
+}
+
+async fn worker(
+    broker: &Broker,
+    dir: &Path,
+    extra: &str,
+) -> (wasmconnect_tests::WorkerProcess, Rest) {
+    let port = free_port();
+    start_worker(dir, &worker_props(broker.bootstrap(), port, extra), port).await
+}
+
+/// The entry of `key` in a validation answer.
+fn entry<'a>(infos: &'a Value, key: &str) -> &'a Value {
+    infos["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["value"]["name"] == key)
+        .unwrap_or_else(|| panic!("no entry for {key} in {infos:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_overrides_cannot_load_native_code_into_the_worker() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, mark) = marking_library(dir.path());
+    let lib = lib.display().to_string();
+    let (_w, rest) = worker(&broker, dir.path(), "").await;
+
+    for key in [
+        "consumer.override.plugin.library.paths",
+        "producer.override.plugin.library.paths",
+        "admin.override.plugin.library.paths",
+    ] {
+        let r = rest.create("evil", &sink(dir.path(), &[(key, &lib)])).await;
+        assert_eq!(r.status, 400, "{key}: {:?}", r.body);
+        let message = r.body["message"].as_str().unwrap();
+        assert!(
+            message.contains("'plugin.library.paths' makes the Kafka client load code"),
+            "{message}"
+        );
+        let infos = rest
+            .call(
+                "PUT",
+                "/connector-plugins/FileStreamSink/config/validate",
+                Some(sink(dir.path(), &[(key, &lib), ("name", "evil")])),
+            )
+            .await;
+        assert_eq!(infos.status, 200);
+        assert_eq!(infos.body["error_count"], 1, "{:#}", infos.body);
+        let e = entry(&infos.body, key);
+        assert_eq!(e["definition"], Value::Null);
+        assert_eq!(e["value"]["errors"].as_array().unwrap().len(), 1);
+    }
+    // Other code-loading and file-reading settings, refused the same way.
+    for key in [
+        "consumer.override.sasl.kerberos.kinit.cmd",
+        "consumer.override.ssl.key.location",
+        "consumer.override.ssl.engine.location",
+    ] {
+        let r = rest.create("evil", &sink(dir.path(), &[(key, "/x")])).await;
+        assert_eq!(r.status, 400, "{key}: {:?}", r.body);
+    }
+    assert_eq!(rest.call("GET", "/connectors", None).await.body, json!([]));
+    assert!(!mark.exists(), "the library was loaded into the worker");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_can_open_the_door_and_the_test_would_see_it() {
+    // The positive control for the test above: with the operator allowing
+    // `plugin.library.paths`, librdkafka loads the library at task start.
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, mark) = marking_library(dir.path());
+    let lib = lib.display().to_string();
+    let (_w, rest) = worker(
+        &broker,
+        dir.path(),
+        "connector.client.config.override.unsafe.allow=plugin.library.paths\n",
+    )
+    .await;
+    let r = rest
+        .create(
+            "allowed",
+            &sink(
+                dir.path(),
+                &[("consumer.override.plugin.library.paths", &lib)],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    wait_until(Duration::from_secs(30), "the library to be loaded", || {
+        mark.exists()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_override_policy_reads_as_kafkas() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_w, rest) = worker(
+        &broker,
+        dir.path(),
+        "connector.client.config.override.policy=Principal\n",
+    )
+    .await;
+    let r = rest
+        .create(
+            "tuned",
+            &sink(
+                dir.path(),
+                &[
+                    ("consumer.override.auto.offset.reset", "latest"),
+                    ("consumer.override.security.protocol", "PLAINTEXT"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["message"],
+        "Connector configuration is invalid and contains the following 1 error(s):\n\
+         The 'Principal' policy does not allow 'auto.offset.reset' to be overridden in the connector configuration.\n\
+         You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+    );
+    let r = rest
+        .create(
+            "principal",
+            &sink(
+                dir.path(),
+                &[("consumer.override.security.protocol", "PLAINTEXT")],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
