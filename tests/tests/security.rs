@@ -188,3 +188,31 @@ async fn the_override_policy_reads_as_kafkas() {
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_read_through_config_providers_never_come_back() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.properties");
+    std::fs::write(&secrets, "root=$6$s3cr3t$hash\n").unwrap();
+    let (_w, rest) = worker(
+        &broker,
+        dir.path(),
+        "config.providers=file\n\
+         config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider\n",
+    )
+    .await;
+    let placeholder = format!("${{file:{}:root}}", secrets.display());
+    let mut config = sink(dir.path(), &[]);
+    config["tasks.max"] = json!(placeholder);
+    let r = rest.create("leaky", &config).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(!message.contains("s3cr3t"), "the secret came back: {message}");
+    assert!(
+        message.contains(&format!(
+            "Invalid value {placeholder} for configuration tasks.max"
+        )),
+        "{message}"
+    );
+}

@@ -110,12 +110,20 @@ pub fn admin(bootstrap: &str, worker: &[(String, String)]) -> ClientConfig {
 }
 
 /// A client creation error in an operator's words, naming the key when
-/// librdkafka rejected one.
+/// librdkafka rejected one. The value is left out (it may be a password),
+/// also where librdkafka's own description quotes it.
 pub fn describe_client_error(what: &str, e: &KafkaError) -> String {
     match e {
-        KafkaError::ClientConfig(_, description, key, value) if !key.is_empty() => format!(
-            "{what} setting {key}={value} is not usable: {description} (librdkafka names most settings as the Java clients do; see its CONFIGURATION.md)"
-        ),
+        KafkaError::ClientConfig(_, description, key, value) if !key.is_empty() => {
+            let description = if value.is_empty() {
+                description.clone()
+            } else {
+                description.replace(value.as_str(), "[hidden]")
+            };
+            format!(
+                "{what} setting {key} is not usable: {description} (librdkafka names most settings as the Java clients do; see its CONFIGURATION.md)"
+            )
+        }
         other => format!("cannot create the {what} client: {other}"),
     }
 }

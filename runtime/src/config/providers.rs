@@ -7,18 +7,40 @@
 //! in the worker file, `${file:/path/to/file.properties:key}` is replaced by
 //! `key`'s value in that properties file. A reference that cannot be
 //! resolved is left as it is, as in Kafka.
+//!
+//! What a REST caller can reach through a placeholder is bounded:
+//!
+//! * `config.providers.<name>.param.allowed.paths` (KIP-993) lists the
+//!   directories or files the provider may read; a path outside them (after
+//!   `..` and symlinks are resolved) stays unresolved, as Kafka leaves it.
+//! * A file over [`MAX_FILE_BYTES`] is not read (`/dev/zero` ends nowhere).
+//! * Resolved values never travel back: [`redact`] puts the placeholder
+//!   back wherever a resolved value would appear in an answer or a trace.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
 use super::properties;
 use super::worker::{list, lookup};
 
+/// The largest file a file provider reads.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// One configured file provider.
+#[derive(Debug, Clone)]
+struct FileProvider {
+    name: String,
+    /// `allowed.paths`, canonical; `None`: every path.
+    allowed: Option<Vec<PathBuf>>,
+}
+
 /// The providers a worker configured, by name.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigProviders {
-    file_providers: Vec<String>,
+    file_providers: Vec<FileProvider>,
 }
 
 const FILE_PROVIDER: &str = "org.apache.kafka.common.config.provider.FileConfigProvider";
@@ -29,7 +51,22 @@ impl ConfigProviders {
         let mut file_providers = Vec::new();
         for name in list(lookup(raw, "config.providers")) {
             match lookup(raw, &format!("config.providers.{name}.class")).map(str::trim) {
-                Some(FILE_PROVIDER) | Some("FileConfigProvider") => file_providers.push(name),
+                Some(FILE_PROVIDER) | Some("FileConfigProvider") => {
+                    let key = format!("config.providers.{name}.param.allowed.paths");
+                    let allowed = lookup(raw, &key).map(|paths| {
+                        list(Some(paths))
+                            .into_iter()
+                            .filter_map(|p| match std::fs::canonicalize(&p) {
+                                Ok(c) => Some(c),
+                                Err(e) => {
+                                    tracing::warn!(provider = %name, path = %p, "an allowed path cannot be resolved, so nothing beneath it is readable: {e}");
+                                    None
+                                }
+                            })
+                            .collect()
+                    });
+                    file_providers.push(FileProvider { name, allowed });
+                }
                 Some(other) => {
                     tracing::warn!(provider = %name, class = other, "unsupported config provider class; its placeholders stay unresolved")
                 }
@@ -65,12 +102,12 @@ impl ConfigProviders {
                 let (Some(path), Some(key)) = (c.get(3), c.get(4)) else {
                     return whole;
                 };
-                if !self.file_providers.iter().any(|p| p == provider) {
+                let Some(fp) = self.file_providers.iter().find(|p| p.name == provider) else {
                     return whole;
-                }
+                };
                 let props = files
                     .entry(path.as_str().to_string())
-                    .or_insert_with(|| properties::load(std::path::Path::new(path.as_str())).ok());
+                    .or_insert_with(|| read_allowed(fp, Path::new(path.as_str())));
                 props
                     .as_ref()
                     .and_then(|p| lookup(p, key.as_str()).map(str::to_string))
@@ -78,6 +115,46 @@ impl ConfigProviders {
             })
             .into_owned()
     }
+}
+
+/// The properties file at `path`, if `provider` may read it and it is no
+/// larger than [`MAX_FILE_BYTES`]; a refusal is logged without the file's
+/// contents.
+fn read_allowed(provider: &FileProvider, path: &Path) -> Option<Vec<(String, String)>> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    if let Some(allowed) = &provider.allowed
+        && !allowed.iter().any(|root| canonical.starts_with(root))
+    {
+        tracing::warn!(provider = %provider.name, path = %path.display(), "the config provider may not read this path (allowed.paths); the placeholder stays unresolved");
+        return None;
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(&canonical).ok()?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        tracing::warn!(provider = %provider.name, path = %path.display(), "the file is over {MAX_FILE_BYTES} bytes; the placeholder stays unresolved");
+        return None;
+    }
+    properties::parse(&bytes).ok()
+}
+
+/// `message` with every value that `resolved` holds in place of a
+/// placeholder of `raw` put back as the placeholder, so an answer, a log
+/// line or a trace never carries a provider's secret.
+pub fn redact(message: &str, raw: &[(String, String)], resolved: &[(String, String)]) -> String {
+    let mut out = message.to_string();
+    // Longest first: a secret that contains another is replaced whole.
+    let mut secrets: Vec<(&str, &str)> = raw
+        .iter()
+        .filter(|(_, v)| has_placeholder(v))
+        .filter_map(|(k, v)| Some((lookup(resolved, k)?, v.as_str())))
+        .filter(|(secret, placeholder)| !secret.is_empty() && secret != placeholder)
+        .collect();
+    secrets.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
+    for (secret, placeholder) in secrets {
+        out = out.replace(secret, placeholder);
+    }
+    out
 }
 
 /// Whether `value` holds a placeholder.
@@ -139,5 +216,59 @@ mod tests {
         assert_eq!(resolved[2], raw[2]);
         assert_eq!(restore_raw(&resolved, &raw)[0], raw[0]);
         assert!(ConfigProviders::default().resolve(&raw) == raw);
+    }
+
+    #[test]
+    fn only_allowed_paths_and_bounded_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let allowed = dir.path().join("allowed");
+        std::fs::create_dir(&allowed).unwrap();
+        std::fs::write(allowed.join("ok.properties"), "k=v\n").unwrap();
+        std::fs::write(dir.path().join("secret.properties"), "k=secret\n").unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("secret.properties"),
+            allowed.join("link.properties"),
+        )
+        .unwrap();
+        let big = allowed.join("big.properties");
+        std::fs::write(&big, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+        let providers = ConfigProviders::from_worker(&[
+            kv("config.providers", "file"),
+            kv("config.providers.file.class", "FileConfigProvider"),
+            kv(
+                "config.providers.file.param.allowed.paths",
+                &allowed.display().to_string(),
+            ),
+        ]);
+        let at = |p: PathBuf| format!("${{file:{}:k}}", p.display());
+        let raw = vec![
+            kv("a", &at(allowed.join("ok.properties"))),
+            kv("b", &at(dir.path().join("secret.properties"))),
+            kv("c", &at(allowed.join("../secret.properties"))),
+            kv("d", &at(allowed.join("link.properties"))),
+            kv("e", &at(big)),
+        ];
+        let resolved = providers.resolve(&raw);
+        assert_eq!(resolved[0], kv("a", "v"));
+        assert_eq!(
+            resolved[1..],
+            raw[1..],
+            "outside, escaping or too big: unresolved"
+        );
+    }
+
+    #[test]
+    fn resolved_values_are_put_back_as_placeholders() {
+        let raw = vec![kv("tasks.max", "${file:/etc/shadow:root}"), kv("x", "1")];
+        let resolved = vec![kv("tasks.max", "$6$salt$hash"), kv("x", "1")];
+        assert_eq!(
+            redact(
+                "Invalid value $6$salt$hash for configuration tasks.max: Not a number of type INT",
+                &raw,
+                &resolved
+            ),
+            "Invalid value ${file:/etc/shadow:root} for configuration tasks.max: Not a number of type INT"
+        );
+        assert_eq!(redact("1 and 1", &raw, &resolved), "1 and 1");
     }
 }

@@ -195,8 +195,20 @@ impl Worker {
 
     /// Validates a configuration; the plugin it names, or the error.
     pub async fn check(&self, raw: &Config) -> Result<Arc<Plugin>, HerderError> {
-        // Validation sees resolved values; the raw ones are what is stored.
+        // Validation sees resolved values; the raw ones are what is stored,
+        // and what any message shows (a provider's secret never goes back).
         let config = &self.providers.resolve(raw);
+        self.check_resolved(raw, config).await.map_err(|mut e| {
+            e.message = crate::config::providers::redact(&e.message, raw, config);
+            e
+        })
+    }
+
+    async fn check_resolved(
+        &self,
+        raw: &Config,
+        config: &Config,
+    ) -> Result<Arc<Plugin>, HerderError> {
         let class = lookup(config, "connector.class").ok_or_else(|| {
             HerderError::bad_request(format!(
                 "Connector config {} contains no connector type",
