@@ -130,21 +130,28 @@ impl LogControl {
     }
 
     /// Sets `namespace` (and every set logger under it; `root` sets all) to
-    /// `level`; returns the affected logger names, sorted.
-    pub fn set(&self, namespace: &str, level: &str, now_ms: i64) -> Result<Vec<String>, String> {
+    /// `level`; returns the affected logger names, sorted. Nothing changes
+    /// unless the new filter applies, so a bad name cannot wedge the API.
+    pub fn set(&self, namespace: &str, level: &str, now_ms: i64) -> Result<Vec<String>, LogError> {
         let level = level.to_ascii_uppercase();
         if !LEVELS.contains(&level.as_str()) {
-            return Err(format!("invalid log level '{level}'."));
+            return Err(LogError::Level(format!("invalid log level '{level}'.")));
         }
         let namespace = if namespace.eq_ignore_ascii_case("root") {
             "root"
         } else {
             namespace
         };
-        let mut state = self
+        if namespace != "root" && EnvFilter::try_new(format!("{namespace}=info")).is_err() {
+            return Err(LogError::Name(format!(
+                "Invalid logger name '{namespace}': it must be a module path or target such as wasmconnect::worker"
+            )));
+        }
+        let mut guard = self
             .state
             .lock()
-            .map_err(|_| "logger state poisoned".to_string())?;
+            .map_err(|_| LogError::Internal("logger state poisoned".to_string()))?;
+        let mut state = guard.clone();
         let mut affected: Vec<String> = state
             .keys()
             .filter(|k| namespace == "root" || k.starts_with(namespace))
@@ -172,8 +179,23 @@ impl LogControl {
                 directives.push(format!("{name}={}", directive(&l.level)));
             }
         }
-        let filter = EnvFilter::try_new(directives.join(",")).map_err(|e| e.to_string())?;
-        self.handle.reload(filter).map_err(|e| e.to_string())?;
+        let filter = EnvFilter::try_new(directives.join(","))
+            .map_err(|e| LogError::Name(format!("Invalid logger name '{namespace}': {e}")))?;
+        self.handle
+            .reload(filter)
+            .map_err(|e| LogError::Internal(e.to_string()))?;
+        *guard = state;
         Ok(affected)
     }
+}
+
+/// Why a logger update was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogError {
+    /// Not one of Kafka's levels (Kafka answers 404).
+    Level(String),
+    /// A name the filter cannot take (400).
+    Name(String),
+    /// The log itself failed (500).
+    Internal(String),
 }

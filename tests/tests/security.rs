@@ -208,11 +208,59 @@ async fn secrets_read_through_config_providers_never_come_back() {
     let r = rest.create("leaky", &config).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     let message = r.body["message"].as_str().unwrap();
-    assert!(!message.contains("s3cr3t"), "the secret came back: {message}");
+    assert!(
+        !message.contains("s3cr3t"),
+        "the secret came back: {message}"
+    );
     assert!(
         message.contains(&format!(
             "Invalid value {placeholder} for configuration tasks.max"
         )),
         "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_names_are_refused_and_leave_the_apis_usable() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_w, rest) = worker(&broker, dir.path(), "").await;
+
+    // A name longer than the group protocol carries, with a two-byte
+    // character across the limit.
+    let long = format!("{}é", "a".repeat(32_766));
+    let r = rest.create(&long, &sink(dir.path(), &[])).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 32767 bytes long in UTF-8"),
+        "{:?}",
+        r.body
+    );
+
+    // A logger name the log filter cannot take: 400, and nothing stored.
+    let r = rest
+        .call(
+            "PUT",
+            "/admin/loggers/broken%5B",
+            Some(json!({"level": "DEBUG"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.body["error_code"], 400);
+    let r = rest.call("GET", "/admin/loggers", None).await;
+    assert!(r.body.get("broken[").is_none(), "{:?}", r.body);
+    let r = rest
+        .call(
+            "PUT",
+            "/admin/loggers/wasmconnect::worker",
+            Some(json!({"level": "DEBUG"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (200, json!(["wasmconnect::worker"]))
     );
 }

@@ -222,9 +222,14 @@ impl Assignment {
 }
 
 fn put_string(out: &mut Vec<u8>, s: &str) {
-    // Names and URLs are far below 32 KiB; a longer one is cut rather
-    // than wrapping the length.
-    let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
+    // Validation keeps connector names within a STRING's 32767 bytes; a
+    // longer one would be cut at a character boundary, never inside one
+    // (a cut inside one made every assignment undecodable).
+    let mut end = s.len().min(i16::MAX as usize);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let bytes = &s.as_bytes()[..end];
     out.extend_from_slice(&(bytes.len() as i16).to_be_bytes());
     out.extend_from_slice(bytes);
 }
@@ -342,6 +347,16 @@ mod tests {
             connector: c.into(),
             task: n,
         }
+    }
+
+    #[test]
+    fn an_overlong_string_is_cut_at_a_character_boundary() {
+        let name = format!("{}é", "a".repeat(i16::MAX as usize - 1));
+        let mut out = Vec::new();
+        put_string(&mut out, &name);
+        let len = i16::from_be_bytes([out[0], out[1]]) as usize;
+        assert_eq!(len, i16::MAX as usize - 1);
+        assert!(std::str::from_utf8(&out[2..]).is_ok());
     }
 
     #[test]

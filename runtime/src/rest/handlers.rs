@@ -19,6 +19,7 @@ use crate::config::TargetState;
 use crate::config::worker::lookup;
 use crate::convert::{CONVERTER_CLASSES, parse_bool};
 use crate::herder::{Herder, StatusReport};
+use crate::logs::LogError;
 use crate::plugin::World;
 use crate::worker::offsets::OffsetEntry;
 
@@ -658,7 +659,11 @@ pub async fn set_logger(Path(logger): Path<String>, RawQuery(raw): RawQuery, b: 
         .unwrap_or_default();
     let affected = log_control()?
         .set(&logger, level, now)
-        .map_err(|e| ApiError::new(404, e))?;
+        .map_err(|e| match e {
+            LogError::Level(m) => ApiError::new(404, m),
+            LogError::Name(m) => ApiError::new(400, m),
+            LogError::Internal(m) => ApiError::new(500, m),
+        })?;
     let scope = lookup(&query(&raw), "scope")
         .unwrap_or("worker")
         .to_ascii_lowercase();

@@ -35,10 +35,21 @@ impl Problems {
     }
 }
 
+/// The longest connector name, in UTF-8 bytes: a name travels in the
+/// `connect` group's assignments as a protocol STRING (i16 length).
+pub const MAX_NAME_BYTES: usize = i16::MAX as usize;
+
 /// Checks the connector name (spec §5.1).
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("Invalid value  for configuration name: String may not be empty".into());
+    }
+    if name.len() > MAX_NAME_BYTES {
+        let start: String = name.chars().take(32).collect();
+        return Err(format!(
+            "Invalid value {start}… for configuration name: String may be at most {MAX_NAME_BYTES} bytes long in UTF-8; this one is {} bytes",
+            name.len()
+        ));
     }
     let controls: Vec<String> = name
         .chars()
@@ -187,6 +198,16 @@ mod tests {
             check_name("bad\nname")
                 .unwrap_err()
                 .ends_with("following ASCII chars: 10")
+        );
+        // The longest name the group protocol carries, then one byte more
+        // (a two-byte character across the limit).
+        let longest = "a".repeat(MAX_NAME_BYTES);
+        assert!(check_name(&longest).is_ok());
+        let over = format!("{}é", "a".repeat(MAX_NAME_BYTES - 1));
+        assert!(
+            check_name(&over)
+                .unwrap_err()
+                .ends_with("at most 32767 bytes long in UTF-8; this one is 32768 bytes")
         );
     }
 
