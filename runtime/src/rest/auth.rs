@@ -11,6 +11,11 @@
 //! basic alice:s3cret
 //! bearer 3f0c9b8e6d…
 //! ```
+//!
+//! Only SHA-256 digests of the credentials are kept in memory, and a
+//! presented credential is compared with every one of them in constant
+//! time, so neither a memory dump nor response timing tells how close a
+//! guess was.
 
 use std::sync::Arc;
 
@@ -19,17 +24,49 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::config::WorkerConfig;
 use crate::convert::parse_bool;
 
-/// Accepted credentials.
-#[derive(Debug, Clone, Default)]
+/// A credential's SHA-256.
+type Digest32 = [u8; 32];
+
+fn digest(credential: &str) -> Digest32 {
+    Sha256::digest(credential.as_bytes()).into()
+}
+
+/// Whether `presented` is one of `accepted`, looking at every byte of
+/// every entry whatever matches.
+fn any_equal(accepted: &[Digest32], presented: &Digest32) -> bool {
+    let mut found = 0u8;
+    for candidate in accepted {
+        let diff = candidate
+            .iter()
+            .zip(presented)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        found |= u8::from(diff == 0);
+    }
+    found == 1
+}
+
+/// Accepted credentials, as digests.
+#[derive(Clone, Default)]
 pub struct Auth {
-    basic: Vec<String>,
-    bearer: Vec<String>,
+    basic: Vec<Digest32>,
+    bearer: Vec<Digest32>,
     protect_reads: bool,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("basic", &self.basic.len())
+            .field("bearer", &self.bearer.len())
+            .field("protect_reads", &self.protect_reads)
+            .finish()
+    }
 }
 
 impl Auth {
@@ -59,10 +96,10 @@ impl Auth {
             }
             match line.split_once(char::is_whitespace) {
                 Some(("basic", cred)) if cred.trim().contains(':') => {
-                    auth.basic.push(cred.trim().to_string())
+                    auth.basic.push(digest(cred.trim()))
                 }
                 Some(("bearer", token)) if !token.trim().is_empty() => {
-                    auth.bearer.push(token.trim().to_string())
+                    auth.bearer.push(digest(token.trim()))
                 }
                 _ => {
                     return Err(format!(
@@ -84,14 +121,14 @@ impl Auth {
         };
         match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-                self.bearer.iter().any(|t| t == token.trim())
+                any_equal(&self.bearer, &digest(token.trim()))
             }
             Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
                 base64::engine::general_purpose::STANDARD
                     .decode(encoded.trim())
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .is_some_and(|pair| self.basic.contains(&pair))
+                    .is_some_and(|pair| any_equal(&self.basic, &digest(&pair)))
             }
             _ => false,
         }
@@ -145,4 +182,35 @@ async fn drain(body: axum::body::Body, limit: usize) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_match_only_whole_and_are_kept_as_digests() {
+        let auth = Auth {
+            basic: vec![digest("alice:s3cret")],
+            bearer: vec![digest("tok-1"), digest("tok-2")],
+            protect_reads: false,
+        };
+        let header = |v: &str| HeaderValue::from_str(v).unwrap();
+        let basic = |pair: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
+        };
+        assert!(auth.accepts(Some(&header(&basic("alice:s3cret")))));
+        assert!(!auth.accepts(Some(&header(&basic("alice:s3cre")))));
+        assert!(auth.accepts(Some(&header("Bearer tok-2"))));
+        assert!(!auth.accepts(Some(&header("Bearer tok-"))));
+        assert!(!auth.accepts(None));
+        let shown = format!("{auth:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("tok-1"),
+            "{shown}"
+        );
+    }
 }

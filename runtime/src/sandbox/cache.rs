@@ -5,8 +5,16 @@
 //! under a millisecond. Artifacts are keyed by the SHA-256 of the component
 //! bytes and by the engine's compatibility hash, so a wasmtime upgrade or a
 //! changed engine setting never loads a stale artifact.
+//!
+//! An artifact is native code, so nothing but this worker may have written
+//! it. The cache is used only in a directory this user owns and nobody else
+//! may write (created `0700`); each artifact is stored beside the SHA-256 of
+//! its bytes, read whole into memory, checked against that digest and only
+//! then handed to wasmtime. A file that fails any check is discarded and
+//! the component compiled again.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -31,16 +39,27 @@ impl ArtifactCache {
         let Some(dir) = &self.dir else {
             return Ok((compile(engine, bytes)?, sha));
         };
+        if let Err(e) = private_dir(dir) {
+            tracing::warn!(dir = %dir.display(), "not caching precompiled artifacts: {e}");
+            return Ok((compile(engine, bytes)?, sha));
+        }
         let path = dir.join(format!("{sha}-{:016x}.cwasm", compat_hash(engine)));
         if path.exists() {
-            // SAFETY: files in the cache directory are only ever written by
-            // `store` below from `Engine::precompile_component` output, and
-            // wasmtime checks the artifact header against this engine before
-            // using it. A corrupt or foreign file is an error, handled below.
-            match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(c) => return Ok((c, sha)),
+            match verified(&path) {
+                // SAFETY: the bytes are those this worker wrote (their
+                // digest matches the one stored beside them, in a directory
+                // only this user may write), produced by
+                // `Engine::precompile_component`; wasmtime also checks the
+                // artifact header against this engine. A failure is handled
+                // below.
+                Ok(artifact) => match unsafe { Component::deserialize(engine, &artifact) } {
+                    Ok(c) => return Ok((c, sha)),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artifact")
+                    }
+                },
                 Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artifact")
+                    tracing::warn!(path = %path.display(), "discarding a cached artifact that fails its check: {e}")
                 }
             }
         }
@@ -68,12 +87,58 @@ fn compat_hash(engine: &Engine) -> u64 {
     h.finish()
 }
 
-/// Writes atomically: a crash leaves either no file or a whole one.
+/// Creates `dir` (`0700`) if missing, then checks that this user owns it
+/// and that nobody else may write to it.
+fn private_dir(dir: &Path) -> Result<(), String> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create it: {e}"))?;
+    let meta = std::fs::metadata(dir).map_err(|e| e.to_string())?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "it belongs to uid {}, not this worker's {me}",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "others may write to it (mode {:o}); it must be writable by this user only",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+/// Where the digest of the artifact at `path` is kept.
+fn digest_path(path: &Path) -> PathBuf {
+    path.with_extension("sha256")
+}
+
+/// The artifact at `path`, if its bytes match the digest stored beside it.
+fn verified(path: &Path) -> Result<Vec<u8>, String> {
+    let artifact = std::fs::read(path).map_err(|e| e.to_string())?;
+    let digest = std::fs::read_to_string(digest_path(path))
+        .map_err(|e| format!("no digest beside it: {e}"))?;
+    if hex::encode(Sha256::digest(&artifact)) != digest.trim() {
+        return Err("its bytes do not match the digest stored beside it".into());
+    }
+    Ok(artifact)
+}
+
+/// Writes the artifact and then its digest, each atomically: a crash
+/// leaves no file, a whole artifact without a digest (discarded on load),
+/// or both whole.
 fn store(dir: &Path, path: &Path, artifact: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
     let tmp = tempfile_in(dir)?;
     std::fs::write(&tmp, artifact)?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    let tmp = tempfile_in(dir)?;
+    std::fs::write(&tmp, hex::encode(Sha256::digest(artifact)))?;
+    std::fs::rename(&tmp, digest_path(path))
 }
 
 fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
@@ -86,4 +151,60 @@ fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
             .as_nanos()
     );
     Ok(dir.join(unique))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// The smallest component there is.
+    const EMPTY: &[u8] = b"\0asm\x0d\0\x01\0";
+
+    fn artifacts(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+            .collect()
+    }
+
+    #[test]
+    fn a_tampered_artifact_is_discarded_and_compiled_again() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ArtifactCache::new(Some(dir.path().join("cache")));
+        cache.load(&engine, EMPTY).unwrap();
+        let stored = artifacts(&dir.path().join("cache"));
+        assert_eq!(stored.len(), 1);
+        let good = std::fs::read(&stored[0]).unwrap();
+        let mut bad = good.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        std::fs::write(&stored[0], &bad).unwrap();
+        assert!(verified(&stored[0]).is_err());
+        cache.load(&engine, EMPTY).expect("compiled again");
+        assert_eq!(std::fs::read(&stored[0]).unwrap(), good, "rewritten");
+        assert!(verified(&stored[0]).is_ok());
+    }
+
+    #[test]
+    fn a_directory_others_may_write_is_not_used() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = private_dir(&shared).unwrap_err();
+        assert!(err.contains("others may write to it"), "{err}");
+        ArtifactCache::new(Some(shared.clone()))
+            .load(&engine, EMPTY)
+            .expect("compiled in memory");
+        assert!(artifacts(&shared).is_empty());
+        let fresh = dir.path().join("fresh");
+        private_dir(&fresh).unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 }
