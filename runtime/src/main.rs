@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand};
 use wasmconnect::config::distributed::DistributedConfig;
 use wasmconnect::config::{WorkerConfig, connector_file, properties};
 use wasmconnect::herder::{DistributedHerder, Herder, StandaloneHerder};
+use wasmconnect::sandbox::GrantPolicy;
 use wasmconnect::{Plugin, Sandbox, SandboxConfig};
 
 #[derive(Parser)]
@@ -452,6 +453,13 @@ fn worker_sandbox(config: &WorkerConfig, worker_file: &std::path::Path) -> Resul
             return Err(format!("{}: {}", worker_file.display(), text.join("; ")));
         }
     }
+    // What connector configurations may name: files beneath the allowed
+    // directories (by default this one), public hosts unless listed.
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let own = wasmconnect::config::listeners::listener_addrs(&config.listeners);
+    sandbox_config.grant_policy = GrantPolicy::from_worker(&config.raw, &cwd, own)
+        .map_err(|e| format!("{}: {e}", worker_file.display()))?;
     Sandbox::new(sandbox_config).map_err(|e| format!("{e:#}"))
 }
 

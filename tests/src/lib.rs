@@ -280,8 +280,10 @@ pub fn worker_bin() -> PathBuf {
 
 /// A standalone worker's properties for tests: `bootstrap`, String
 /// converters, offsets in `connect.offsets` flushed every 200 ms, a 6 s
-/// consumer session, REST on `port`, the bundled plugins; then `extra`
-/// (later keys win).
+/// consumer session, REST on `port`, the bundled plugins, file grants
+/// allowed beneath the temporary directory (a cluster member's working
+/// directory is a subdirectory of the test's, where its files are); then
+/// `extra` (later keys win).
 pub fn worker_props(bootstrap: &str, port: u16, extra: &str) -> String {
     worker_props_with_plugins(bootstrap, port, &plugin_dir(), extra)
 }
@@ -296,9 +298,18 @@ pub fn worker_props_with_plugins(
     format!(
         "bootstrap.servers={bootstrap}\nkey.converter=StringConverter\nvalue.converter=StringConverter\n\
          offset.storage.file.filename=connect.offsets\noffset.flush.interval.ms=200\n\
-         consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n{extra}",
-        plugins.display()
+         consumer.session.timeout.ms=6000\nlisteners=http://127.0.0.1:{port}\nplugin.path={}\n{}{extra}",
+        plugins.display(),
+        sandbox_dirs()
     )
+}
+
+/// `sandbox.allowed.dirs` set to the temporary directory every test works
+/// in (canonical, as the worker compares resolved paths).
+pub fn sandbox_dirs() -> String {
+    let tmp = std::env::temp_dir();
+    let tmp = std::fs::canonicalize(&tmp).unwrap_or(tmp);
+    format!("sandbox.allowed.dirs={}\n", tmp.display())
 }
 
 /// Starts a worker in `dir` with `props` (REST on `port`, no connector

@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wasmconnect_tests::compat::{self, Side, Step};
 use wasmconnect_tests::{
-    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, repo_root, topic_values,
-    wait_for_lines,
+    Broker, Reply, Rest, WorkerProcess, append, free_port, plugin_path, repo_root, sandbox_dirs,
+    topic_values, wait_for_lines,
 };
 
 const SOURCE: &str = "local-file-source";
@@ -56,7 +56,7 @@ fn side_props(kafka: bool, dir: &Path) -> String {
         for name in ["file-source", "file-sink"] {
             std::fs::copy(plugin_path(name), plugins.join(format!("{name}.wasm"))).unwrap();
         }
-        format!("plugin.path={}\n", plugins.display())
+        format!("plugin.path={}\n{}", plugins.display(), sandbox_dirs())
     }
 }
 

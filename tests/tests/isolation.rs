@@ -63,7 +63,12 @@ impl Scenario {
         let broker = Broker::start();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let props = worker_props(broker.bootstrap(), port, "");
+        // The network test grants connections to servers on loopback.
+        let props = worker_props(
+            broker.bootstrap(),
+            port,
+            "sandbox.allowed.hosts=127.0.0.1\n",
+        );
         let (worker, rest) = start_worker(dir.path(), &props, port).await;
         let (input, output) = (dir.path().join("in.txt"), dir.path().join("out.txt"));
         std::fs::create_dir(dir.path().join("granted")).unwrap();

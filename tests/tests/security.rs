@@ -264,3 +264,49 @@ async fn bad_names_are_refused_and_leave_the_apis_usable() {
         (200, json!(["wasmconnect::worker"]))
     );
 }
+
+/// The harness's worker properties without its `sandbox.allowed.dirs`, so
+/// the worker's own default (its working directory) applies.
+fn default_sandbox(props: String) -> String {
+    props
+        .lines()
+        .filter(|l| !l.starts_with("sandbox.allowed."))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_connectors_reach_only_files_beneath_the_working_directory() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("escape")).unwrap();
+    let port = free_port();
+    let props = default_sandbox(worker_props(broker.bootstrap(), port, ""));
+    let (_w, rest) = start_worker(dir.path(), &props, port).await;
+
+    let refused = [
+        "/etc/shadow".to_string(),
+        format!("{}/../x.txt", dir.path().display()),
+        dir.path().join("escape/out.txt").display().to_string(),
+        outside.path().join("out.txt").display().to_string(),
+    ];
+    for file in &refused {
+        let mut config = sink(dir.path(), &[]);
+        config["file"] = json!(file);
+        let r = rest.create("writer", &config).await;
+        assert_eq!(r.status, 400, "{file}: {:?}", r.body);
+        let message = r.body["message"].as_str().unwrap();
+        assert!(message.contains("configuration file names"), "{message}");
+        assert!(
+            message.contains("is outside the directories this worker allows")
+                && message.contains("sandbox.allowed.dirs can allow it"),
+            "{message}"
+        );
+    }
+    // Relative and absolute paths beneath the working directory are fine,
+    // and the sink writes there.
+    let r = rest.create("writer", &sink(dir.path(), &[])).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(!outside.path().join("out.txt").exists());
+}

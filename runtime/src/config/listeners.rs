@@ -54,3 +54,24 @@ pub fn hostname() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_string())
 }
+
+/// The addresses this worker's `listeners` answer on (a wildcard host
+/// stands for this host's name), so plugins can be kept from calling the
+/// worker itself.
+pub fn listener_addrs(listeners: &[String]) -> Vec<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let mut out = Vec::new();
+    for listener in listeners {
+        let Ok((host, port)) = parse_listener(listener) else {
+            continue;
+        };
+        let host = match host.as_str() {
+            "" | "0.0.0.0" | "::" | "[::]" => hostname(),
+            _ => host,
+        };
+        if let Ok(addrs) = (host.as_str(), port).to_socket_addrs() {
+            out.extend(addrs);
+        }
+    }
+    out
+}

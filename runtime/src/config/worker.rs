@@ -75,6 +75,8 @@ const KNOWN: &[&str] = &[
     "connector.client.config.override.policy",
     "connector.client.config.override.allowlist",
     "connector.client.config.override.unsafe.allow",
+    "sandbox.allowed.dirs",
+    "sandbox.allowed.hosts",
     "topic.creation.enable",
     "topic.tracking.enable",
     "topic.tracking.allow.reset",

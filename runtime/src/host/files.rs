@@ -14,7 +14,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use super::Identity;
-use super::grants::{FileAccess, Grants};
+use super::grants::{Beneath, FileAccess, Grants};
 use crate::bindings::wasmconnect::connector::files::{
     self, FileError, Host, HostFile as HostFileMethods, OpenMode,
 };
@@ -74,6 +74,32 @@ pub fn add_to_linker<T: FilesView + 'static>(linker: &mut Linker<T>) -> wasmtime
     files::add_to_linker::<T, Files>(linker, T::files)
 }
 
+/// Opens a granted file: beneath its allowed directory with cap-std when
+/// the worker bounds grants (a symlink or `..` placed inside cannot lead
+/// out, even one made after validation), else at its path.
+fn open_granted(
+    path: &std::path::Path,
+    beneath: Option<&Beneath>,
+    append: bool,
+) -> std::io::Result<std::fs::File> {
+    let Some(Beneath { root, relative }) = beneath else {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        if append {
+            options.create(true).append(true);
+        }
+        return options.open(path);
+    };
+    let dir = cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())?;
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.read(true);
+    if append {
+        options.create(true).append(true);
+    }
+    dir.open_with(relative, &options)
+        .map(cap_std::fs::File::into_std)
+}
+
 fn io_error(path: &std::path::Path, e: std::io::Error) -> FileError {
     FileError::Io(format!("{}: {e}", path.display()))
 }
@@ -85,7 +111,7 @@ impl Host for FilesCtx<'_> {
         mode: OpenMode,
     ) -> wasmtime::Result<Result<Resource<HostFile>, FileError>> {
         let state = self.state;
-        let Some((granted, access)) = state.grants.file(&path, &state.cwd) else {
+        let Some((granted, grant)) = state.grants.file(&path, &state.cwd) else {
             tracing::warn!(
                 connector = &*state.identity.connector,
                 task = state.identity.task,
@@ -96,22 +122,14 @@ impl Host for FilesCtx<'_> {
                 "{path} is not named by any file setting of this connector"
             ))));
         };
-        let granted = granted.to_path_buf();
+        let (granted, beneath) = (granted.to_path_buf(), grant.beneath.clone());
         let append = mode == OpenMode::Append;
-        if append && access != FileAccess::Append {
+        if append && grant.access != FileAccess::Append {
             return Ok(Err(FileError::NotGranted(format!(
                 "{path} is granted for reading only"
             ))));
         }
-        let opened = if append {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .read(true)
-                .open(&granted)
-        } else {
-            OpenOptions::new().read(true).open(&granted)
-        };
+        let opened = open_granted(&granted, beneath.as_ref(), append);
         let file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -14,6 +14,7 @@
 //! symlinked directories in the request cannot reach anything else.
 //! Directories are WASI preopens (cap-std refuses `..` and symlink escapes).
 //! Network grants become a socket address check on resolved IP addresses.
+//! What may be granted at all is the worker's [`GrantPolicy`].
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -23,24 +24,28 @@ use std::sync::Arc;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+pub use super::grant_policy::{Beneath, GrantPolicy};
 use crate::bindings::config_def::{ConfigKey, ResourceKind};
 
-/// Worker-level bounds on what connector configurations may be granted.
-#[derive(Debug, Clone)]
-pub struct GrantPolicy {
-    /// File and directory grants must lie under one of these directories;
-    /// `None` allows any path the worker process can reach.
-    pub allowed_roots: Option<Vec<PathBuf>>,
-    /// Whether network endpoints may be granted at all.
-    pub allow_network: bool,
+/// A configuration value the policy refuses, or that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRefusal {
+    /// The configuration key.
+    pub key: String,
+    /// What is wrong, naming the key, the value and what would allow it.
+    pub message: String,
 }
 
-impl Default for GrantPolicy {
-    fn default() -> Self {
-        GrantPolicy {
-            allowed_roots: None,
-            allow_network: true,
-        }
+impl std::fmt::Display for GrantRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn refusal(key: &str, message: String) -> GrantRefusal {
+    GrantRefusal {
+        key: key.to_string(),
+        message,
     }
 }
 
@@ -53,11 +58,19 @@ pub enum FileAccess {
     Append,
 }
 
+/// A granted file: how it may be opened, and the allowed directory it is
+/// opened beneath (`None`: the worker sets no bounds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedFile {
+    pub access: FileAccess,
+    pub beneath: Option<Beneath>,
+}
+
 /// The resources one instance was granted.
 #[derive(Debug, Default, Clone)]
 pub struct Grants {
-    /// Normalised absolute path → access.
-    files: HashMap<PathBuf, FileAccess>,
+    /// Normalised absolute path → how it was granted.
+    files: HashMap<PathBuf, GrantedFile>,
     /// Directories preopened at their own path; `true` when writable.
     dirs: Vec<(PathBuf, bool)>,
     /// Addresses the instance may connect to.
@@ -73,7 +86,7 @@ impl Grants {
         config: &[(String, String)],
         policy: &GrantPolicy,
         cwd: &Path,
-    ) -> Result<Grants, String> {
+    ) -> Result<Grants, GrantRefusal> {
         let mut grants = Grants::default();
         for key in definition {
             let Some(kind) = key.resource else { continue };
@@ -82,24 +95,30 @@ impl Grants {
             };
             match kind {
                 ResourceKind::ReadFile | ResourceKind::WriteFile => {
-                    let path = checked_path(&key.name, value, policy, cwd)?;
+                    let (path, beneath) = checked_path(&key.name, value, policy, cwd)?;
                     let access = if kind == ResourceKind::WriteFile {
                         FileAccess::Append
                     } else {
                         FileAccess::Read
                     };
-                    let entry = grants.files.entry(path).or_insert(access);
+                    let entry = grants
+                        .files
+                        .entry(path)
+                        .or_insert(GrantedFile { access, beneath });
                     if access == FileAccess::Append {
-                        *entry = FileAccess::Append;
+                        entry.access = FileAccess::Append;
                     }
                 }
                 ResourceKind::ReadDirectory | ResourceKind::WriteDirectory => {
-                    let path = checked_path(&key.name, value, policy, cwd)?;
+                    let (path, _) = checked_path(&key.name, value, policy, cwd)?;
                     if !path.is_dir() {
-                        return Err(format!(
-                            "configuration {} names {}, which is not a directory",
-                            key.name,
-                            path.display()
+                        return Err(refusal(
+                            &key.name,
+                            format!(
+                                "configuration {} names {}, which is not a directory",
+                                key.name,
+                                path.display()
+                            ),
                         ));
                     }
                     grants
@@ -107,27 +126,40 @@ impl Grants {
                         .push((path, kind == ResourceKind::WriteDirectory));
                 }
                 ResourceKind::NetworkEndpoint | ResourceKind::Url => {
-                    if !policy.allow_network {
-                        return Err(format!(
-                            "configuration {} names a network address, but this worker grants no network access",
-                            key.name
-                        ));
-                    }
                     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                         let target = if kind == ResourceKind::Url {
                             url_host_port(item).ok_or_else(|| {
-                                format!(
-                                    "configuration {}: cannot find a host in URL {item}",
-                                    key.name
+                                refusal(
+                                    &key.name,
+                                    format!(
+                                        "configuration {}: cannot find a host in URL {item}",
+                                        key.name
+                                    ),
                                 )
                             })?
                         } else {
                             item.to_string()
                         };
                         let addrs = target.to_socket_addrs().map_err(|e| {
-                            format!("configuration {}: cannot resolve {target}: {e}", key.name)
+                            refusal(
+                                &key.name,
+                                format!("configuration {}: cannot resolve {target}: {e}", key.name),
+                            )
                         })?;
-                        grants.endpoints.extend(addrs);
+                        // Every address the name resolves to is checked:
+                        // a public name resolving to loopback is refused.
+                        for addr in addrs {
+                            if let Some(why) = policy.refuse_addr(&addr) {
+                                return Err(refusal(
+                                    &key.name,
+                                    format!(
+                                        "configuration {} names {item}, which this worker does not allow: {why}",
+                                        key.name
+                                    ),
+                                ));
+                            }
+                            grants.endpoints.push(addr);
+                        }
                     }
                 }
             }
@@ -137,11 +169,11 @@ impl Grants {
 
     /// The path to open and the access granted for a guest's request, or
     /// `None` when the request names nothing granted.
-    pub fn file(&self, requested: &str, cwd: &Path) -> Option<(&Path, FileAccess)> {
+    pub fn file(&self, requested: &str, cwd: &Path) -> Option<(&Path, &GrantedFile)> {
         let wanted = normalize(Path::new(requested), cwd);
         self.files
             .get_key_value(&wanted)
-            .map(|(p, a)| (p.as_path(), *a))
+            .map(|(p, g)| (p.as_path(), g))
     }
 
     /// The granted network addresses.
@@ -189,31 +221,19 @@ fn lookup<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Resolves `value` against `cwd` and checks it against the policy's roots.
+/// Resolves `value` against `cwd` and checks it against the policy's
+/// roots; returns the path and the root it lies beneath.
 fn checked_path(
     key: &str,
     value: &str,
     policy: &GrantPolicy,
     cwd: &Path,
-) -> Result<PathBuf, String> {
+) -> Result<(PathBuf, Option<Beneath>), GrantRefusal> {
     let path = normalize(Path::new(value.trim()), cwd);
-    if let Some(roots) = &policy.allowed_roots {
-        let inside = roots
-            .iter()
-            .any(|root| path.starts_with(normalize(root, cwd)));
-        if !inside {
-            return Err(format!(
-                "configuration {key} names {}, which is outside the directories this worker allows ({})",
-                path.display(),
-                roots
-                    .iter()
-                    .map(|r| r.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    Ok(path)
+    let beneath = policy
+        .root_of(&path)
+        .map_err(|why| refusal(key, format!("configuration {key} names {why}")))?;
+    Ok((path, beneath))
 }
 
 /// Lexical normalisation: absolute, no `.` and no `..` segments. Never
@@ -301,12 +321,16 @@ mod tests {
             cwd,
         )
         .unwrap();
+        let read = GrantedFile {
+            access: FileAccess::Read,
+            beneath: None,
+        };
         assert_eq!(
             g.file("in.txt", cwd),
-            Some((Path::new("/work/dir/in.txt"), FileAccess::Read))
+            Some((Path::new("/work/dir/in.txt"), &read))
         );
         assert_eq!(
-            g.file("/work/dir/./in.txt", cwd).map(|x| x.1),
+            g.file("/work/dir/./in.txt", cwd).map(|x| x.1.access),
             Some(FileAccess::Read)
         );
         assert_eq!(
@@ -321,29 +345,48 @@ mod tests {
     #[test]
     fn policy_roots_refuse_paths_outside_and_name_the_key() {
         let def = [key("file", Some(ResourceKind::WriteFile))];
+        let data = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(data.path()).unwrap();
         let policy = GrantPolicy {
-            allowed_roots: Some(vec!["/data".into()]),
-            allow_network: false,
+            allowed_roots: Some(vec![root.clone()]),
+            ..GrantPolicy::default()
         };
         let err = Grants::from_config(
             &def,
-            &cfg(&[("file", "/data/../etc/x")]),
+            &cfg(&[("file", &format!("{}/../etc/x", root.display()))]),
             &policy,
             Path::new("/"),
         )
         .unwrap_err();
+        assert_eq!(err.key, "file");
+        let outside = root.parent().unwrap().join("etc/x");
         assert!(
-            err.contains("configuration file names /etc/x, which is outside"),
+            err.message.starts_with(&format!(
+                "configuration file names {} is outside the directories",
+                outside.display()
+            )),
             "{err}"
         );
-        assert!(
-            Grants::from_config(
-                &def,
-                &cfg(&[("file", "/data/out.txt")]),
-                &policy,
-                Path::new("/")
-            )
-            .is_ok()
+        let out = root.join("out.txt");
+        let g = Grants::from_config(
+            &def,
+            &cfg(&[("file", &out.display().to_string())]),
+            &policy,
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(
+            g.file(&out.display().to_string(), Path::new("/")),
+            Some((
+                out.as_path(),
+                &GrantedFile {
+                    access: FileAccess::Append,
+                    beneath: Some(Beneath {
+                        root,
+                        relative: "out.txt".into()
+                    })
+                }
+            ))
         );
     }
 
@@ -369,17 +412,23 @@ mod tests {
         ];
         assert_eq!(g.endpoints(), want.as_slice());
         let policy = GrantPolicy {
-            allowed_roots: None,
-            allow_network: false,
+            network: crate::host::grant_policy::NetworkPolicy::Public { own: vec![] },
+            ..GrantPolicy::default()
         };
         let err = Grants::from_config(
             &def,
-            &cfg(&[("url", "http://127.0.0.1/")]),
+            &cfg(&[("url", "http://localhost:9200/")]),
             &policy,
             Path::new("/"),
         )
         .unwrap_err();
-        assert!(err.contains("grants no network access"), "{err}");
+        assert_eq!(err.key, "url");
+        assert!(
+            err.message.starts_with(
+                "configuration url names http://localhost:9200/, which this worker does not allow:"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

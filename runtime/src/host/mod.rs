@@ -23,6 +23,7 @@
 
 pub mod context;
 pub mod files;
+pub mod grant_policy;
 pub mod grants;
 pub mod log_budget;
 pub mod logging;

@@ -110,7 +110,7 @@ impl Core {
             &config.grant_policy,
             &spec.cwd,
         )
-        .map_err(GuestError::Instantiate)?;
+        .map_err(|e| GuestError::Instantiate(e.message))?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = HostState::new(StateParts {
             connector: spec.connector.into(),

@@ -29,7 +29,8 @@ use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
-pub use crate::host::grants::{GrantPolicy, Grants};
+pub use crate::host::grant_policy::GrantPolicy;
+pub use crate::host::grants::Grants;
 pub use cache::ArtifactCache;
 pub use limits::Limits;
 pub use state::HostState;

@@ -233,6 +233,17 @@ impl Worker {
         problems.0.extend(chain_problems);
         problems.0.extend(self.limit_problems(config));
         problems.0.extend(self.config.overrides.problems(config));
+        // What the configuration names (files, hosts) must be grantable
+        // under the worker's allow-lists: refused here, not at task start.
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        if let Err(refused) = crate::host::grants::Grants::from_config(
+            plugin.config_definition(),
+            config,
+            &self.sandbox.config().grant_policy,
+            &cwd,
+        ) {
+            problems.0.push((refused.key, refused.message));
+        }
         for key in ["key.converter", "value.converter"] {
             if let Err(e) = converter(key, config, Converter::String) {
                 problems.0.push((key.to_string(), e));
