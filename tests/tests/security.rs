@@ -310,3 +310,130 @@ async fn by_default_connectors_reach_only_files_beneath_the_working_directory() 
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert!(!outside.path().join("out.txt").exists());
 }
+
+/// `method path` as `admin:secret`, retried while the cluster rebalances.
+async fn as_admin(
+    rest: &Rest,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> wasmconnect_tests::Reply {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut req = rest.raw(method, path).basic_auth("admin", Some("secret"));
+        if let Some(b) = &body {
+            req = req.json(b);
+        }
+        let reply = rest.send(req).await;
+        if !reply.is_rebalancing() || std::time::Instant::now() >= deadline {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_with_rest_authentication_runs_connectors_and_signs_its_internal_requests() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&credentials, "basic admin:secret\n").unwrap();
+    let mut members = Vec::new();
+    for i in 0..2 {
+        let member = dir.path().join(format!("member-{i}"));
+        std::fs::create_dir(&member).unwrap();
+        let port = free_port();
+        let props = worker_props(
+            broker.bootstrap(),
+            port,
+            &format!(
+                "group.id=secured\nconfig.storage.topic=s-configs\noffset.storage.topic=s-offsets\n\
+                 status.storage.topic=s-status\nconfig.storage.replication.factor=1\n\
+                 offset.storage.replication.factor=1\nstatus.storage.replication.factor=1\n\
+                 offset.storage.partitions=3\nstatus.storage.partitions=3\n\
+                 session.timeout.ms=6000\nheartbeat.interval.ms=1000\n\
+                 rest.advertised.host.name=127.0.0.1\nrest.auth.credentials.file={}\n",
+                credentials.display()
+            ),
+        );
+        let process = wasmconnect_tests::WorkerProcess::distributed(&member, &props);
+        let rest = Rest::new(port);
+        rest.wait_ready(&process).await;
+        rest.wait_for("/health", "the worker in the group", |r| r.status == 200)
+            .await;
+        members.push((process, rest, format!("127.0.0.1:{port}")));
+    }
+    let rest = &members[1].1;
+
+    // Four connectors through one worker: writes forwarded to the leader
+    // with the caller's credentials; the connectors spread over both
+    // workers, so a follower publishes task configurations to the leader,
+    // signed.
+    let names: Vec<String> = (0..4).map(|i| format!("gen-{i}")).collect();
+    for name in &names {
+        let config = json!({"connector.class": "Datagen", "topic": "secured", "tasks.max": "1", "rate": "5"});
+        let r = as_admin(
+            rest,
+            "POST",
+            "/connectors",
+            Some(json!({"name": name, "config": config})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{name}: {:?}", r.body);
+    }
+    let mut owners = std::collections::BTreeSet::new();
+    for name in &names {
+        let r = rest
+            .wait_for(
+                &format!("/connectors/{name}/status"),
+                "a running task",
+                |r| r.body["tasks"][0]["state"] == "RUNNING",
+            )
+            .await;
+        owners.insert(
+            r.body["connector"]["worker_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        owners.len(),
+        2,
+        "connector instances on both workers: {owners:?}"
+    );
+
+    // The internal endpoint refuses what no member signed, whoever asks.
+    for (_, rest, _) in &members {
+        let r = as_admin(
+            rest,
+            "POST",
+            "/connectors/gen-0/tasks",
+            Some(json!([{"k": "v"}])),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["message"].clone()),
+            (400, json!("Internal request missing required signature"))
+        );
+        let forged = rest
+            .raw("POST", "/connectors/gen-0/tasks")
+            .header("X-Connect-Authorization", "AAAA")
+            .header("X-Connect-Request-Signature-Algorithm", "HmacSHA256")
+            .json(&json!([{"k": "v"}]));
+        let r = rest.send(forged).await;
+        assert_eq!(
+            (r.status, r.body["message"].clone()),
+            (403, json!("Internal request contained invalid signature."))
+        );
+        let r = rest
+            .call("POST", "/connectors/gen-0/tasks", Some(json!([])))
+            .await;
+        assert_eq!(r.status, 401, "unsigned and without credentials");
+    }
+    let r = rest.call("GET", "/connectors/gen-0/tasks", None).await;
+    assert_eq!(
+        r.body[0]["config"]["topic"], "secured",
+        "task configs unchanged"
+    );
+}

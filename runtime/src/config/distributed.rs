@@ -36,6 +36,9 @@ pub struct DistributedConfig {
     pub heartbeat_interval: Duration,
     pub rebalance_timeout: Duration,
     pub scheduled_rebalance_max_delay: Duration,
+    /// `inter.worker.key.ttl.ms`: how long the leader keeps one session
+    /// key for signed internal requests.
+    pub key_ttl: Duration,
     /// `connect.protocol`: only `sessioned` and `compatible` (incremental)
     /// are offered; `eager` is refused.
     pub protocol: String,
@@ -128,6 +131,7 @@ impl DistributedConfig {
                 "scheduled.rebalance.max.delay.ms",
                 DEFAULT_MAX_DELAY_MS as i64,
             )?,
+            key_ttl: ms("inter.worker.key.ttl.ms", 3_600_000)?,
             protocol,
             advertised_host: get("rest.advertised.host.name")
                 .unwrap_or(hostname)

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::protocol::{TaskId, Work};
+use super::session_key::SessionKey;
 use crate::config::TargetState;
 
 /// A configuration map.
@@ -55,7 +56,9 @@ pub enum ConfigRecord {
         include_tasks: bool,
         only_failed: bool,
     },
-    /// A record this worker does not act on (session keys, fencing,
+    /// The leader's session key for signed internal requests.
+    SessionKey(SessionKey),
+    /// A record this worker does not act on (fencing,
     /// logger levels, or a key it does not know), kept only for the offset.
     Other(String),
 }
@@ -111,6 +114,10 @@ impl ConfigRecord {
                         .to_string()
                         .into_bytes(),
                 ),
+            ),
+            ConfigRecord::SessionKey(k) => (
+                "session-key".to_string(),
+                Some(k.to_json().to_string().into_bytes()),
             ),
             ConfigRecord::Other(key) => (key.clone(), None),
         }
@@ -199,6 +206,12 @@ impl ConfigRecord {
                 tasks,
             });
         }
+        if key == "session-key" {
+            return match &json {
+                Some(v) => SessionKey::from_json(v).map(ConfigRecord::SessionKey),
+                None => Ok(ConfigRecord::Other(key.to_string())),
+            };
+        }
         if let Some(connector) = key.strip_prefix("restart-connector-") {
             let flag = |name: &str| {
                 json.as_ref()
@@ -249,6 +262,7 @@ pub struct ConfigState {
     task_configs: BTreeMap<(String, u32), Properties>,
     deferred: BTreeMap<String, BTreeMap<u32, Properties>>,
     inconsistent: BTreeSet<String>,
+    session_key: Option<SessionKey>,
 }
 
 impl ConfigState {
@@ -260,10 +274,19 @@ impl ConfigState {
         }
     }
 
+    /// The latest session key, if the leader wrote one.
+    pub fn session_key(&self) -> Option<&SessionKey> {
+        self.session_key.as_ref()
+    }
+
     /// Applies the record at `offset`.
     pub fn apply(&mut self, offset: i64, record: ConfigRecord) -> Change {
         self.offset = offset + 1;
         match record {
+            ConfigRecord::SessionKey(key) => {
+                self.session_key = Some(key);
+                Change::None
+            }
             ConfigRecord::Connector {
                 name,
                 properties: None,
@@ -478,9 +501,16 @@ mod tests {
             }
         );
         assert!(ConfigRecord::decode("connector-c", Some(b"{nope")).is_err());
+        assert!(ConfigRecord::decode("session-key", Some(b"{}")).is_err());
         assert_eq!(
-            ConfigRecord::decode("session-key", Some(b"{}")).unwrap(),
-            ConfigRecord::Other("session-key".into())
+            ConfigRecord::decode("logger-cluster-org.example", Some(b"{}")).unwrap(),
+            ConfigRecord::Other("logger-cluster-org.example".into())
+        );
+        let key = crate::distributed::session_key::SessionKey::generate().unwrap();
+        let (k, v) = ConfigRecord::SessionKey(key.clone()).encode();
+        assert_eq!(
+            ConfigRecord::decode(&k, v.as_deref()).unwrap(),
+            ConfigRecord::SessionKey(key)
         );
     }
 

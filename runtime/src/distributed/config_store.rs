@@ -10,6 +10,7 @@
 //! view includes what it wrote.
 
 use super::config_log::{Change, ConfigRecord, ConfigState, Properties};
+use super::session_key::SessionKey;
 use super::topic_log::{TopicLog, TopicSpec};
 use crate::config::TargetState;
 use crate::store::RecordLog;
@@ -173,6 +174,12 @@ impl ConfigStore {
             state: Some(state),
         })
         .await?;
+        self.refresh().await
+    }
+
+    /// Writes a new session key (the leader does, for signed requests).
+    pub async fn put_session_key(&mut self, key: &SessionKey) -> Result<Vec<Change>, String> {
+        self.write(&ConfigRecord::SessionKey(key.clone())).await?;
         self.refresh().await
     }
 

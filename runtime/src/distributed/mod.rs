@@ -23,6 +23,7 @@
 //!   of content-addressed chunks.
 //! - [`status_store`]: connector and task states on the status topic,
 //!   every worker's visible to all.
+//! - [`session_key`]: the leader's key for signed internal requests.
 //! - [`status_log`]: the status and offset topics' record formats.
 //! - [`topic_log`]: a compacted topic read as a log (read to the end, write
 //!   with acknowledgements): the Kafka [`RecordLog`](crate::store::RecordLog).
@@ -38,6 +39,7 @@ pub mod membership;
 pub mod offset_store;
 pub mod plugin_log;
 pub mod protocol;
+pub mod session_key;
 pub mod status_log;
 pub mod status_store;
 pub mod topic_log;

@@ -25,6 +25,7 @@ use async_trait::async_trait;
 
 use crate::config::Config;
 use crate::config::TargetState;
+use crate::distributed::session_key::Signature;
 use crate::error::HerderError;
 use crate::plugin::{Plugin, PluginInfo};
 use crate::worker::Worker;
@@ -136,8 +137,15 @@ pub trait Herder: Send + Sync + 'static {
     async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError>;
 
     /// The internal `POST /connectors/{name}/tasks`: a connector's new task
-    /// configurations, written by the leader.
-    async fn put_task_configs(&self, name: &str, configs: Vec<Config>) -> Result<(), HerderError>;
+    /// configurations, written by the leader if `signature` signs `body`
+    /// with the cluster's session key.
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Config>,
+        signature: Option<&Signature>,
+        body: &[u8],
+    ) -> Result<(), HerderError>;
 
     /// (connector, sha256 of the plugin version it runs) for every
     /// connector this herder knows of.

@@ -7,7 +7,8 @@
 //! being `true` when the incoming request had no `forward` parameter and
 //! `false` when it had one, so a request makes at most two hops: a worker
 //! asked with `forward=false` that would have to forward again answers 409
-//! instead. Only `Authorization` is copied. The target's answer is relayed:
+//! instead. Only `Authorization` and an internal request's signature
+//! headers are copied. The target's answer is relayed:
 //! its status and JSON body, a 204 without one, an error with the target's
 //! status and message.
 
@@ -17,6 +18,7 @@ use axum::http::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
+use crate::distributed::session_key::{ALGORITHM_HEADER, SIGNATURE_HEADER, Signature};
 use crate::error::HerderError;
 
 /// How long a forwarded request may take (Kafka Connect's REST timeout).
@@ -60,6 +62,8 @@ pub struct Request<'a> {
     /// Further query parameters to pass on (`includeTasks`, `onlyFailed`).
     pub query: &'a [(&'a str, String)],
     pub authorization: Option<&'a str>,
+    /// An internal request's signature, passed on unchanged.
+    pub signature: Option<&'a Signature>,
     /// A JSON body, as received.
     pub body: Option<&'a [u8]>,
 }
@@ -92,6 +96,11 @@ pub async fn forward(
         .timeout(FORWARD_TIMEOUT);
     if let Some(auth) = request.authorization {
         builder = builder.header("authorization", auth);
+    }
+    if let Some(signature) = request.signature {
+        builder = builder
+            .header(SIGNATURE_HEADER, &signature.value)
+            .header(ALGORITHM_HEADER, &signature.algorithm);
     }
     if let Some(body) = request.body {
         builder = builder
@@ -198,6 +207,7 @@ mod tests {
             forward,
             query: &[],
             authorization: Some("Basic YWRtaW46czNjcmV0"),
+            signature: None,
             body,
         }
     }

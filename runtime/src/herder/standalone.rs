@@ -13,6 +13,7 @@ use super::{ConnectorInfo, ConnectorSummary, Herder, StatusReport, not_found};
 use crate::config::TargetState;
 use crate::config::worker::lookup;
 use crate::config::{Config, WorkerConfig};
+use crate::distributed::session_key::Signature;
 use crate::error::HerderError;
 use crate::plugin::Plugin;
 use crate::sandbox::Sandbox;
@@ -418,6 +419,8 @@ impl Herder for StandaloneHerder {
         &self,
         _name: &str,
         _configs: Vec<Config>,
+        _signature: Option<&Signature>,
+        _body: &[u8],
     ) -> Result<(), HerderError> {
         Err(HerderError::internal(
             "java.lang.UnsupportedOperationException: task configurations are internal to distributed mode",

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use crate::config::WorkerConfig;
 use crate::convert::parse_bool;
+use crate::distributed::session_key::SIGNATURE_HEADER;
 
 /// A credential's SHA-256.
 type Digest32 = [u8; 32];
@@ -135,6 +136,22 @@ impl Auth {
     }
 }
 
+/// A worker's signed `POST /connectors/{name}/tasks`: it passes without
+/// user credentials, as Kafka Connect's authentication filters let
+/// internal requests pass, because the herder refuses it unless its
+/// signature verifies with the cluster's session key.
+fn signed_internal(request: &Request) -> bool {
+    let segments: Vec<&str> = request
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    request.method() == Method::POST
+        && matches!(segments.as_slice(), ["", "connectors", _, "tasks"])
+        && request.headers().contains_key(SIGNATURE_HEADER)
+}
+
 /// How much of a refused request's body is read (and dropped) so that the
 /// client's connection stays usable; past it, the connection is closed.
 const REFUSED_BODY_DRAIN: usize = 1 << 20;
@@ -142,7 +159,10 @@ const REFUSED_BODY_DRAIN: usize = 1 << 20;
 /// The middleware: 401 unless the request may pass.
 pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
     let read = matches!(*request.method(), Method::GET | Method::HEAD);
-    if (read && !auth.protect_reads) || auth.accepts(request.headers().get(header::AUTHORIZATION)) {
+    if (read && !auth.protect_reads)
+        || signed_internal(&request)
+        || auth.accepts(request.headers().get(header::AUTHORIZATION))
+    {
         return next.run(request).await;
     }
     // A 401 sent before the body is read leaves the body on the wire: the

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
+use crate::distributed::session_key::Signature;
 use crate::error::{HerderError, Redirect};
 use crate::herder::{Herder, peer};
 
@@ -64,6 +65,7 @@ pub async fn follow_redirects(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let signature = Signature::from_headers(|name| parts.headers.get(name)?.to_str().ok());
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes.clone())))
         .await;
@@ -90,6 +92,7 @@ pub async fn follow_redirects(
             forward: incoming_forward,
             query: &query,
             authorization: authorization.as_deref(),
+            signature: signature.as_ref(),
             body,
         },
     )

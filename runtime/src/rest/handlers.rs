@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::config::TargetState;
 use crate::config::worker::lookup;
 use crate::convert::{CONVERTER_CLASSES, parse_bool};
+use crate::distributed::session_key::Signature;
 use crate::herder::{Herder, StatusReport};
 use crate::logs::LogError;
 use crate::plugin::World;
@@ -497,8 +498,25 @@ pub async fn tasks(State(w): W, Path(name): Path<String>) -> Reply {
 
 /// Internal (worker to worker): a connector's new task configurations,
 /// accepted by the leader (spec §1.6).
-pub async fn put_tasks(State(w): W, Path(name): Path<String>, b: Body) -> Reply {
-    let Value::Array(items) = body(b)? else {
+/// The internal request a follower sends the leader: read as raw bytes,
+/// since its signature (see `distributed::session_key`) covers them.
+pub async fn put_tasks(
+    State(w): W,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Reply {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !json {
+        return Err(ApiError::new(415, "HTTP 415 Unsupported Media Type"));
+    }
+    let parsed: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::new(500, e.to_string()))?;
+    let signature = Signature::from_headers(|n| headers.get(n)?.to_str().ok());
+    let Value::Array(items) = parsed else {
         return Err(ApiError::new(
             500,
             "Cannot deserialize value of type `java.util.ArrayList<java.util.HashMap>` from a non-array",
@@ -510,7 +528,8 @@ pub async fn put_tasks(State(w): W, Path(name): Path<String>, b: Body) -> Reply 
         null_problem(&nulls)?;
         configs.push(config);
     }
-    w.put_task_configs(&name, configs).await?;
+    w.put_task_configs(&name, configs, signature.as_ref(), &bytes)
+        .await?;
     empty(StatusCode::NO_CONTENT)
 }
 

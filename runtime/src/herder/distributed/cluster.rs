@@ -29,6 +29,7 @@ use crate::distributed::membership::ConfigView;
 use crate::distributed::offset_store::OffsetStore;
 use crate::distributed::plugin_log::PluginLog;
 use crate::distributed::protocol::Work;
+use crate::distributed::session_key::{ALGORITHM, SessionKey, Signature};
 use crate::distributed::status_log::StatusKey;
 use crate::distributed::status_store::StatusStore;
 use crate::error::HerderError;
@@ -178,6 +179,67 @@ impl Cluster {
         Ok(())
     }
 
+    /// As leader, writes a session key when there is none or it is older
+    /// than `inter.worker.key.ttl.ms` (Kafka Connect's key rotation).
+    pub(super) async fn rotate_session_key(&self) {
+        if !self.is_leader()
+            || self
+                .view()
+                .session_key()
+                .is_some_and(|k| !k.expired(self.settings.key_ttl))
+        {
+            return;
+        }
+        let key = match SessionKey::generate() {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::error!("{e}; internal requests stay unsigned");
+                return;
+            }
+        };
+        let written = self
+            .write_config(move |s| Box::pin(async move { s.put_session_key(&key).await }))
+            .await;
+        match written {
+            Ok(()) => tracing::info!("wrote a new session key for signed internal requests"),
+            Err(e) => tracing::warn!("cannot write a session key: {}", e.message),
+        }
+    }
+
+    /// Whether an internal request carrying `signature` for `body` comes
+    /// from a member of this cluster (`connect.protocol=sessioned`; with
+    /// `compatible`, as in Kafka, requests are not checked).
+    pub(super) fn check_signature(
+        &self,
+        signature: Option<&Signature>,
+        body: &[u8],
+    ) -> Result<(), HerderError> {
+        if self.settings.protocol != "sessioned" {
+            return Ok(());
+        }
+        let Some(signature) = signature else {
+            return Err(HerderError::bad_request(
+                "Internal request missing required signature",
+            ));
+        };
+        if signature.algorithm != ALGORITHM {
+            return Err(HerderError::bad_request(format!(
+                "This worker does not support the '{}' key signing algorithm used by other workers. \
+                 This worker is currently configured to use: [{ALGORITHM}]. Check that all workers' \
+                 configuration files permit the same set of signature algorithms, and correct any \
+                 misconfigured worker and restart it.",
+                signature.algorithm
+            )));
+        }
+        match self.view().session_key() {
+            Some(key) if key.verifies(signature, body) => Ok(()),
+            _ => Err(HerderError::with_status(
+                403,
+                "Internal request contained invalid signature.",
+            )),
+        }
+    }
+
     /// Sends task configurations to the leader (or, leading, writes them).
     pub(super) async fn publish_task_configs(
         &self,
@@ -196,12 +258,16 @@ impl Cluster {
         }
         let body = serde_json::to_vec(&properties).map_err(|e| e.to_string())?;
         let path = format!("/connectors/{}/tasks", peer::segment(name));
+        // Signed with the leader's session key; before one is known the
+        // leader refuses, and the next reconcile sends again.
+        let signature = self.view().session_key().map(|k| k.sign(&body));
         let request = peer::Request {
             method: Method::POST,
             path: &path,
             forward: None,
             query: &[],
             authorization: None,
+            signature: signature.as_ref(),
             body: Some(&body),
         };
         peer::forward(&peer::client(), self.leader_url().as_deref(), &request)

@@ -29,6 +29,7 @@ use crate::distributed::group::GroupSettings;
 use crate::distributed::membership::{Membership, MembershipSettings};
 use crate::distributed::offset_store::OffsetStore;
 use crate::distributed::plugin_log::{CHUNK_BYTES, PluginLog};
+use crate::distributed::session_key::Signature;
 use crate::distributed::status_log::{StatusKey, StatusRecord};
 use crate::distributed::status_store::StatusStore;
 use crate::distributed::topic_log::TopicSpec;
@@ -585,9 +586,16 @@ impl Herder for DistributedHerder {
         Ok(())
     }
 
-    async fn put_task_configs(&self, name: &str, configs: Vec<Config>) -> Result<(), HerderError> {
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Config>,
+        signature: Option<&Signature>,
+        body: &[u8],
+    ) -> Result<(), HerderError> {
         self.require_leader()?;
         self.read_config_to_end().await;
+        self.cluster.check_signature(signature, body)?;
         let view = self.cluster.view();
         if view.connector(name).is_none() {
             return Err(not_found(name));

@@ -380,6 +380,7 @@ pub(super) async fn herd(herder: Arc<DistributedHerder>, mut membership: Members
             membership.request_rejoin();
         }
         herder.serve_restarts().await;
+        cluster.rotate_session_key().await;
         herder.reconcile().await;
         if let Some(generation) = revoking.take() {
             membership.revocations_done(generation);
