@@ -78,8 +78,16 @@ fn assignments(joined: &Joined, state: &mut AssignorState) -> Vec<(String, Vec<u
 #[tokio::test]
 async fn two_workers_form_a_group_and_one_carries_on_when_the_other_leaves() {
     let broker = Broker::start();
-    let mut a = GroupMember::connect(settings(&broker)).await.unwrap();
-    let mut b = GroupMember::connect(settings(&broker)).await.unwrap();
+    // A near miss (one member's round completes before the other's
+    // JoinGroup arrives) costs the coordinator's wait for the absent
+    // member, up to the rebalance timeout: keep it short so that several
+    // tries fit in the deadline below.
+    let settings = GroupSettings {
+        rebalance_timeout: Duration::from_secs(5),
+        ..settings(&broker)
+    };
+    let mut a = GroupMember::connect(settings.clone()).await.unwrap();
+    let mut b = GroupMember::connect(settings).await.unwrap();
 
     let started = Instant::now();
     let (pa, pb) = (protocols("http://a:8083/"), protocols("http://b:8083/"));

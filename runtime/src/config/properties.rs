@@ -31,22 +31,24 @@ pub fn load(path: &Path) -> Result<Vec<(String, String)>, PropertiesError> {
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| err(None, format!("cannot read the file: {e}")))?;
-    if let Err(e) = std::str::from_utf8(&bytes) {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        return Err(err(Some(line), "the file is not valid UTF-8 text".into()));
-    }
     parse(&bytes).map_err(|(line, reason)| err(line, reason))
 }
 
 /// A parse failure: the 1-based line (when known) and the reason.
 pub type ParseError = (Option<usize>, String);
 
-/// Parses properties text; errors carry the line and the reason.
+/// Parses properties text; errors carry the line and the reason. Text
+/// that is not UTF-8 is refused first: the parser's decoder panics on some
+/// invalid bytes (a lone 0xEF, found by `tests/hostile_input.rs`).
 pub fn parse(text: &[u8]) -> Result<Vec<(String, String)>, ParseError> {
+    if let Err(e) = std::str::from_utf8(text) {
+        let line = text[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        return Err((Some(line), "the file is not valid UTF-8 text".into()));
+    }
     let mut out: Vec<(String, String)> = Vec::new();
     for line in PropertiesIter::new(text) {
         let line = line.map_err(|e| (e.line_number(), describe(&e)))?;
