@@ -88,6 +88,24 @@ pub async fn load(name: &str) -> Plugin {
         .unwrap_or_else(|e| panic!("loading {name}: {e}"))
 }
 
+/// A `Work` of `connectors` and `(connector, task)` pairs.
+pub fn work(
+    connectors: &[&str],
+    tasks: &[(&str, i32)],
+) -> wasmconnect::distributed::protocol::Work {
+    use wasmconnect::distributed::protocol::{TaskId, Work};
+    Work {
+        connectors: connectors.iter().map(|c| c.to_string()).collect(),
+        tasks: tasks
+            .iter()
+            .map(|(c, t)| TaskId {
+                connector: c.to_string(),
+                task: *t,
+            })
+            .collect(),
+    }
+}
+
 /// A configuration map from pairs.
 pub fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs

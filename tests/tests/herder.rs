@@ -10,7 +10,6 @@
 //! tasks produce to librdkafka's in-process mock cluster (the quickstart's
 //! embedded broker). Connectors and tasks are the real bundled components.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +19,7 @@ use wasmconnect::config::distributed::DistributedConfig;
 use wasmconnect::config::{TargetState, WorkerConfig};
 use wasmconnect::distributed::membership::{Membership, Round, ScriptedGroup};
 use wasmconnect::distributed::offset_store::OffsetStore;
-use wasmconnect::distributed::protocol::{TaskId, Work};
+use wasmconnect::distributed::protocol::Work;
 use wasmconnect::herder::distributed::{ClusterParts, ClusterStores, MemoryTopics};
 use wasmconnect::herder::standalone::StandaloneParts;
 use wasmconnect::herder::{DistributedHerder, Herder, StandaloneHerder};
@@ -28,7 +27,7 @@ use wasmconnect::store::memory::MemoryTopic;
 use wasmconnect::worker::kafka::Kafka;
 use wasmconnect::worker::status::State;
 use wasmconnect::worker::store::ConnectorStore;
-use wasmconnect_tests::{config, plugin_dir, sandbox};
+use wasmconnect_tests::{config, plugin_dir, sandbox, work};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -330,19 +329,6 @@ async fn member(topics: &MemoryTopics, dir: &Path, port: u16) -> Member {
         group,
         url,
         id,
-    }
-}
-
-fn work(connectors: &[&str], tasks: &[(&str, i32)]) -> Work {
-    Work {
-        connectors: connectors.iter().map(|c| c.to_string()).collect(),
-        tasks: tasks
-            .iter()
-            .map(|(c, t)| TaskId {
-                connector: c.to_string(),
-                task: *t,
-            })
-            .collect::<BTreeSet<_>>(),
     }
 }
 

@@ -15,8 +15,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use wasmconnect::config::properties;
 use wasmconnect::convert::Converter;
 use wasmconnect::distributed::config_log::ConfigRecord;
-use wasmconnect::distributed::protocol::{Assignment, MemberMetadata, TaskId, Work};
+use wasmconnect::distributed::protocol::{Assignment, MemberMetadata};
 use wasmconnect::distributed::status_log::{StatusKey, StatusRecord, parse_offset_key};
+use wasmconnect_tests::work;
 
 /// Inputs per target.
 const ROUNDS: usize = 100_000;
@@ -90,19 +91,6 @@ fn hammer(name: &str, seed: u64, seeds: &[Vec<u8>], parse: impl Fn(&[u8]) -> boo
     }
     println!("{name}: {ROUNDS} inputs, {accepted} accepted, the rest refused, no panic");
     accepted
-}
-
-fn work(connectors: &[&str], tasks: &[(&str, i32)]) -> Work {
-    Work {
-        connectors: connectors.iter().map(|c| c.to_string()).collect(),
-        tasks: tasks
-            .iter()
-            .map(|(c, t)| TaskId {
-                connector: c.to_string(),
-                task: *t,
-            })
-            .collect(),
-    }
 }
 
 #[test]

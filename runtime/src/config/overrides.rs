@@ -21,7 +21,7 @@
 //! that reaches client creation anyway (a configuration written before the
 //! policy changed) is left out of the client, with a warning.
 
-use super::worker::lookup;
+use super::worker::{list, lookup};
 
 /// The three override prefixes, one per client.
 pub const PREFIXES: [&str; 3] = [
@@ -105,10 +105,6 @@ impl Default for OverrideRules {
             unsafe_allowed: Vec::new(),
         }
     }
-}
-
-fn list(value: Option<&str>) -> Vec<String> {
-    super::worker::list(value)
 }
 
 impl OverrideRules {
