@@ -15,6 +15,11 @@ use wasmconnect::distributed::topic_log::{TopicLog, TopicSpec};
 use wasmconnect::store::RecordLog;
 use wasmconnect_tests::Broker;
 
+/// One test at a time: each starts an Apache Kafka broker, and seven JVMs
+/// at once on a 2-core machine starved brokers of their start-up deadline
+/// and the group test of its JoinGroup timing.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn settings(broker: &Broker) -> GroupSettings {
     GroupSettings {
         bootstrap: vec![broker.bootstrap().to_string()],
@@ -77,6 +82,7 @@ fn assignments(joined: &Joined, state: &mut AssignorState) -> Vec<(String, Vec<u
 
 #[tokio::test]
 async fn two_workers_form_a_group_and_one_carries_on_when_the_other_leaves() {
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     // A near miss (one member's round completes before the other's
     // JoinGroup arrives) costs the coordinator's wait for the absent
@@ -180,6 +186,7 @@ async fn two_workers_form_a_group_and_one_carries_on_when_the_other_leaves() {
 
 #[tokio::test]
 async fn a_topic_log_is_read_to_its_end_by_every_worker() {
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let spec = TopicSpec {
         topic: "connect-configs".into(),
@@ -318,6 +325,7 @@ async fn a_dead_workers_share_moves_to_the_others_after_the_delay() {
     use std::sync::Arc;
     use wasmconnect::distributed::membership::{Membership, MembershipSettings};
 
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let mut all = configured();
     all.connectors.insert("d".into());
@@ -374,6 +382,7 @@ async fn config_stores_on_two_workers_agree_and_never_run_half_a_task_set() {
     use wasmconnect::distributed::config_log::Change;
     use wasmconnect::distributed::config_store::ConfigStore;
 
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let open =
         |id: &'static str| ConfigStore::open(broker.bootstrap(), &[], "connect-configs", 1, id);
@@ -455,6 +464,7 @@ async fn offsets_written_by_one_worker_are_read_by_another_and_reset_by_tombston
     use wasmconnect::distributed::offset_store::OffsetStore;
     use wasmconnect::host::offsets::OffsetReader;
 
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let spec = TopicSpec {
         topic: "connect-offsets".into(),
@@ -513,6 +523,7 @@ async fn every_worker_sees_every_state_and_a_stale_owner_cannot_overwrite_it() {
     use wasmconnect::distributed::status_log::{StatusKey, StatusRecord};
     use wasmconnect::distributed::status_store::StatusStore;
 
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let spec = TopicSpec {
         topic: "connect-status".into(),
@@ -589,6 +600,7 @@ async fn every_worker_sees_every_state_and_a_stale_owner_cannot_overwrite_it() {
 async fn a_component_published_by_one_worker_reaches_another_intact() {
     use wasmconnect::distributed::plugin_log::{CHUNK_BYTES, PluginEvent, PluginLog};
 
+    let _turn = SERIAL.lock().await;
     let broker = Broker::start();
     let spec = TopicSpec {
         topic: "connect-plugins".into(),
