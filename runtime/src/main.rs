@@ -379,17 +379,18 @@ async fn distributed(worker_file: PathBuf) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    // The advertised address defaults to the REST listener's.
-    let (host, port) = config
-        .listeners
-        .first()
-        .and_then(|l| wasmconnect::config::listeners::parse_listener(l).ok())
-        .unwrap_or_else(|| (String::new(), 8083));
-    let host = match host.as_str() {
+    // The advertised address defaults to the advertised listener's.
+    let advertised = wasmconnect::config::listeners::advertised_listener(&config);
+    let host = match advertised.host.as_str() {
         "" | "0.0.0.0" => wasmconnect::config::listeners::hostname(),
-        _ => host,
+        _ => advertised.host.clone(),
     };
-    let settings = match DistributedConfig::from_properties(&props, port, &host) {
+    let settings = match DistributedConfig::from_properties(
+        &props,
+        &advertised.scheme,
+        advertised.port,
+        &host,
+    ) {
         Ok(s) => s,
         Err(e) => return fail(format!("{}: {e}", worker_file.display())),
     };

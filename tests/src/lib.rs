@@ -11,10 +11,12 @@
 //!   `scripts/kafka.sh install` caches) on free loopback ports, one node or
 //!   a cluster, killed when dropped;
 //! * [`wait_until`]: polling a condition with a deadline (tests never sleep
-//!   to synchronise).
+//!   to synchronise);
+//! * [`tls::TestPki`]: certificates for HTTPS listeners.
 
 pub mod compat;
 pub mod rest_setup;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -447,6 +449,11 @@ impl WorkerProcess {
         self.wait_exit(timeout)
     }
 
+    /// Whether the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Waits for the process to exit on its own; returns the exit code.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let deadline = Instant::now() + timeout;
@@ -533,6 +540,23 @@ impl Rest {
         Rest {
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
+        }
+    }
+
+    /// A client for `https://127.0.0.1:<port>` that trusts only `ca_pem`
+    /// and, when `identity_pem` is given, presents that key and
+    /// certificate.
+    pub fn https(port: u16, ca_pem: &str, identity_pem: Option<&str>) -> Rest {
+        let mut builder = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA"));
+        if let Some(pem) = identity_pem {
+            builder =
+                builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
+        }
+        Rest {
+            base: format!("https://127.0.0.1:{port}"),
+            client: builder.build().expect("https client"),
         }
     }
 

@@ -312,7 +312,8 @@ async fn member(topics: &MemoryTopics, dir: &Path, port: u16) -> Member {
         ],
     );
     let config = WorkerConfig::from_properties(&props).expect("config");
-    let settings = DistributedConfig::from_properties(&props, port, "127.0.0.1").expect("settings");
+    let settings =
+        DistributedConfig::from_properties(&props, "http", port, "127.0.0.1").expect("settings");
     let (url, id) = (settings.url(), settings.worker_id());
     let kafka = Kafka::connect(&config.kafka, &config.admin).expect("embedded Kafka");
     let parts = ClusterParts {

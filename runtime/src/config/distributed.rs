@@ -45,15 +45,17 @@ pub struct DistributedConfig {
     /// Host and port other workers reach this one's REST API at.
     pub advertised_host: String,
     pub advertised_port: u16,
-    /// `http` (the only listener this worker serves).
+    /// `http` or `https`: the scheme of the listener other workers use.
     pub advertised_listener: String,
 }
 
 impl DistributedConfig {
-    /// Reads the keys; `rest_port` and `hostname` are the defaults of the
-    /// advertised address (the REST listener's port, this machine's name).
+    /// Reads the keys; `advertised_scheme`, `rest_port` and `hostname`
+    /// come from the advertised listener (its scheme and port; its host,
+    /// else this machine's name).
     pub fn from_properties(
         props: &[(String, String)],
+        advertised_scheme: &str,
         rest_port: u16,
         hostname: &str,
     ) -> Result<DistributedConfig, String> {
@@ -101,14 +103,7 @@ impl DistributedConfig {
                 "Invalid value {protocol} for configuration connect.protocol: this worker offers sessioned and compatible (incremental) only"
             ));
         }
-        let listener = get("rest.advertised.listener")
-            .unwrap_or("http")
-            .to_string();
-        if listener != "http" {
-            return Err(format!(
-                "Invalid value {listener} for configuration rest.advertised.listener: this worker serves http only"
-            ));
-        }
+        let listener = advertised_scheme.to_string();
         let group_id = required("group.id")?;
         let config_topic = topic("config.storage", 1)?;
         let plugins = StorageTopic {
@@ -189,7 +184,7 @@ mod tests {
 
     #[test]
     fn defaults_are_kafkas_but_the_rebalance_delay() {
-        let c = DistributedConfig::from_properties(&minimal(), 8083, "w1").unwrap();
+        let c = DistributedConfig::from_properties(&minimal(), "http", 8083, "w1").unwrap();
         assert_eq!(
             c.offsets,
             StorageTopic {
@@ -214,27 +209,27 @@ mod tests {
         let mut p = minimal();
         p.retain(|(k, _)| k != "group.id");
         assert_eq!(
-            DistributedConfig::from_properties(&p, 8083, "h").unwrap_err(),
+            DistributedConfig::from_properties(&p, "http", 8083, "h").unwrap_err(),
             "Missing required configuration \"group.id\" which has no default value."
         );
         let mut p = minimal();
         p.push(("offset.storage.partitions".into(), "0".into()));
         assert!(
-            DistributedConfig::from_properties(&p, 8083, "h")
+            DistributedConfig::from_properties(&p, "http", 8083, "h")
                 .unwrap_err()
                 .contains("offset.storage.partitions: Value must be at least 1")
         );
         let mut p = minimal();
         p.push(("connect.protocol".into(), "eager".into()));
         assert!(
-            DistributedConfig::from_properties(&p, 8083, "h")
+            DistributedConfig::from_properties(&p, "http", 8083, "h")
                 .unwrap_err()
                 .contains("eager")
         );
         let mut p = minimal();
         p.push(("heartbeat.interval.ms".into(), "20000".into()));
         assert!(
-            DistributedConfig::from_properties(&p, 8083, "h")
+            DistributedConfig::from_properties(&p, "http", 8083, "h")
                 .unwrap_err()
                 .contains("must be lower than session.timeout.ms")
         );
@@ -244,7 +239,7 @@ mod tests {
             ("rest.advertised.port", "18083"),
         ]));
         assert_eq!(
-            DistributedConfig::from_properties(&p, 8083, "h")
+            DistributedConfig::from_properties(&p, "http", 8083, "h")
                 .unwrap()
                 .worker_id(),
             "10.0.0.5:18083"

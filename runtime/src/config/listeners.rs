@@ -2,14 +2,26 @@
 
 use super::WorkerConfig;
 
-/// A `listeners` entry: `http://host:port` (empty host: all interfaces).
-pub fn parse_listener(listener: &str) -> Result<(String, u16), String> {
+/// A `listeners` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// `http` or `https`, lower-cased.
+    pub scheme: String,
+    /// Empty: all interfaces.
+    pub host: String,
+    pub port: u16,
+}
+
+/// A `listeners` entry: `http://host:port` or `https://host:port` (empty
+/// host: all interfaces).
+pub fn parse_listener(listener: &str) -> Result<Listener, String> {
     let (scheme, rest) = listener
         .split_once("://")
         .ok_or_else(|| format!("Invalid listener {listener}: expected scheme://host:port"))?;
-    if !scheme.eq_ignore_ascii_case("http") {
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
         return Err(format!(
-            "Invalid listener {listener}: only http listeners are supported"
+            "Invalid listener {listener}: the scheme must be http or https"
         ));
     }
     let (host, port) = rest
@@ -22,17 +34,42 @@ pub fn parse_listener(listener: &str) -> Result<(String, u16), String> {
     let port = port
         .parse()
         .map_err(|_| format!("Invalid listener {listener}: bad port {port}"))?;
-    Ok((host, port))
+    Ok(Listener { scheme, host, port })
+}
+
+/// The listener other workers are told to use: the first whose scheme is
+/// `rest.advertised.listener`, or, when that is unset, the first `http`
+/// one, else the first `https` one (Kafka's `RestServer` rule).
+pub fn advertised_listener(config: &WorkerConfig) -> Listener {
+    let listeners: Vec<Listener> = config
+        .listeners
+        .iter()
+        .filter_map(|l| parse_listener(l).ok())
+        .collect();
+    let wanted = config
+        .get("rest.advertised.listener")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty());
+    let pick = |scheme: &str| listeners.iter().find(|l| l.scheme == scheme).cloned();
+    let chosen = match wanted {
+        Some(scheme) => pick(&scheme),
+        None => pick("http").or_else(|| pick("https")),
+    };
+    chosen.unwrap_or_else(|| Listener {
+        scheme: "http".into(),
+        host: String::new(),
+        port: 8083,
+    })
 }
 
 /// `worker_id`: advertised host (else the listener's host, else the machine's
 /// name) and advertised port (else the listener's).
 pub fn advertised_worker_id(config: &WorkerConfig) -> String {
-    let (lhost, lport) = config
-        .listeners
-        .first()
-        .and_then(|l| parse_listener(l).ok())
-        .unwrap_or_else(|| (String::new(), 8083));
+    let Listener {
+        host: lhost,
+        port: lport,
+        ..
+    } = advertised_listener(config);
     let host = config
         .get("rest.advertised.host.name")
         .map(str::to_string)
@@ -62,7 +99,7 @@ pub fn listener_addrs(listeners: &[String]) -> Vec<std::net::SocketAddr> {
     use std::net::ToSocketAddrs;
     let mut out = Vec::new();
     for listener in listeners {
-        let Ok((host, port)) = parse_listener(listener) else {
+        let Ok(Listener { host, port, .. }) = parse_listener(listener) else {
             continue;
         };
         let host = match host.as_str() {

@@ -9,6 +9,7 @@ pub mod overrides;
 pub mod properties;
 pub mod providers;
 pub mod target_state;
+pub mod tls;
 pub mod worker;
 
 pub use target_state::TargetState;

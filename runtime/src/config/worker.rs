@@ -5,6 +5,7 @@
 //! use yet are logged, as Kafka logs unknown keys, never fatal.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::overrides::OverrideRules;
@@ -49,6 +50,12 @@ pub struct WorkerConfig {
     pub admin: Vec<(String, String)>,
     /// What connectors may override of the clients' settings.
     pub overrides: OverrideRules,
+    /// What `https` listeners serve with (`None` without one).
+    pub rest_tls: Option<Arc<rustls::ServerConfig>>,
+    /// What this worker trusts and presents when it calls another worker
+    /// over https (`None` when no listener is https and no `ssl.*` key is
+    /// set: requests to other workers are plain http).
+    pub peer_tls: Option<Arc<rustls::ClientConfig>>,
     /// Every key as given, for converters' prefixed settings and lookups.
     pub raw: Vec<(String, String)>,
 }
@@ -139,6 +146,11 @@ impl WorkerConfig {
             })
             .map_err(|e| format!("{key}: {e}"))
         };
+        let listeners = match list(get("listeners")) {
+            l if l.is_empty() => vec!["http://:8083".to_string()],
+            l => l,
+        };
+        let (rest_tls, peer_tls) = tls_of(props, &listeners)?;
         Ok(WorkerConfig {
             kafka,
             key_converter: converter("key.converter")?,
@@ -153,14 +165,13 @@ impl WorkerConfig {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
-            listeners: match list(get("listeners")) {
-                l if l.is_empty() => vec!["http://:8083".to_string()],
-                l => l,
-            },
+            listeners,
             producer: prefixed(props, "producer."),
             consumer: prefixed(props, "consumer."),
             admin: prefixed(props, "admin."),
             overrides: OverrideRules::from_worker(props)?,
+            rest_tls,
+            peer_tls,
             raw: props.to_vec(),
         })
     }
@@ -169,6 +180,59 @@ impl WorkerConfig {
     pub fn get(&self, key: &str) -> Option<&str> {
         lookup(&self.raw, key)
     }
+}
+
+/// Checks `listeners` and `rest.advertised.listener`, and builds the TLS
+/// configurations they need: the listeners' when one is `https`, the
+/// client's when a listener is `https`, other workers are reached over
+/// `https`, or an `ssl.*` key is set.
+#[allow(clippy::type_complexity)]
+fn tls_of(
+    props: &[(String, String)],
+    listeners: &[String],
+) -> Result<
+    (
+        Option<Arc<rustls::ServerConfig>>,
+        Option<Arc<rustls::ClientConfig>>,
+    ),
+    String,
+> {
+    let parsed = listeners
+        .iter()
+        .map(|l| super::listeners::parse_listener(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let https = parsed.iter().any(|l| l.scheme == "https");
+    let advertised = lookup(props, "rest.advertised.listener")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty());
+    if let Some(scheme) = &advertised {
+        if scheme != "http" && scheme != "https" {
+            return Err(format!(
+                "Invalid value {scheme} for configuration rest.advertised.listener: String must be one of: http, https"
+            ));
+        }
+        if !parsed.iter().any(|l| &l.scheme == scheme) {
+            return Err(format!(
+                "rest.advertised.listener is {scheme} but no {scheme} listener is in listeners"
+            ));
+        }
+    }
+    let server = if https {
+        Some(super::tls::server_config(props).map_err(|e| format!("listeners: {e}"))?)
+    } else {
+        None
+    };
+    let wants_client = https
+        || advertised.as_deref() == Some("https")
+        || props.iter().any(|(k, _)| k.starts_with("ssl."));
+    let client = if wants_client {
+        Some(Arc::new(
+            super::tls::client_config(props).map_err(|e| format!("TLS to other workers: {e}"))?,
+        ))
+    } else {
+        None
+    };
+    Ok((server, client))
 }
 
 /// The last value of `key` in `pairs`.

@@ -161,6 +161,12 @@ pub trait Herder: Send + Sync + 'static {
     /// what it wrote is read here before the client hears back.
     async fn after_forward(&self);
 
+    /// The client a redirected request is forwarded with. A standalone
+    /// herder never redirects; its client goes unused.
+    fn peer_client(&self) -> reqwest::Client {
+        peer::client_for(self.worker().config().peer_tls.as_ref())
+    }
+
     /// Stops every task (flushing offsets) within
     /// `task.shutdown.graceful.timeout.ms`, then the connectors (and leaves
     /// the cluster).

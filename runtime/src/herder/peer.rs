@@ -37,10 +37,26 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
 }
 
-/// One client for every request to another worker (it pools connections).
-pub fn client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(reqwest::Client::new).clone()
+/// The client for every request to another worker (it pools
+/// connections): over https it trusts and presents what `tls` says (the
+/// worker file's `ssl.*` keys, [`crate::config::tls::client_config`]).
+pub fn client_for(tls: Option<&std::sync::Arc<rustls::ClientConfig>>) -> reqwest::Client {
+    let Some(tls) = tls else {
+        return reqwest::Client::new();
+    };
+    match reqwest::Client::builder()
+        .use_preconfigured_tls(rustls::ClientConfig::clone(tls))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            // Only a TLS backend reqwest was built without fails here;
+            // requests to https workers would then fail, each with this
+            // cause in its error.
+            tracing::error!("the TLS settings for other workers cannot be used: {e}");
+            reqwest::Client::new()
+        }
+    }
 }
 
 /// A forwarded request's answer.

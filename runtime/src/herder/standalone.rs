@@ -422,8 +422,10 @@ impl Herder for StandaloneHerder {
         _signature: Option<&Signature>,
         _body: &[u8],
     ) -> Result<(), HerderError> {
+        // Kafka's StandaloneHerder throws this, and its exception mapper
+        // answers 500 with the message.
         Err(HerderError::internal(
-            "java.lang.UnsupportedOperationException: task configurations are internal to distributed mode",
+            "Kafka Connect in standalone mode does not support externally setting task configurations.",
         ))
     }
 

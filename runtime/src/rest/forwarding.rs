@@ -84,7 +84,7 @@ pub async fn follow_redirects(
         .collect();
     let body = (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(&bytes[..]);
     let forwarded = peer::forward(
-        &peer::client(),
+        &herder.peer_client(),
         redirect.url.as_deref(),
         &peer::Request {
             method,

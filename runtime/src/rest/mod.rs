@@ -33,17 +33,20 @@ use axum::Router;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::config::listeners::parse_listener;
+use crate::config::listeners::{Listener, parse_listener};
 use crate::herder::Herder;
 
 /// The OpenAPI document of the whole API.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// Binds every listener and serves the API until the process ends.
+/// Binds every listener and serves the API until the process ends:
+/// `http` listeners in the clear, `https` ones over TLS as the worker
+/// file's `ssl.*` keys say ([`crate::config::tls`]).
 pub async fn serve(herder: Arc<dyn Herder>) -> Result<Vec<SocketAddr>, String> {
     let mut bound = Vec::new();
-    for listener in herder.worker().config().listeners.clone() {
-        let (host, port) = parse_listener(&listener)?;
+    let config = herder.worker().config();
+    for listener in config.listeners.clone() {
+        let Listener { scheme, host, port } = parse_listener(&listener)?;
         let host = if host.is_empty() {
             "0.0.0.0".to_string()
         } else {
@@ -53,15 +56,35 @@ pub async fn serve(herder: Arc<dyn Herder>) -> Result<Vec<SocketAddr>, String> {
             .await
             .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
         let addr = socket.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%addr, "REST API listening");
+        tracing::info!(%addr, scheme, "REST API listening");
         bound.push(addr);
         let app = NormalizePathLayer::trim_trailing_slash().layer(router(herder.clone())?);
-        tokio::spawn(async move {
-            let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-            if let Err(e) = axum::serve(socket, service).await {
-                tracing::error!("REST server stopped: {e}");
-            }
-        });
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+        if scheme == "https" {
+            let tls = config
+                .rest_tls
+                .clone()
+                .ok_or_else(|| format!("cannot listen on {listener}: no TLS settings were read"))?;
+            let socket = socket
+                .into_std()
+                .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
+            let server = axum_server::from_tcp_rustls(
+                socket,
+                axum_server::tls_rustls::RustlsConfig::from_config(tls),
+            )
+            .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!("REST server stopped: {e}");
+                }
+            });
+        } else {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(socket, service).await {
+                    tracing::error!("REST server stopped: {e}");
+                }
+            });
+        }
     }
     Ok(bound)
 }

@@ -70,6 +70,8 @@ pub struct Cluster {
     pub(super) restarts: std::sync::Mutex<Vec<RestartRequest>>,
     pub(super) wake: Notify,
     pub(super) stop: watch::Sender<bool>,
+    /// The client for requests to other workers.
+    pub(super) peer: reqwest::Client,
 }
 
 impl ConfigView for Cluster {
@@ -121,7 +123,11 @@ impl Cluster {
             connector: connector.to_string(),
             task,
         })?;
-        Some(format!("http://{}/", record.worker_id))
+        // Every worker of a cluster advertises the same scheme.
+        Some(format!(
+            "{}://{}/",
+            self.settings.advertised_listener, record.worker_id
+        ))
     }
 
     /// Takes a config store result: the view follows it, restart requests
@@ -270,7 +276,7 @@ impl Cluster {
             signature: signature.as_ref(),
             body: Some(&body),
         };
-        peer::forward(&peer::client(), self.leader_url().as_deref(), &request)
+        peer::forward(&self.peer, self.leader_url().as_deref(), &request)
             .await
             .map(|_| ())
             .map_err(|e| e.message)

@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
-use super::{ConnectorInfo, ConnectorSummary, Herder, StatusReport, not_found};
+use super::{ConnectorInfo, ConnectorSummary, Herder, StatusReport, not_found, peer};
 use crate::config::TargetState;
 use crate::config::distributed::{DistributedConfig, StorageTopic};
 use crate::config::{Config, WorkerConfig};
@@ -257,6 +257,7 @@ impl DistributedHerder {
             stop,
             worker_id: worker_id.clone(),
             settings,
+            peer: peer::client_for(config.peer_tls.as_ref()),
         });
         let worker = Worker::new(WorkerParts {
             worker_id,
@@ -659,6 +660,10 @@ impl Herder for DistributedHerder {
             .remove(sha256, chunks)
             .await
             .map_err(|e| HerderError::internal(format!("cannot withdraw the plugin: {e}")))
+    }
+
+    fn peer_client(&self) -> reqwest::Client {
+        self.cluster.peer.clone()
     }
 
     async fn after_forward(&self) {
