@@ -195,7 +195,7 @@ async fn secrets_read_through_config_providers_never_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = dir.path().join("secrets.properties");
     std::fs::write(&secrets, "root=$6$s3cr3t$hash\n").unwrap();
-    let (_w, rest) = worker(
+    let (w, rest) = worker(
         &broker,
         dir.path(),
         "config.providers=file\n\
@@ -218,6 +218,40 @@ async fn secrets_read_through_config_providers_never_come_back() {
         )),
         "{message}"
     );
+
+    // A connector that writes what it was given (here: panics with it, so
+    // it lands on stderr, in the worker's log and in the task's trace)
+    // shows the placeholder, never the value.
+    let r = rest
+        .create(
+            "blabbing",
+            &json!({
+                "connector.class": "MisbehavingSource",
+                "tasks.max": "1",
+                "topic": "blab",
+                "mode": "panic-in-poll",
+                "message": format!("credentials {placeholder} rejected"),
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = rest
+        .wait_for("/connectors/blabbing/status", "a failed task", |r| {
+            r.body["tasks"][0]["state"] == "FAILED"
+        })
+        .await;
+    let trace = r.body["tasks"][0]["trace"].as_str().unwrap();
+    assert!(
+        trace.contains(&format!("credentials {placeholder} rejected")),
+        "the panic message is in the trace, masked: {trace}"
+    );
+    assert!(
+        !trace.contains("s3cr3t"),
+        "the secret is in the trace: {trace}"
+    );
+    let log = w.log();
+    assert!(log.contains("rejected"), "the guest's stderr is logged");
+    assert!(!log.contains("s3cr3t"), "the secret is in the worker's log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,9 +367,14 @@ async fn as_admin(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_with_rest_authentication_runs_connectors_and_signs_its_internal_requests() {
+async fn a_cluster_with_rest_authentication_over_https_runs_connectors_and_signs_its_internal_requests()
+ {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
+    // Every listener is https: requests forwarded to the leader and task
+    // configurations a follower publishes go over TLS, each worker checking
+    // the other's certificate against the test CA.
+    let pki = wasmconnect_tests::tls::TestPki::create(dir.path());
     let credentials = dir.path().join("credentials");
     std::fs::write(&credentials, "basic admin:secret\n").unwrap();
     let mut members = Vec::new();
@@ -352,12 +391,13 @@ async fn a_cluster_with_rest_authentication_runs_connectors_and_signs_its_intern
                  offset.storage.replication.factor=1\nstatus.storage.replication.factor=1\n\
                  offset.storage.partitions=3\nstatus.storage.partitions=3\n\
                  session.timeout.ms=6000\nheartbeat.interval.ms=1000\n\
-                 rest.advertised.host.name=127.0.0.1\nrest.auth.credentials.file={}\n",
-                credentials.display()
+                 rest.advertised.host.name=127.0.0.1\nrest.auth.credentials.file={}\n{}",
+                credentials.display(),
+                pki.listener_props(port)
             ),
         );
         let process = wasmconnect_tests::WorkerProcess::distributed(&member, &props);
-        let rest = Rest::new(port);
+        let rest = Rest::https(port, &pki.ca_pem, None);
         rest.wait_ready(&process).await;
         rest.wait_for("/health", "the worker in the group", |r| r.status == 200)
             .await;

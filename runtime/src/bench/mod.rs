@@ -164,6 +164,7 @@ impl Env {
             limits: None,
             transforms: Arc::from([]),
             settings,
+            secrets: Default::default(),
         })
     }
 

@@ -142,19 +142,52 @@ fn read_allowed(provider: &FileProvider, path: &Path) -> Option<Vec<(String, Str
 /// placeholder of `raw` put back as the placeholder, so an answer, a log
 /// line or a trace never carries a provider's secret.
 pub fn redact(message: &str, raw: &[(String, String)], resolved: &[(String, String)]) -> String {
-    let mut out = message.to_string();
-    // Longest first: a secret that contains another is replaced whole.
-    let mut secrets: Vec<(&str, &str)> = raw
-        .iter()
-        .filter(|(_, v)| has_placeholder(v))
-        .filter_map(|(k, v)| Some((lookup(resolved, k)?, v.as_str())))
-        .filter(|(secret, placeholder)| !secret.is_empty() && secret != placeholder)
-        .collect();
-    secrets.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
-    for (secret, placeholder) in secrets {
-        out = out.replace(secret, placeholder);
+    Secrets::of(raw, resolved).hide(message).into_owned()
+}
+
+/// The values a connector's configuration took from config providers, each
+/// with the placeholder that stands for it. What a guest writes (log lines,
+/// stdout, stderr, the error that becomes a task's trace) passes through
+/// [`Secrets::hide`] before it reaches a log or the status API, so a
+/// connector that prints its configuration or an error quoting it does not
+/// leak what a provider resolved. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(std::sync::Arc<[(String, String)]>);
+
+impl Secrets {
+    /// The secrets of `resolved`, the configuration `raw` resolved.
+    pub fn of(raw: &[(String, String)], resolved: &[(String, String)]) -> Secrets {
+        let mut pairs: Vec<(String, String)> = raw
+            .iter()
+            .filter(|(_, v)| has_placeholder(v))
+            .filter_map(|(k, v)| Some((lookup(resolved, k)?.to_string(), v.clone())))
+            .filter(|(secret, placeholder)| !secret.is_empty() && secret != placeholder)
+            .collect();
+        // Longest first: a secret that contains another is replaced whole.
+        pairs.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
+        pairs.dedup();
+        Secrets(pairs.into())
     }
-    out
+
+    /// The secrets of both.
+    pub fn union(&self, other: &Secrets) -> Secrets {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().chain(other.0.iter()).cloned().collect();
+        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        pairs.dedup();
+        Secrets(pairs.into())
+    }
+
+    /// `text` with each secret replaced by its placeholder.
+    pub fn hide<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for (secret, placeholder) in self.0.iter() {
+            if out.contains(secret.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(secret.as_str(), placeholder));
+            }
+        }
+        out
+    }
 }
 
 /// Whether `value` holds a placeholder.

@@ -47,6 +47,7 @@ impl Host for LoggingState {
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let message = self.identity.secrets.hide(&message);
         let connector = &*self.identity.connector;
         let task = self.identity.task;
         emit(&self.budget, connector, task, || match level {

@@ -42,6 +42,8 @@ pub struct Identity {
     pub connector: Arc<str>,
     /// The task number.
     pub task: Option<u32>,
+    /// Provider-resolved values, hidden from what the guest logs.
+    pub secrets: crate::config::providers::Secrets,
 }
 
 /// A store that carries every capability's state.

@@ -24,6 +24,7 @@ use crate::bindings::types::{
     PartitionOffset, SinkRecord, SourceRecord, TaskError, TopicPartition, TransformRecord,
 };
 use crate::bindings::{connector, plugin as plugin_api, record_transform, sink_task, source_task};
+pub use crate::config::providers::Secrets;
 use crate::error::GuestError;
 use crate::host::grants::Grants;
 use crate::host::offsets::OffsetReader;
@@ -51,6 +52,8 @@ pub struct InstanceSpec {
     pub offsets: Option<Arc<dyn OffsetReader>>,
     /// Directory relative paths in the configuration resolve against.
     pub cwd: PathBuf,
+    /// Provider-resolved values hidden from what the guest writes.
+    pub secrets: Secrets,
 }
 
 impl InstanceSpec {
@@ -64,6 +67,7 @@ impl InstanceSpec {
             limits: None,
             offsets: None,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            secrets: Secrets::default(),
         }
     }
 
@@ -121,6 +125,7 @@ impl Core {
             log_lines_per_second: limits.log_lines_per_second,
             offsets: spec.offsets,
             stop: stop_rx,
+            secrets: spec.secrets,
         })
         .map_err(GuestError::Instantiate)?;
         let mut store = Store::new(sandbox.engine(), state);

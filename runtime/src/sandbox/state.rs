@@ -11,6 +11,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::MemoryLimiter;
 use super::stdio::{GuestOutput, StderrTail, Stream};
+use crate::config::providers::Secrets;
 use crate::host::Identity;
 use crate::host::context::{ContextCtx, ContextState, ContextView};
 use crate::host::files::{FilesCtx, FilesState, FilesView};
@@ -42,6 +43,8 @@ pub(crate) struct StateParts {
     pub log_lines_per_second: u32,
     pub offsets: Option<Arc<dyn OffsetReader>>,
     pub stop: watch::Receiver<bool>,
+    /// Hidden from the guest's log lines and output.
+    pub secrets: Secrets,
 }
 
 impl HostState {
@@ -53,6 +56,7 @@ impl HostState {
         let identity = Identity {
             connector: parts.connector.clone(),
             task: parts.task,
+            secrets: parts.secrets.clone(),
         };
         let mut wasi = WasiCtx::builder();
         wasi.stdout(GuestOutput::new(
@@ -61,6 +65,7 @@ impl HostState {
             Stream::Stdout,
             None,
             log_budget.clone(),
+            parts.secrets.clone(),
         ));
         wasi.stderr(GuestOutput::new(
             parts.connector.clone(),
@@ -68,6 +73,7 @@ impl HostState {
             Stream::Stderr,
             Some(stderr.clone()),
             log_budget.clone(),
+            parts.secrets.clone(),
         ));
         parts.grants.apply(&mut wasi)?;
         Ok(HostState {

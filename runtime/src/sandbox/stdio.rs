@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
+use crate::config::providers::Secrets;
 use crate::host::log_budget::{LogBudget, emit};
 use crate::host::logging::TARGET;
 
@@ -59,6 +60,7 @@ pub struct GuestOutput {
     stream: Stream,
     tail: Option<StderrTail>,
     budget: LogBudget,
+    secrets: Secrets,
 }
 
 impl GuestOutput {
@@ -69,6 +71,7 @@ impl GuestOutput {
         stream: Stream,
         tail: Option<StderrTail>,
         budget: LogBudget,
+        secrets: Secrets,
     ) -> Self {
         GuestOutput {
             connector,
@@ -76,6 +79,7 @@ impl GuestOutput {
             stream,
             tail,
             budget,
+            secrets,
         }
     }
 }
@@ -104,7 +108,7 @@ struct LineLogger {
 impl LineLogger {
     fn emit(&self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
-        let text = text.trim_end_matches('\r');
+        let text = self.out.secrets.hide(text.trim_end_matches('\r'));
         let connector = &*self.out.connector;
         let task = self.out.task;
         emit(&self.out.budget, connector, task, || {

@@ -47,7 +47,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::TargetState;
-use crate::config::providers::ConfigProviders;
+use crate::config::providers::{ConfigProviders, Secrets};
 use crate::config::worker::{lookup, prefixed};
 use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
@@ -268,6 +268,7 @@ impl Worker {
         let resolved = self.providers.resolve(&c.config);
         let spec = InstanceSpec {
             limits: self.limits_for(&c.config),
+            secrets: Secrets::of(&c.config, &resolved),
             ..InstanceSpec::new(name, None, resolved.clone())
         };
         let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
@@ -298,8 +299,11 @@ impl Worker {
                 true
             }
             Err(e) => {
-                self.status
-                    .connector(name, State::Failed, Some(e.to_string()));
+                let resolved = self.providers.resolve(&c.config);
+                let trace = Secrets::of(&c.config, &resolved)
+                    .hide(&e.to_string())
+                    .into_owned();
+                self.status.connector(name, State::Failed, Some(trace));
                 false
             }
         }
@@ -323,6 +327,7 @@ impl Worker {
         };
         // Per connector, not per task: resolving may read provider files.
         let connector_config = self.providers.resolve(&c.config);
+        let connector_secrets = Secrets::of(&c.config, &connector_config);
         let limits = self.limits_for(&c.config);
         let (stages, problems) = transforms::resolve(&self.registry(), &connector_config);
         if !problems.is_empty() {
@@ -352,12 +357,14 @@ impl Worker {
                 self.status.task(name, id, State::Failed, Some(trace));
                 continue;
             }
+            // Stored raw (placeholders kept, as Kafka Connect does);
+            // resolved as the task starts.
+            let config = self.providers.resolve(task_config);
+            let secrets = connector_secrets.union(&Secrets::of(task_config, &config));
             let ctx = TaskContext {
                 connector: name.to_string(),
                 task: id,
-                // Stored raw (placeholders kept, as Kafka Connect does);
-                // resolved as the task starts.
-                config: self.providers.resolve(task_config),
+                config,
                 connector_config: connector_config.clone(),
                 plugin: c.plugin.clone(),
                 key_converter,
@@ -370,6 +377,7 @@ impl Worker {
                 limits,
                 transforms: stages.clone(),
                 settings: settings.clone(),
+                secrets,
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {

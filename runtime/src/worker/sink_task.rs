@@ -90,13 +90,13 @@ impl Runner {
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
         let spec = InstanceSpec {
             limits: ctx.limits,
+            secrets: ctx.secrets.clone(),
             ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
         };
         let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
             .await
             .map_err(|e| e.to_string())?;
-        let transforms =
-            TransformChain::start(&ctx.transforms, &ctx.connector, ctx.task, ctx.limits).await?;
+        let transforms = TransformChain::start(&ctx).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),

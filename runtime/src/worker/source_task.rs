@@ -220,6 +220,7 @@ pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
         let spec = InstanceSpec {
             offsets: Some(offsets),
             limits: ctx.limits,
+            secrets: ctx.secrets.clone(),
             ..InstanceSpec::new(&ctx.connector, Some(ctx.task), ctx.config.clone())
         };
         let instance = SourceTaskInstance::new(&ctx.plugin, spec)
@@ -283,9 +284,7 @@ impl<G: SourceGuest> Runner<G> {
         })
         .map_err(|e| describe_client_error("producer", &e))?;
         let started = async {
-            let chain =
-                TransformChain::start(&ctx.transforms, &ctx.connector, ctx.task, ctx.limits)
-                    .await?;
+            let chain = TransformChain::start(&ctx).await?;
             instance
                 .start(&ctx.config)
                 .await

@@ -16,6 +16,7 @@ use super::settings::TaskSettings;
 use super::status::{State, StatusBoard};
 use super::store::ConnectorStore;
 use super::transforms;
+use crate::config::providers::Secrets;
 use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
 use crate::plugin::Plugin;
@@ -55,6 +56,9 @@ pub struct TaskContext {
     pub transforms: Arc<[transforms::StageSpec]>,
     /// What the task loop takes from configuration, parsed once.
     pub settings: Arc<TaskSettings>,
+    /// Provider-resolved values of the connector's and the task's
+    /// configurations: hidden from the guest's output and from the trace.
+    pub secrets: Secrets,
 }
 
 /// A running task: its stop flag and its join handle.
@@ -107,6 +111,7 @@ pub(crate) async fn run_task<L: TaskLoop>(
     match outcome {
         Ok(()) => ctx.status.task(&connector, task, State::Unassigned, None),
         Err(trace) => {
+            let trace = ctx.secrets.hide(&trace).into_owned();
             // The store fsyncs; keep that off the async worker threads.
             let (store, name, why) = (ctx.store.clone(), connector.clone(), trace.clone());
             let _ = tokio::task::spawn_blocking(move || store.task_failed(&name, task, &why)).await;

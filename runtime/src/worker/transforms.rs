@@ -22,7 +22,6 @@ use crate::config::Config;
 use crate::config::worker::{list, lookup};
 use crate::instance::{InstanceSpec, TransformInstance};
 use crate::plugin::{Plugin, World};
-use crate::sandbox::limits::Limits;
 
 /// One resolved stage: what a task needs to instantiate it.
 #[derive(Clone)]
@@ -162,12 +161,9 @@ struct Stage {
 
 impl TransformChain {
     /// Instantiates and configures every stage.
-    pub async fn start(
-        specs: &[StageSpec],
-        connector: &str,
-        task: u32,
-        limits: Option<Limits>,
-    ) -> Result<TransformChain, String> {
+    pub async fn start(ctx: &super::task::TaskContext) -> Result<TransformChain, String> {
+        let (specs, connector, task, limits) =
+            (&ctx.transforms[..], &ctx.connector, ctx.task, ctx.limits);
         let mut stages = Vec::with_capacity(specs.len());
         for spec in specs {
             let class = spec.plugin.info().name.clone();
@@ -179,7 +175,8 @@ impl TransformChain {
             };
             let instance_spec = InstanceSpec {
                 limits,
-                ..InstanceSpec::new(connector, Some(task), spec.config.clone())
+                secrets: ctx.secrets.clone(),
+                ..InstanceSpec::new(connector.as_str(), Some(task), spec.config.clone())
             };
             let mut instance = TransformInstance::new(&spec.plugin, instance_spec)
                 .await
