@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks, once: the wasm32-wasip2 target, a
 # JDK and Maven (apt) with the pinned Apache Kafka jars the tests run
-# (scripts/kafka.sh install), and the toolchains of the non-Rust guests.
+# (scripts/kafka.sh install), the toolchains of the non-Rust guests, and
+# the test tools from PyPI (tests/requirements-tools.txt).
 # Safe to run again: each part is skipped when it is in place.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,3 +18,14 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
 fi
 bash "$root/scripts/kafka.sh" install
 bash "$root/scripts/setup-polyglot.sh"
+# Test tools from PyPI (schemathesis), in a venv of their own.
+tools="${WASMCONNECT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/test-tools}"
+requirements="$root/tests/requirements-tools.txt"
+if ! cmp -s "$requirements" "$tools/venv/.installed" 2>/dev/null; then
+  echo "setup: installing the test tools (PyPI: $(grep -o '^[a-z-]*==[0-9.]*' "$requirements" | tr '\n' ' '))"
+  rm -rf "$tools/venv"
+  mkdir -p "$tools"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$tools/venv/.installed"
+fi

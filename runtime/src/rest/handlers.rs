@@ -513,8 +513,13 @@ pub async fn put_tasks(
     if !json {
         return Err(ApiError::new(415, "HTTP 415 Unsupported Media Type"));
     }
-    let parsed: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::new(500, e.to_string()))?;
+    // Worded as every other body that is not JSON (axum's rejection).
+    let parsed: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            500,
+            format!("Failed to parse the request body as JSON: {e}"),
+        )
+    })?;
     let signature = Signature::from_headers(|n| headers.get(n)?.to_str().ok());
     let Value::Array(items) = parsed else {
         return Err(ApiError::new(

@@ -31,6 +31,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("PUT", "/connectors/{name}/stop"),
     ("POST", "/connectors/{name}/restart"),
     ("GET", "/connectors/{name}/tasks"),
+    ("POST", "/connectors/{name}/tasks"),
     ("GET", "/connectors/{name}/tasks-config"),
     ("GET", "/connectors/{name}/tasks/{task}/status"),
     ("POST", "/connectors/{name}/tasks/{task}/restart"),
@@ -95,7 +96,7 @@ pub fn routes(max_upload: usize) -> Router<Arc<dyn Herder>> {
             axum::routing::post(h::restart),
         )
         // POST is internal (followers send task configurations to the
-        // leader), so it is not in ENDPOINTS or the OpenAPI document.
+        // leader, signed); the OpenAPI document says so.
         .route("/connectors/{name}/tasks", get(h::tasks).post(h::put_tasks))
         .route("/connectors/{name}/tasks-config", get(h::tasks_config))
         .route(
