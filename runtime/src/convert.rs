@@ -43,6 +43,15 @@ pub const CONVERTER_CLASSES: [&str; 3] = [
 ];
 
 impl Converter {
+    /// The converter's Kafka class name.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Converter::Json { .. } => CONVERTER_CLASSES[0],
+            Converter::String => CONVERTER_CLASSES[1],
+            Converter::ByteArray => CONVERTER_CLASSES[2],
+        }
+    }
+
     /// Builds the converter named `class` with its (prefix-stripped)
     /// settings, looked up through `setting`.
     pub fn from_class(

@@ -223,6 +223,24 @@ fn scenario() -> Vec<Step> {
             with(src.clone(), &[("name", json!(SOURCE))]),
         ),
         Step::json(
+            "validate-sink-errors",
+            "PUT",
+            "/connector-plugins/FileStreamSink/config/validate",
+            with(
+                sink_config(),
+                &[
+                    ("name", json!(SINK)),
+                    ("errors.tolerance", json!("some")),
+                    ("errors.log.enable", json!("yes")),
+                    ("errors.deadletterqueue.topic.name", json!(TOPIC)),
+                    (
+                        "errors.deadletterqueue.topic.replication.factor",
+                        json!("0"),
+                    ),
+                ],
+            ),
+        ),
+        Step::json(
             "validate-unknown-plugin",
             "PUT",
             "/connector-plugins/NoSuchConnector/config/validate",

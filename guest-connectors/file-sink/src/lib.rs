@@ -106,14 +106,10 @@ impl SinkTask for FileSinkTask {
             .map_err(|e| fatal(format!("Error writing to {}: {e}", self.path)))
     }
 
-    fn pre_commit(
-        &mut self,
-        current: Vec<PartitionOffset>,
-    ) -> Result<Vec<PartitionOffset>, TaskError> {
+    fn flush(&mut self, _current: &[PartitionOffset]) -> Result<(), TaskError> {
         self.file
             .sync()
-            .map_err(|e| fatal(format!("Error flushing {}: {e}", self.path)))?;
-        Ok(current)
+            .map_err(|e| fatal(format!("Error flushing {}: {e}", self.path)))
     }
 }
 

@@ -170,13 +170,24 @@ pub trait SinkTask: Sized {
     fn close(&mut self, _partitions: Vec<TopicPartition>) -> Result<(), TaskError> {
         Ok(())
     }
-    /// Writes a batch of records.
+    /// Writes a batch of records. A task may buffer them; it then writes
+    /// them out in [`SinkTask::flush`].
     fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), TaskError>;
-    /// Flushes and returns the offsets that are safe to commit.
+    /// Writes out everything `put` has been given (Kafka's `flush`): after
+    /// it returns, the host commits `current`, so a record still buffered
+    /// here would be lost if the worker died. The default does nothing,
+    /// which is right for a task that writes in `put`.
+    fn flush(&mut self, _current: &[PartitionOffset]) -> Result<(), TaskError> {
+        Ok(())
+    }
+    /// The offsets that are safe to commit. The default flushes, then
+    /// answers `current`, as Kafka's `preCommit` does; override it only to
+    /// commit less than was put (a task that writes asynchronously).
     fn pre_commit(
         &mut self,
         current: Vec<PartitionOffset>,
     ) -> Result<Vec<PartitionOffset>, TaskError> {
+        self.flush(&current)?;
         Ok(current)
     }
     /// Stops the task.

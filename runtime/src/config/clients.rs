@@ -61,17 +61,39 @@ pub fn producer(
     worker: &[(String, String)],
     overrides: &[(String, String)],
 ) -> ClientConfig {
+    let id = format!("connector-producer-{connector}-{task}");
+    producer_as(&id, bootstrap, worker, overrides)
+}
+
+/// A task producer's settings under `client_id` (the worker's and the
+/// connector's settings may still replace it, as in Kafka).
+fn producer_as(
+    client_id: &str,
+    bootstrap: &str,
+    worker: &[(String, String)],
+    overrides: &[(String, String)],
+) -> ClientConfig {
     let base = pairs(&[
         ("bootstrap.servers", bootstrap),
-        (
-            "client.id",
-            &format!("connector-producer-{connector}-{task}"),
-        ),
+        ("client.id", client_id),
         // At-least-once without reordering or duplicates from retries.
         ("enable.idempotence", "true"),
         ("acks", "all"),
     ]);
     layered("producer", &[&base, worker, overrides])
+}
+
+/// Settings for a sink task's dead letter queue producer: a task
+/// producer's, under Kafka's client id for it.
+pub fn dlq_producer(
+    bootstrap: &str,
+    connector: &str,
+    task: u32,
+    worker: &[(String, String)],
+    overrides: &[(String, String)],
+) -> ClientConfig {
+    let id = format!("connector-dlq-producer-{connector}-{task}");
+    producer_as(&id, bootstrap, worker, overrides)
 }
 
 /// Settings for a sink task's consumer (group `connect-<connector>`).

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::herder::ConnectorInfo;
 use crate::sandbox::limits::Usage;
+use crate::worker::errors::ErrorCounts;
 use crate::worker::status::{ConnectorStatus, Status};
 
 /// A config map as JSON (values are strings).
@@ -41,6 +42,9 @@ struct StateJson<'a> {
     /// Resources the task used; an extra field Kafka clients ignore.
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<Value>,
+    /// Kafka's task error metrics, once the task met a record error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Value>,
 }
 
 /// A task's resource usage as JSON.
@@ -55,21 +59,36 @@ fn usage_json(u: &Usage) -> Value {
     })
 }
 
-/// One state object; `trace` only when there is one.
+/// A task's error counts as JSON, under Kafka's metric names.
+fn errors_json(e: &ErrorCounts) -> Value {
+    serde_json::json!({
+        "total-record-errors": e.record_errors,
+        "total-records-skipped": e.records_skipped,
+        "total-errors-logged": e.errors_logged,
+        "deadletterqueue-produce-requests": e.dlq_produce_requests,
+        "deadletterqueue-produce-failures": e.dlq_produce_failures,
+    })
+}
+
+/// One state object; `trace` only when there is one. A task's (`id` set)
+/// carries its usage and error counts from `of`.
 pub fn state(
     status: &Status,
     id: Option<u32>,
     worker_id: &str,
     version: Option<&str>,
-    usage: Option<&Usage>,
+    of: Option<&ConnectorStatus>,
 ) -> Value {
+    let task =
+        |map: fn(&ConnectorStatus, u32) -> Option<Value>| of.zip(id).and_then(|(c, id)| map(c, id));
     serde_json::to_value(StateJson {
         id,
         state: status.state.as_str(),
         worker_id: status.worker.as_deref().unwrap_or(worker_id),
         version,
         trace: status.trace.as_deref().filter(|t| !t.is_empty()),
-        resources: usage.map(usage_json),
+        resources: task(|c, id| c.usage.get(&id).map(usage_json)),
+        errors: task(|c, id| c.errors.get(&id).map(errors_json)),
     })
     .unwrap_or(Value::Null)
 }
@@ -85,7 +104,7 @@ pub fn connector_state(
     serde_json::json!({
         "name": name,
         "connector": state(&status.connector, None, worker_id, version, None),
-        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id, version, status.usage.get(id))).collect::<Vec<_>>(),
+        "tasks": status.tasks.iter().map(|(id, s)| state(s, Some(*id), worker_id, version, Some(status))).collect::<Vec<_>>(),
         "type": kind,
     })
 }

@@ -571,7 +571,7 @@ pub async fn task_status(State(w): W, Path((name, task)): Path<(String, String)>
         Some(task),
         w.worker().worker_id(),
         Some(&version),
-        s.usage.get(&task),
+        Some(&s),
     ))
 }
 

@@ -6,7 +6,8 @@
 //! * [`connector`]: one connector's configuration and what of it runs here;
 //! * [`task`]: what a task is handed and how its loop is run;
 //! * [`source_task`] / [`sink_task`]: the data loops;
-//! * [`transforms`], [`retry`]: the chain each record passes, and retries;
+//! * [`transforms`], [`retry`], [`errors`]: the chain each record passes,
+//!   retries, and records that fail (tolerance, logs, dead letter queue);
 //! * [`registry`], [`plugins`], [`plugin_store`], [`versions`]: plugins
 //!   found in `plugin.path` or uploaded, resolved by class and version;
 //! * [`kafka`]: the cluster (or the embedded dev broker) and topic creation;
@@ -23,6 +24,7 @@
 //! keeps running.
 
 pub mod connector;
+pub mod errors;
 pub mod kafka;
 pub mod offset_file;
 pub mod offsets;

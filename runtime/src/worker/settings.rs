@@ -5,6 +5,7 @@
 //! message naming the key, as Kafka's `ConfigDef` parsing does; validation
 //! refuses such values earlier, so this is the second line.
 
+use super::errors::ErrorSettings;
 use super::retry::RetryPolicy;
 use crate::config::WorkerConfig;
 use crate::config::worker::{list, lookup};
@@ -18,6 +19,9 @@ const DEFAULT_MAX_BATCH: usize = 500;
 pub struct TaskSettings {
     /// Retries of retriable errors (`errors.retry.*`).
     pub retry: RetryPolicy,
+    /// What becomes of records that fail to convert or transform
+    /// (`errors.tolerance`, `errors.log.*`, `errors.deadletterqueue.*`).
+    pub errors: ErrorSettings,
     /// What only source tasks read.
     pub source: SourceSettings,
     /// What only sink tasks read.
@@ -67,6 +71,7 @@ impl TaskSettings {
         };
         Ok(TaskSettings {
             retry: RetryPolicy::parse(connector)?,
+            errors: ErrorSettings::parse(connector)?,
             source: SourceSettings {
                 topic_partitions: int("topic.creation.default.partitions")?.unwrap_or(-1),
                 topic_replication: int("topic.creation.default.replication.factor")?.unwrap_or(-1),

@@ -16,6 +16,7 @@ use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
+use super::errors::{Consumed, ErrorReporter, Failure, Stage, Subject};
 use super::retry::{RetryPolicy, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
@@ -80,9 +81,23 @@ struct Runner {
     stop: watch::Receiver<bool>,
     /// Next offset to consume per assigned partition, after what `put` took.
     current: BTreeMap<(String, i32), i64>,
+    /// The partitions assigned now (closed on stop, as Kafka does).
+    assigned: Vec<TopicPartition>,
     max_batch: usize,
     retry: RetryPolicy,
     transforms: TransformChain,
+    errors: ErrorReporter,
+}
+
+/// What one poll of the consumer gave.
+struct Polled {
+    /// Converted records, in order.
+    records: Vec<SinkRecord>,
+    /// Records that failed to convert, as consumed, with the failure.
+    failed: Vec<(Consumed, Stage, String)>,
+    /// Each converted record as consumed, index for index, when a
+    /// transformation may refuse one and a dead letter queue wants it.
+    raw: Option<Vec<Consumed>>,
 }
 
 impl Runner {
@@ -97,6 +112,7 @@ impl Runner {
             .await
             .map_err(|e| e.to_string())?;
         let transforms = TransformChain::start(&ctx).await?;
+        let errors = ErrorReporter::start(&ctx, true).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),
@@ -127,8 +143,10 @@ impl Runner {
             events,
             stop,
             current: BTreeMap::new(),
+            assigned: Vec::new(),
             max_batch,
             transforms,
+            errors,
         })
     }
 }
@@ -138,12 +156,12 @@ impl TaskLoop for Runner {
         let mut last_commit = Instant::now();
         while !*self.stop.borrow() {
             self.apply_assignments().await?;
-            let batch = self.next_batch().await?;
-            if !batch.is_empty() {
-                self.put(batch).await?;
+            let polled = self.next_batch().await?;
+            if !polled.records.is_empty() || !polled.failed.is_empty() {
+                self.put(polled).await?;
             }
             if last_commit.elapsed() >= self.ctx.worker.offset_flush_interval {
-                self.commit(CommitMode::Async).await?;
+                self.commit(1).await?;
                 last_commit = Instant::now();
             }
         }
@@ -153,11 +171,20 @@ impl TaskLoop for Runner {
     async fn shutdown(&mut self, commit: bool) -> Result<(), String> {
         let committed = if commit {
             let _ = self.apply_assignments().await;
-            // Synchronous: the offsets must be stored before the group is left.
-            self.commit(CommitMode::Sync).await
+            // The offsets must be stored before the group is left: a commit
+            // refused while the group rebalances is tried again.
+            self.commit(SHUTDOWN_COMMIT_ATTEMPTS).await
         } else {
             Ok(())
         };
+        // Kafka closes the partitions a stopping task holds, after the
+        // commit, so a buffering sink writes out what it holds.
+        if !self.assigned.is_empty() {
+            let assigned = std::mem::take(&mut self.assigned);
+            if let Err(e) = self.instance.close(&assigned).await {
+                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+            }
+        }
         if let Err(e) = self.instance.stop().await {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }
@@ -175,6 +202,7 @@ impl Runner {
                     for p in &parts {
                         self.ctx.status.record_topic(&self.ctx.connector, &p.topic);
                     }
+                    self.assigned.extend(parts.iter().cloned());
                     self.instance
                         .open(&parts)
                         .await
@@ -185,6 +213,7 @@ impl Runner {
                     for p in &parts {
                         self.current.remove(&(p.topic.clone(), p.partition));
                     }
+                    self.assigned.retain(|a| !parts.contains(a));
                     self.instance
                         .close(&parts)
                         .await
@@ -195,48 +224,88 @@ impl Runner {
         Ok(())
     }
 
-    /// Up to `max_batch` converted records: waits briefly for the first,
-    /// then takes whatever is already fetched. The polling runs on a
-    /// blocking thread, one hop per batch: librdkafka's poll is a plain
+    /// Up to `max_batch` consumed records, converted: waits briefly for
+    /// the first, then takes whatever is already fetched. The polling runs
+    /// on a blocking thread, one hop per batch: librdkafka's poll is a plain
     /// call, and an async receive per message (a waker registered and
     /// dropped each time) cost more than the rest of the sink path.
-    async fn next_batch(&mut self) -> Result<Vec<SinkRecord>, String> {
+    async fn next_batch(&mut self) -> Result<Polled, String> {
         let consumer = self.consumer.clone();
         let converters = (self.ctx.key_converter, self.ctx.value_converter);
         let max = self.max_batch;
-        let (batch, error) = tokio::task::spawn_blocking(move || {
-            let mut batch = Vec::new();
+        // Copies of the consumed bytes are kept only for a dead letter queue
+        // behind a transformation chain: the one case they are needed.
+        let keep_raw =
+            !self.transforms.is_empty() && self.ctx.settings.errors.dead_letter_queue.is_some();
+        let (polled, error) = tokio::task::spawn_blocking(move || {
+            let mut polled = Polled {
+                records: Vec::new(),
+                failed: Vec::new(),
+                raw: keep_raw.then(Vec::new),
+            };
             let mut wait = RECV_WAIT;
-            while batch.len() < max {
+            while polled.records.len() + polled.failed.len() < max {
                 match consumer.poll(wait) {
                     None => break,
-                    Some(Err(e)) => return (Ok(batch), Some(e)),
+                    Some(Err(e)) => return (polled, Some(e)),
                     Some(Ok(msg)) => match convert(converters, &msg) {
-                        Ok(record) => batch.push(record),
-                        Err(e) => return (Err(e), None),
+                        Ok(record) => {
+                            if let Some(raw) = &mut polled.raw {
+                                raw.push(as_consumed(&msg, &record.headers));
+                            }
+                            polled.records.push(record);
+                        }
+                        Err((stage, e)) => {
+                            let headers = headers_of(&msg);
+                            polled.failed.push((as_consumed(&msg, &headers), stage, e));
+                        }
                     },
                 }
                 wait = Duration::ZERO;
             }
-            (Ok(batch), None)
+            (polled, None)
         })
         .await
         .map_err(|e| format!("the consumer poll did not finish: {e}"))?;
         if let Some(e) = error {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
         }
-        batch
+        Ok(polled)
     }
 
-    async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<(), String> {
+    async fn put(&mut self, polled: Polled) -> Result<(), String> {
+        let Polled {
+            records: batch,
+            failed,
+            raw,
+        } = polled;
         // Offsets advance past every consumed record, including those a
-        // transformation drops, and by the topic-partition they came from
-        // even if a transformation renamed the topic.
-        let consumed = next_offsets(&batch);
+        // transformation drops and those skipped as errors, and by the
+        // topic-partition they came from even if a transformation renamed
+        // the topic.
+        let mut consumed = next_offsets(&batch);
+        for (record, stage, error) in &failed {
+            let class = match stage {
+                Stage::KeyConverter => self.ctx.key_converter.class(),
+                _ => self.ctx.value_converter.class(),
+            };
+            self.errors.report(Failure {
+                stage: *stage,
+                class,
+                error,
+                subject: Subject::Consumed(record),
+            })?;
+            advance(
+                &mut consumed,
+                &record.topic,
+                record.partition,
+                record.offset,
+            );
+        }
         let batch = if self.transforms.is_empty() {
             batch
         } else {
-            self.transform(batch).await?
+            self.transform(batch, raw).await?
         };
         let mut retry = self.retry.start();
         let outcome = loop {
@@ -261,13 +330,25 @@ impl Runner {
         Ok(())
     }
 
-    /// Runs converted records through the transformation chain.
-    async fn transform(&mut self, batch: Vec<SinkRecord>) -> Result<Vec<SinkRecord>, String> {
+    /// Runs converted records through the transformation chain; records a
+    /// transformation refuses are reported (`raw`: each record as consumed,
+    /// for the dead letter queue).
+    async fn transform(
+        &mut self,
+        batch: Vec<SinkRecord>,
+        raw: Option<Vec<Consumed>>,
+    ) -> Result<Vec<SinkRecord>, String> {
         let mut origins = Vec::with_capacity(batch.len());
         let inputs: Vec<TransformRecord> = batch
             .into_iter()
             .map(|r| {
-                origins.push((r.partition, r.offset, r.timestamp_type));
+                origins.push(Origin {
+                    topic: r.topic.clone(),
+                    partition: r.partition,
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                    timestamp_type: r.timestamp_type,
+                });
                 TransformRecord {
                     topic: r.topic,
                     partition: Some(r.partition),
@@ -279,30 +360,48 @@ impl Runner {
             })
             .collect();
         let outputs = self.transforms.apply(inputs).await?;
-        Ok(origins
-            .into_iter()
-            .zip(outputs)
-            .filter_map(|((partition, offset, timestamp_type), out)| {
-                let t = out?;
-                Some(SinkRecord {
+        let mut kept = Vec::with_capacity(outputs.len());
+        for (index, (origin, out)) in origins.into_iter().zip(outputs).enumerate() {
+            match out {
+                Ok(None) => {}
+                Ok(Some(t)) => kept.push(SinkRecord {
                     topic: t.topic,
-                    partition: t.partition.unwrap_or(partition),
-                    offset,
+                    partition: t.partition.unwrap_or(origin.partition),
+                    offset: origin.offset,
                     key: t.key,
                     value: t.value,
                     headers: t.headers,
                     timestamp: t.timestamp,
-                    timestamp_type,
-                })
-            })
-            .collect())
+                    timestamp_type: origin.timestamp_type,
+                }),
+                Err(refused) => {
+                    let record = match raw.as_ref().and_then(|r| r.get(index)) {
+                        Some(record) => record.clone(),
+                        None => origin.without_data(),
+                    };
+                    self.errors.report(Failure {
+                        stage: Stage::Transformation,
+                        class: &refused.class,
+                        error: &refused.error,
+                        subject: Subject::Consumed(&record),
+                    })?;
+                }
+            }
+        }
+        Ok(kept)
     }
 
-    /// Asks the task what is safe to commit, and commits it.
-    async fn commit(&mut self, mode: CommitMode) -> Result<(), String> {
+    /// Asks the task what is safe to commit, keeps what it may commit
+    /// (see [`clamp`]), and commits it synchronously on a blocking thread,
+    /// so a refused commit is seen: logged, and tried again up to
+    /// `attempts` times; after that the next commit covers the offsets.
+    async fn commit(&mut self, attempts: u32) -> Result<(), String> {
         if self.current.is_empty() {
             return Ok(());
         }
+        // Records skipped as errors are committed past only once the dead
+        // letter queue holds them.
+        self.errors.flush().await?;
         let current: Vec<PartitionOffset> = self
             .current
             .iter()
@@ -312,11 +411,15 @@ impl Runner {
                 offset: *offset,
             })
             .collect();
-        let safe = self
+        let asked = self
             .instance
             .pre_commit(&current)
             .await
             .map_err(|e| e.to_string())?;
+        let (safe, ignored) = clamp(asked, &self.current);
+        for (po, why) in ignored {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "Ignoring invalid task provided offset {}-{}/{} -- {why}", po.topic, po.partition, po.offset);
+        }
         if safe.is_empty() {
             return Ok(());
         }
@@ -325,12 +428,55 @@ impl Runner {
             tpl.add_partition_offset(&po.topic, po.partition, Offset::Offset(po.offset))
                 .map_err(|e| format!("invalid offset from pre-commit: {e}"))?;
         }
-        if let Err(e) = self.consumer.commit(&tpl, mode) {
-            // Not fatal: the next commit covers these offsets again.
-            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit failed: {e}");
+        for attempt in 1..=attempts.max(1) {
+            let consumer = self.consumer.clone();
+            let tpl = tpl.clone();
+            let outcome =
+                tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
+                    .await
+                    .map_err(|e| format!("the offset commit did not finish: {e}"))?;
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, attempt, "offset commit failed: {e}");
+                    if attempt < attempts {
+                        tokio::time::sleep(COMMIT_RETRY_BACKOFF).await;
+                    }
+                }
+            }
         }
+        // Not fatal: the offsets stay current, and the next commit covers
+        // them again.
         Ok(())
     }
+}
+
+/// Tries of the final commit when a task stops.
+const SHUTDOWN_COMMIT_ATTEMPTS: u32 = 3;
+/// The pause between them (a rebalance in progress needs a moment).
+const COMMIT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+
+/// What of a task's `pre-commit` answer may be committed, as Kafka's
+/// `WorkerSinkTask` decides: only partitions the task holds, and no offset
+/// past what it was given (committing beyond would skip records it never
+/// saw). The rest comes back with the reason.
+fn clamp(
+    asked: Vec<PartitionOffset>,
+    current: &BTreeMap<(String, i32), i64>,
+) -> (Vec<PartitionOffset>, Vec<(PartitionOffset, String)>) {
+    let mut safe = Vec::with_capacity(asked.len());
+    let mut ignored = Vec::new();
+    for po in asked {
+        match current.get(&(po.topic.clone(), po.partition)) {
+            None => ignored.push((po, "partition not assigned".to_string())),
+            Some(&consumed) if po.offset > consumed => {
+                ignored.push((po, format!("not yet consumed, currentOffset={consumed}")))
+            }
+            Some(_) if po.offset < 0 => ignored.push((po, "negative offset".to_string())),
+            Some(_) => safe.push(po),
+        }
+    }
+    (safe, ignored)
 }
 
 /// The next offset to consume of each topic-partition in `batch` (one
@@ -338,38 +484,66 @@ impl Runner {
 fn next_offsets(batch: &[SinkRecord]) -> Vec<((String, i32), i64)> {
     let mut next: Vec<((String, i32), i64)> = Vec::new();
     for r in batch {
-        match next
-            .iter_mut()
-            .find(|((topic, partition), _)| *partition == r.partition && *topic == r.topic)
-        {
-            Some((_, offset)) => *offset = r.offset + 1,
-            None => next.push(((r.topic.clone(), r.partition), r.offset + 1)),
-        }
+        advance(&mut next, &r.topic, r.partition, r.offset);
     }
     next
 }
 
-/// Converts a consumed message into what the plugin sees.
-fn convert(
-    (key_converter, value_converter): (Converter, Converter),
-    msg: &BorrowedMessage<'_>,
-) -> Result<SinkRecord, String> {
-    let at = || {
-        format!(
-            "{}-{} offset {}",
-            msg.topic(),
-            msg.partition(),
-            msg.offset()
-        )
-    };
-    let key = key_converter
-        .to_payload(msg.key())
-        .map_err(|e| format!("converting the key of the record at {} failed: {e}", at()))?;
-    let value = value_converter
-        .to_payload(msg.payload())
-        .map_err(|e| format!("converting the value of the record at {} failed: {e}", at()))?;
-    let headers = msg
-        .headers()
+/// Moves `topic`-`partition`'s next offset past `offset`.
+fn advance(next: &mut Vec<((String, i32), i64)>, topic: &str, partition: i32, offset: i64) {
+    match next
+        .iter_mut()
+        .find(|((t, p), _)| *p == partition && t == topic)
+    {
+        Some((_, next)) => *next = (*next).max(offset + 1),
+        None => next.push(((topic.to_string(), partition), offset + 1)),
+    }
+}
+
+/// Where a record came from, kept across the transformation chain.
+struct Origin {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    timestamp: Option<i64>,
+    timestamp_type: TimestampType,
+}
+
+impl Origin {
+    /// The record's coordinates alone (for the log when no dead letter
+    /// queue needs its bytes).
+    fn without_data(self) -> Consumed {
+        Consumed {
+            topic: self.topic,
+            partition: self.partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            timestamp_type: self.timestamp_type,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// `msg` as consumed, for error reports (`headers`: its headers, already
+/// copied).
+fn as_consumed(msg: &BorrowedMessage<'_>, headers: &[Header]) -> Consumed {
+    let (timestamp, timestamp_type) = timestamp_of(msg);
+    Consumed {
+        topic: msg.topic().to_string(),
+        partition: msg.partition(),
+        offset: msg.offset(),
+        timestamp,
+        timestamp_type,
+        key: msg.key().map(<[u8]>::to_vec),
+        value: msg.payload().map(<[u8]>::to_vec),
+        headers: headers.to_vec(),
+    }
+}
+
+fn headers_of(msg: &BorrowedMessage<'_>) -> Vec<Header> {
+    msg.headers()
         .map(|hs| {
             hs.iter()
                 .map(|h| Header {
@@ -378,19 +552,51 @@ fn convert(
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let (timestamp, timestamp_type) = match msg.timestamp() {
+        .unwrap_or_default()
+}
+
+fn timestamp_of(msg: &BorrowedMessage<'_>) -> (Option<i64>, TimestampType) {
+    match msg.timestamp() {
         Timestamp::NotAvailable => (None, TimestampType::NoTimestamp),
         Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
         Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+    }
+}
+
+/// Converts a consumed message into what the plugin sees; a failure names
+/// the converter's stage.
+fn convert(
+    (key_converter, value_converter): (Converter, Converter),
+    msg: &BorrowedMessage<'_>,
+) -> Result<SinkRecord, (Stage, String)> {
+    let at = || {
+        format!(
+            "{}-{} offset {}",
+            msg.topic(),
+            msg.partition(),
+            msg.offset()
+        )
     };
+    let key = key_converter.to_payload(msg.key()).map_err(|e| {
+        (
+            Stage::KeyConverter,
+            format!("converting the key of the record at {} failed: {e}", at()),
+        )
+    })?;
+    let value = value_converter.to_payload(msg.payload()).map_err(|e| {
+        (
+            Stage::ValueConverter,
+            format!("converting the value of the record at {} failed: {e}", at()),
+        )
+    })?;
+    let (timestamp, timestamp_type) = timestamp_of(msg);
     Ok(SinkRecord {
         topic: msg.topic().to_string(),
         partition: msg.partition(),
         offset: msg.offset(),
         key,
         value,
-        headers,
+        headers: headers_of(msg),
         timestamp,
         timestamp_type,
     })
@@ -431,5 +637,41 @@ mod tests {
             ]
         );
         assert!(next_offsets(&[]).is_empty());
+    }
+
+    #[test]
+    fn only_held_and_consumed_offsets_are_committed() {
+        let current = BTreeMap::from([(("a".to_string(), 0), 10), (("a".to_string(), 1), 3)]);
+        let po = |topic: &str, partition: i32, offset: i64| PartitionOffset {
+            topic: topic.into(),
+            partition,
+            offset,
+        };
+        let (safe, ignored) = clamp(
+            vec![po("a", 0, 7), po("a", 1, 4), po("b", 0, 1), po("a", 0, -5)],
+            &current,
+        );
+        assert_eq!(safe, [po("a", 0, 7)]);
+        let why: Vec<&str> = ignored.iter().map(|(_, w)| w.as_str()).collect();
+        assert_eq!(
+            why,
+            [
+                "not yet consumed, currentOffset=3",
+                "partition not assigned",
+                "negative offset"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_skipped_record_moves_its_partition_forward_never_back() {
+        let mut next = next_offsets(&[record("a", 0, 5)]);
+        advance(&mut next, "a", 0, 9);
+        advance(&mut next, "a", 0, 7);
+        advance(&mut next, "b", 2, 0);
+        assert_eq!(
+            next,
+            [(("a".to_string(), 0), 10), (("b".to_string(), 2), 1)]
+        );
     }
 }

@@ -18,6 +18,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedPro
 use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
+use super::errors::{ErrorReporter, Failure, Stage, Subject};
 use super::retry::{Retrier, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
@@ -259,6 +260,7 @@ struct Runner<G> {
     stop: watch::Receiver<bool>,
     retry: Retrier,
     transforms: TransformChain,
+    errors: ErrorReporter,
 }
 
 impl<G: SourceGuest> Runner<G> {
@@ -285,14 +287,15 @@ impl<G: SourceGuest> Runner<G> {
         .map_err(|e| describe_client_error("producer", &e))?;
         let started = async {
             let chain = TransformChain::start(&ctx).await?;
+            let errors = ErrorReporter::start(&ctx, false).await?;
             instance
                 .start(&ctx.config)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok::<_, String>(chain)
+            Ok::<_, String>((chain, errors))
         };
-        let transforms = match started.await {
-            Ok(chain) => chain,
+        let (transforms, errors) = match started.await {
+            Ok(started) => started,
             Err(e) => {
                 // Dropping a producer blocks; see `run_task`.
                 let _ = tokio::task::spawn_blocking(move || drop(producer)).await;
@@ -315,6 +318,7 @@ impl<G: SourceGuest> Runner<G> {
             tracker,
             stop,
             transforms,
+            errors,
         })
     }
 }
@@ -387,26 +391,32 @@ impl<G: SourceGuest> Runner<G> {
     /// canonicalised only when they change from one record to the next,
     /// offsets only when they are stored (see [`AckTracker`]).
     async fn send(&mut self, mut record: SourceRecord) -> Result<(), String> {
-        let key = self
-            .ctx
-            .key_converter
-            .from_owned_payload(record.key.take())
-            .map_err(|e| {
-                format!(
+        let (key_converter, value_converter) = (self.ctx.key_converter, self.ctx.value_converter);
+        let key = match key_converter.from_owned_payload(record.key.take()) {
+            Ok(key) => key,
+            Err(e) => {
+                let error = format!(
                     "converting a record key for topic {} failed: {e}",
                     record.topic
-                )
-            })?;
-        let value = self
-            .ctx
-            .value_converter
-            .from_owned_payload(record.value.take())
-            .map_err(|e| {
-                format!(
+                );
+                return self.skip(&record, Stage::KeyConverter, key_converter.class(), &error);
+            }
+        };
+        let value = match value_converter.from_owned_payload(record.value.take()) {
+            Ok(value) => value,
+            Err(e) => {
+                let error = format!(
                     "converting a record value for topic {} failed: {e}",
                     record.topic
-                )
-            })?;
+                );
+                return self.skip(
+                    &record,
+                    Stage::ValueConverter,
+                    value_converter.class(),
+                    &error,
+                );
+            }
+        };
         let partition = self.canonical_partition(&record.source_partition)?;
         if self.known_topic.as_deref() != Some(record.topic.as_str()) {
             self.ctx
@@ -470,6 +480,49 @@ impl<G: SourceGuest> Runner<G> {
         }
     }
 
+    /// Reports a record that failed at `stage`; under `errors.tolerance=all`
+    /// it is skipped: never written, its offset released as a filtered
+    /// record's is.
+    fn skip(
+        &mut self,
+        record: &SourceRecord,
+        stage: Stage,
+        class: &str,
+        error: &str,
+    ) -> Result<(), String> {
+        self.errors.report(Failure {
+            stage,
+            class,
+            error,
+            subject: Subject::Source {
+                topic: &record.topic,
+                partition: &record.source_partition,
+                offset: &record.source_offset,
+            },
+        })?;
+        self.release(
+            record.source_partition.clone(),
+            record.source_offset.clone(),
+            record.ack_token,
+        )
+    }
+
+    /// Marks a record that will never be written as done with, so offsets
+    /// behind it can be stored.
+    fn release(
+        &mut self,
+        source_partition: String,
+        source_offset: String,
+        ack_token: Option<u64>,
+    ) -> Result<(), String> {
+        let partition = self.canonical_partition(&source_partition)?;
+        self.tracker
+            .lock()
+            .map_err(|_| "ack tracker poisoned".to_string())?
+            .push_filtered(partition, source_offset, ack_token);
+        Ok(())
+    }
+
     /// A source partition in canonical form; parsed only when it differs
     /// from the previous record's.
     fn canonical_partition(&mut self, raw: &str) -> Result<String, String> {
@@ -488,10 +541,13 @@ impl<G: SourceGuest> Runner<G> {
     /// what it kept and releases the offsets of what it dropped.
     async fn send_transformed(&mut self, records: Vec<SourceRecord>) -> Result<(), String> {
         let mut origins = Vec::with_capacity(records.len());
+        // The topic is copied only for error logs that print it.
+        let log_topics = self.ctx.settings.errors.log_messages;
         let inputs: Vec<TransformRecord> = records
             .into_iter()
             .map(|r| {
-                origins.push((r.source_partition, r.source_offset, r.ack_token));
+                let topic = log_topics.then(|| r.topic.clone());
+                origins.push((r.source_partition, r.source_offset, r.ack_token, topic));
                 TransformRecord {
                     topic: r.topic,
                     partition: r.partition,
@@ -503,10 +559,11 @@ impl<G: SourceGuest> Runner<G> {
             })
             .collect();
         let outputs = self.transforms.apply(inputs).await?;
-        for ((source_partition, source_offset, ack_token), out) in origins.into_iter().zip(outputs)
+        for ((source_partition, source_offset, ack_token, topic), out) in
+            origins.into_iter().zip(outputs)
         {
             match out {
-                Some(t) => {
+                Ok(Some(t)) => {
                     self.send(SourceRecord {
                         source_partition,
                         source_offset,
@@ -520,12 +577,19 @@ impl<G: SourceGuest> Runner<G> {
                     })
                     .await?
                 }
-                None => {
-                    let partition = self.canonical_partition(&source_partition)?;
-                    self.tracker
-                        .lock()
-                        .map_err(|_| "ack tracker poisoned".to_string())?
-                        .push_filtered(partition, source_offset, ack_token);
+                Ok(None) => self.release(source_partition, source_offset, ack_token)?,
+                Err(refused) => {
+                    self.errors.report(Failure {
+                        stage: Stage::Transformation,
+                        class: &refused.class,
+                        error: &refused.error,
+                        subject: Subject::Source {
+                            topic: topic.as_deref().unwrap_or_default(),
+                            partition: &source_partition,
+                            offset: &source_offset,
+                        },
+                    })?;
+                    self.release(source_partition, source_offset, ack_token)?;
                 }
             }
         }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
+use super::errors::ErrorCounts;
 use crate::sandbox::limits::Usage;
 
 /// A connector or task state.
@@ -96,6 +97,8 @@ pub struct ConnectorStatus {
     pub tasks: BTreeMap<u32, Status>,
     /// Resources each running task has used.
     pub usage: BTreeMap<u32, Usage>,
+    /// Record errors each task has met (once it has met one).
+    pub errors: BTreeMap<u32, ErrorCounts>,
 }
 
 impl ConnectorStatus {
@@ -163,6 +166,7 @@ impl StatusBoard {
                     connector: Status::local(state, None),
                     tasks: BTreeMap::new(),
                     usage: BTreeMap::new(),
+                    errors: BTreeMap::new(),
                 });
             entry.connector = Status::local(state, trace);
         }
@@ -179,6 +183,7 @@ impl StatusBoard {
                     connector: Status::local(State::Unassigned, None),
                     tasks: BTreeMap::new(),
                     usage: BTreeMap::new(),
+                    errors: BTreeMap::new(),
                 });
             entry.tasks.insert(task, Status::local(state, trace));
         }
@@ -226,6 +231,15 @@ impl StatusBoard {
         }
     }
 
+    /// Records the record errors a task has met so far.
+    pub fn task_errors(&self, name: &str, task: u32, counts: ErrorCounts) {
+        if let Ok(mut all) = self.connectors.lock()
+            && let Some(c) = all.get_mut(name)
+        {
+            c.errors.insert(task, counts);
+        }
+    }
+
     /// Forgets every task status of the connector.
     pub fn clear_tasks(&self, name: &str) {
         if let Ok(mut all) = self.connectors.lock()
@@ -233,6 +247,7 @@ impl StatusBoard {
         {
             c.tasks.clear();
             c.usage.clear();
+            c.errors.clear();
         }
     }
 

@@ -197,34 +197,78 @@ impl TransformChain {
     }
 
     /// Runs `records` through every stage; the answer has one entry per
-    /// input record, `None` where a stage dropped it.
+    /// input record: `Ok(None)` where a stage dropped it, `Err` where a
+    /// stage refused it. A stage that refuses a batch is given its records
+    /// one at a time, so only the records it refuses alone are refused
+    /// (transformations are per-record functions, so this repeats no
+    /// effect). `Err` overall: a stage's instance is gone (a trap, a limit).
     pub async fn apply(
         &mut self,
         records: Vec<TransformRecord>,
-    ) -> Result<Vec<Option<TransformRecord>>, String> {
-        let mut out: Vec<Option<TransformRecord>> = records.into_iter().map(Some).collect();
+    ) -> Result<Vec<Result<Option<TransformRecord>, Refused>>, String> {
+        let mut out: Vec<Result<Option<TransformRecord>, Refused>> =
+            records.into_iter().map(|r| Ok(Some(r))).collect();
         for stage in &mut self.stages {
             // Indices (into `out`) of the records still alive.
-            let alive: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_some()).collect();
+            let alive: Vec<usize> = (0..out.len())
+                .filter(|&i| matches!(out[i], Ok(Some(_))))
+                .collect();
             if alive.is_empty() {
                 break;
             }
-            let batch: Vec<TransformRecord> = alive.iter().filter_map(|&i| out[i].take()).collect();
-            let outcomes = stage.instance.apply(&batch).await.map_err(|e| {
-                format!(
-                    "transformation {} ({}) failed: {e}",
-                    stage.alias, stage.class
-                )
-            })?;
-            for ((index, record), outcome) in alive.into_iter().zip(batch).zip(outcomes) {
-                out[index] = match outcome {
-                    Outcome::Keep => Some(record),
-                    Outcome::Drop => None,
-                    Outcome::Replace(replacement) => Some(replacement),
-                };
+            let batch: Vec<TransformRecord> = alive
+                .iter()
+                .filter_map(|&i| out[i].as_mut().ok().and_then(Option::take))
+                .collect();
+            match stage.instance.apply(&batch).await {
+                Ok(outcomes) => {
+                    for ((index, record), outcome) in alive.into_iter().zip(batch).zip(outcomes) {
+                        out[index] = Ok(outcome.applied_to(record));
+                    }
+                }
+                Err(e) if e.instance_usable() => {
+                    for (index, record) in alive.into_iter().zip(batch) {
+                        out[index] = match stage.instance.apply(std::slice::from_ref(&record)).await
+                        {
+                            Ok(mut one) => Ok(one.pop().and_then(|o| o.applied_to(record))),
+                            Err(e) if e.instance_usable() => Err(Refused {
+                                class: stage.class.clone(),
+                                error: stage.failed(&e),
+                            }),
+                            Err(e) => return Err(stage.failed(&e)),
+                        };
+                    }
+                }
+                Err(e) => return Err(stage.failed(&e)),
             }
         }
         Ok(out)
+    }
+}
+
+/// A record a transformation refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// The transformation's class.
+    pub class: String,
+    /// Why, with the stage named.
+    pub error: String,
+}
+
+impl Stage {
+    fn failed(&self, e: &crate::GuestError) -> String {
+        format!("transformation {} ({}) failed: {e}", self.alias, self.class)
+    }
+}
+
+impl Outcome {
+    /// What remains of `record` after this outcome.
+    fn applied_to(self, record: TransformRecord) -> Option<TransformRecord> {
+        match self {
+            Outcome::Keep => Some(record),
+            Outcome::Drop => None,
+            Outcome::Replace(replacement) => Some(replacement),
+        }
     }
 }
 

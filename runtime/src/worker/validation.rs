@@ -102,6 +102,10 @@ pub async fn validate(plugin: &Plugin, config: &[(String, String)]) -> Result<Pr
             );
         }
     }
+    let sink = plugin.info().world == World::Sink;
+    for (key, message) in super::errors::ErrorSettings::problems(config, sink) {
+        problems.add(&key, message);
+    }
     // The converters are built into the worker, in one version: a pinned
     // version is honoured by refusing any other (KIP-891).
     for key in [

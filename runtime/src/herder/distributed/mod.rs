@@ -329,9 +329,10 @@ impl DistributedHerder {
             status: ConnectorStatus {
                 connector: shared_status(connector),
                 tasks,
-                // Usage is known only where a task runs; leaving it out
-                // keeps every worker's answer the same.
+                // Usage and error counts are known only where a task runs;
+                // leaving them out keeps every worker's answer the same.
                 usage: BTreeMap::new(),
+                errors: BTreeMap::new(),
             },
             kind,
             version,
