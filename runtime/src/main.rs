@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use wasmconnect::config::distributed::DistributedConfig;
+use wasmconnect::config::worker::ExactlyOnceSource;
 use wasmconnect::config::{WorkerConfig, connector_file, properties};
 use wasmconnect::herder::{DistributedHerder, Herder, StandaloneHerder};
 use wasmconnect::sandbox::GrantPolicy;
@@ -336,10 +337,19 @@ fn worker_file_config(
 }
 
 async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> ExitCode {
-    let (_, config) = match worker_file_config(&worker_file) {
+    let (_, mut config) = match worker_file_config(&worker_file) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if config.exactly_once_source != ExactlyOnceSource::Disabled {
+        // Kafka Connect offers exactly-once sources in distributed mode
+        // only (their offsets commit with the records, to a topic).
+        tracing::warn!(
+            "exactly.once.source.support applies to distributed workers only; this standalone \
+             worker runs source connectors at least once"
+        );
+        config.exactly_once_source = ExactlyOnceSource::Disabled;
+    }
     let sandbox = match worker_sandbox(&config, &worker_file) {
         Ok(s) => s,
         Err(e) => return fail(e),

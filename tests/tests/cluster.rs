@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
 use serde_json::{Value, json};
 use wasmconnect_tests::{Broker, Reply, Rest, WorkerProcess, free_port, plugin_dir, plugin_path};
 
@@ -44,8 +46,15 @@ impl Member {
 }
 
 /// Starts `n` workers of the group `connect-cluster`, with `plugins` as
-/// their `plugin.path`, each in a directory of its own under `root`.
-async fn start_cluster(broker: &Broker, root: &Path, n: usize, plugins: &Path) -> Vec<Member> {
+/// their `plugin.path`, each in a directory of its own under `root`;
+/// `extra` is added to each worker's properties.
+async fn start_cluster(
+    broker: &Broker,
+    root: &Path,
+    n: usize,
+    plugins: &Path,
+    extra: &str,
+) -> Vec<Member> {
     let mut members = Vec::new();
     for i in 0..n {
         let dir = root.join(format!("worker-{i}"));
@@ -69,7 +78,7 @@ async fn start_cluster(broker: &Broker, root: &Path, n: usize, plugins: &Path) -
                  heartbeat.interval.ms=1000\n\
                  scheduled.rebalance.max.delay.ms={}\n\
                  rest.advertised.host.name=127.0.0.1\n\
-                 plugin.store.dir={}\n",
+                 plugin.store.dir={}\n{extra}",
                 SESSION.as_millis(),
                 MAX_DELAY.as_millis(),
                 dir.join("plugins").display()
@@ -152,6 +161,38 @@ fn topic_size(bootstrap: &str, topic: &str) -> i64 {
         .sum()
 }
 
+/// Every datagen (task, sequence number) in `topic`, in the order a
+/// consumer with `isolation.level=isolation` reads them from the
+/// beginning: until `want` have arrived (or 120 s passed), then until two
+/// seconds pass without another.
+fn datagen_records(bootstrap: &str, topic: &str, isolation: &str, want: usize) -> Vec<(u32, u64)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("reader-{isolation}"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut out = Vec::new();
+    let mut quiet = 0;
+    while quiet < 4 && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(msg)) => {
+                quiet = 0;
+                let value = rdkafka::Message::payload(&msg).unwrap_or_default();
+                out.push(datagen_core::check_value(value).unwrap());
+            }
+            Some(Err(e)) => panic!("reading {topic}: {e}"),
+            None if out.len() >= want => quiet += 1,
+            None => {}
+        }
+    }
+    out
+}
+
 /// How many lines of a datagen sink file repeat an earlier one.
 fn duplicates_in(file: &Path) -> usize {
     let text = std::fs::read_to_string(file).unwrap_or_default();
@@ -176,7 +217,7 @@ async fn a_connector_created_through_one_worker_is_seen_alike_by_all_and_its_tas
     let _one = ONE_CLUSTER.lock().await;
     let broker = Broker::start();
     let root = tempfile::tempdir().unwrap();
-    let members = start_cluster(&broker, root.path(), 3, &plugin_dir()).await;
+    let members = start_cluster(&broker, root.path(), 3, &plugin_dir(), "").await;
     let (a, b, c) = (&members[0], &members[1], &members[2]);
 
     let r = a.rest.create("gen", &datagen("gen", 3, 20, 0)).await;
@@ -287,7 +328,7 @@ async fn a_killed_workers_tasks_run_elsewhere_and_no_sequence_number_is_lost() {
     let _one = ONE_CLUSTER.lock().await;
     let broker = Broker::start();
     let root = tempfile::tempdir().unwrap();
-    let mut members = start_cluster(&broker, root.path(), 3, &plugin_dir()).await;
+    let mut members = start_cluster(&broker, root.path(), 3, &plugin_dir(), "").await;
     let (per_task, tasks) = (4_000u64, 3usize);
     let per_task_count = per_task;
     let out = root.path().join("verified.txt");
@@ -371,8 +412,25 @@ async fn a_killed_workers_tasks_run_elsewhere_and_no_sequence_number_is_lost() {
                 .filter(|k| !seen.contains(k))
                 .take(20)
                 .collect();
+            // Where were they lost? In the topic: the sink side lost them;
+            // not in it: the source side or the broker did.
+            let in_topic: BTreeSet<(u32, u64)> = datagen_records(
+                broker.bootstrap(),
+                "seq",
+                "read_uncommitted",
+                expected as usize,
+            )
+            .into_iter()
+            .collect();
+            let sink_side: Vec<&(u32, u64)> =
+                missing.iter().filter(|k| in_topic.contains(*k)).collect();
+            let source_side: Vec<&(u32, u64)> =
+                missing.iter().filter(|k| !in_topic.contains(*k)).collect();
             panic!(
-                "{} of {expected} sequence numbers after 120 s; missing {missing:?}; the killed worker ran task 0 (killed {:?} into the stream)\nlogs:\n{}",
+                "{} of {expected} sequence numbers after 120 s; missing {missing:?}, of which \
+                 {sink_side:?} are in the topic (lost by the sink side) and {source_side:?} are \
+                 not (lost by the source side or the broker); the killed worker ran task 0 \
+                 (killed {:?} into the stream)\nlogs:\n{}",
                 seen.len(),
                 killed.elapsed(),
                 members
@@ -414,7 +472,7 @@ async fn a_pause_survives_a_restart_of_the_whole_cluster_and_any_worker_resumes(
     let _one = ONE_CLUSTER.lock().await;
     let broker = Broker::start();
     let root = tempfile::tempdir().unwrap();
-    let mut members = start_cluster(&broker, root.path(), 3, &plugin_dir()).await;
+    let mut members = start_cluster(&broker, root.path(), 3, &plugin_dir(), "").await;
     let r = members[0]
         .rest
         .create("gen", &datagen("paced", 2, 50, 0))
@@ -481,7 +539,7 @@ async fn a_plugin_uploaded_to_one_worker_runs_on_another() {
     let root = tempfile::tempdir().unwrap();
     let empty = root.path().join("no-plugins");
     std::fs::create_dir(&empty).unwrap();
-    let members = start_cluster(&broker, root.path(), 3, &empty).await;
+    let members = start_cluster(&broker, root.path(), 3, &empty, "").await;
     let (a, c) = (&members[0], &members[2]);
 
     let bytes = std::fs::read(plugin_path("datagen")).unwrap();
@@ -525,5 +583,174 @@ async fn a_plugin_uploaded_to_one_worker_runs_on_another() {
         c.process
             .log()
             .contains("installed a plugin shared by the cluster")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_sources_write_each_record_once_across_hard_kills() {
+    let _one = ONE_CLUSTER.lock().await;
+    let broker = Broker::start();
+    let root = tempfile::tempdir().unwrap();
+    let mut members = start_cluster(
+        &broker,
+        root.path(),
+        2,
+        &plugin_dir(),
+        "exactly.once.source.support=enabled\n",
+    )
+    .await;
+
+    // Kafka's preflight checks, in its words: a connector that cannot
+    // answer them (no connector can yet) is refused `required` and
+    // connector-defined boundaries.
+    let mut refused = datagen("eos", 1, 1, 1);
+    refused["exactly.once.support"] = json!("required");
+    refused["transaction.boundary"] = json!("connector");
+    refused["name"] = json!("eos");
+    let r = members[0]
+        .rest
+        .call(
+            "PUT",
+            "/connector-plugins/Datagen/config/validate",
+            Some(refused),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["error_count"], 2, "{:?}", r.body);
+    let errors = |key: &str| -> Vec<String> {
+        r.body["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["value"]["name"] == key)
+            .map(|c| serde_json::from_value(c["value"]["errors"].clone()).unwrap())
+            .unwrap_or_default()
+    };
+    assert!(
+        errors("exactly.once.support")[0].starts_with(
+            "The connector does not implement the API required for preflight validation of exactly-once source support."
+        ),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        errors("transaction.boundary")[0].starts_with(
+            "The connector does not support connector-defined transaction boundaries with the given configuration."
+        ),
+        "{:?}",
+        r.body
+    );
+
+    // Two tasks, 4,000 records each at 100 a second: long enough for two
+    // hard kills of the worker running task 0, each followed by its
+    // restart.
+    let (per_task, tasks) = (4_000u64, 2usize);
+    let r = members[0]
+        .rest
+        .create("eos", &datagen("eos", tasks as u32, 100, per_task as u32))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    for kill in 1..=2 {
+        let status = wait_status(&members[1].rest, "eos", "both tasks RUNNING", |r| {
+            all_in(r, "RUNNING", tasks)
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while topic_size(broker.bootstrap(), "eos") < 1_000 * kill {
+            assert!(Instant::now() < deadline, "the source writes nothing");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let victim_id = owners(&status).1[0].clone();
+        let victim = members.iter().position(|m| m.id() == victim_id).unwrap();
+        members[victim].process.kill9();
+        let survivor = &members[(victim + 1) % 2];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = survivor
+                .rest
+                .call("GET", "/connectors/eos/status", None)
+                .await;
+            if all_in(&r, "RUNNING", tasks) && !owners(&r.body).1.contains(&victim_id) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kill {kill}: the tasks did not run elsewhere in 60 s: {:?}\nsurvivor's log:\n{}",
+                r.body,
+                survivor.process.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        members[victim].restart().await;
+    }
+
+    let expected = per_task as usize * tasks;
+    let committed = datagen_records(broker.bootstrap(), "eos", "read_committed", expected);
+    let distinct: BTreeSet<(u32, u64)> = committed.iter().copied().collect();
+    let missing: Vec<(u32, u64)> = (0..tasks as u32)
+        .flat_map(|t| (0..per_task).map(move |s| (t, s)))
+        .filter(|k| !distinct.contains(k))
+        .take(20)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing {missing:?}; read {} records, {} distinct",
+        committed.len(),
+        distinct.len()
+    );
+    assert_eq!(
+        committed.len(),
+        expected,
+        "{} duplicates seen by a read_committed consumer",
+        committed.len() - distinct.len()
+    );
+    let all = datagen_records(broker.bootstrap(), "eos", "read_uncommitted", expected);
+    println!(
+        "exactly once: {expected} records, each once under read_committed across two hard \
+         kills; the log holds {} (aborted transactions of the killed tasks included)",
+        all.len()
+    );
+
+    // A zombie of task 1 (its transactional id in a producer, as a worker
+    // cut off from the group would hold it) has a transaction open when the
+    // connector shrinks to one task: the shrink fences it before the new
+    // task configurations are written, and its transaction is aborted.
+    let zombie: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("transactional.id", "connect-cluster-eos-1")
+        .create()
+        .unwrap();
+    zombie.init_transactions(Duration::from_secs(30)).unwrap();
+    zombie.begin_transaction().unwrap();
+    zombie
+        .send(BaseRecord::<(), _>::to("eos").payload("zombie"))
+        .unwrap();
+    zombie.flush(Duration::from_secs(30)).unwrap();
+    let r = members[0]
+        .rest
+        .call(
+            "PUT",
+            "/connectors/eos/config",
+            Some(datagen("eos", 1, 100, per_task as u32)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    wait_status(&members[1].rest, "eos", "one task", |r| {
+        all_in(r, "RUNNING", 1)
+    })
+    .await;
+    let fenced = zombie
+        .commit_transaction(Duration::from_secs(30))
+        .expect_err("the zombie's transaction must not commit");
+    assert!(
+        matches!(
+            fenced.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::Fenced
+                    | RDKafkaErrorCode::ProducerFenced
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+            )
+        ),
+        "{fenced}"
     );
 }

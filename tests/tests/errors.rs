@@ -120,13 +120,16 @@ async fn lines(path: &Path, n: usize, worker: &WorkerProcess) -> Vec<String> {
     }
 }
 
-/// A worker with the file sink and the JavaScript MaskField transform
-/// only (loading every polyglot plugin would take most of a minute).
+/// A worker with the file sink, the misbehaving sink and source and the
+/// JavaScript MaskField transform only (loading every polyglot plugin would take most
+/// of a minute).
 async fn worker(broker: &Broker, dir: &Path) -> (WorkerProcess, Rest) {
     let plugins = dir.join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     for from in [
         plugin_dir().join("file-sink.wasm"),
+        plugin_dir().join("misbehaving-sink.wasm"),
+        plugin_dir().join("misbehaving-source.wasm"),
         polyglot_dir().join("js-mask-field.wasm"),
     ] {
         std::fs::copy(&from, plugins.join(from.file_name().unwrap()))
@@ -364,4 +367,183 @@ async fn without_tolerance_the_first_bad_record_fails_the_task_in_kafkas_words()
         "{}",
         w.log()
     );
+}
+
+/// The misbehaving sink reporting values starting with `bad` as errant
+/// (Kafka's `ErrantRecordReporter`), writing the rest to `out`.
+fn reporting_sink(topic: &str, out: &Path, extra: &[(&str, &str)]) -> Value {
+    let mut config = json!({
+        "connector.class": "io.wasmconnect.testing.MisbehavingSinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "mode": "report-errant",
+        "output": out.display().to_string(),
+    });
+    for (k, v) in extra {
+        config[*k] = json!(v);
+    }
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_a_sink_reports_as_errant_go_through_the_error_handling() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let (w, rest) = worker(&broker, &dir_path).await;
+    let records: &[Record<'_>] = &[
+        ("k0", "ok0", &[]),
+        ("k1", "bad1", &[("origin", "test")]),
+        ("k2", "ok2", &[]),
+        ("k3", "bad3", &[]),
+    ];
+    produce(broker.bootstrap(), "put-in", records);
+    produce(broker.bootstrap(), "put-strict", records);
+
+    let out = dir_path.join("errant.txt");
+    let r = rest
+        .create(
+            "errant",
+            &reporting_sink(
+                "put-in",
+                &out,
+                &[
+                    ("errors.tolerance", "all"),
+                    ("errors.log.enable", "true"),
+                    ("errors.deadletterqueue.topic.name", "errant-dlq"),
+                    ("errors.deadletterqueue.topic.replication.factor", "1"),
+                    ("errors.deadletterqueue.context.headers.enable", "true"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(lines(&out, 2, &w).await, ["ok0", "ok2"]);
+    let dlq = read(broker.bootstrap(), "errant-dlq", 2, &w).await;
+    let summary: Vec<(&str, &str, &str, &str, &str)> = dlq
+        .iter()
+        .map(|r| {
+            (
+                r.key.as_str(),
+                r.value.as_str(),
+                r.headers["__connect.errors.offset"].as_str(),
+                r.headers["__connect.errors.stage"].as_str(),
+                r.headers["__connect.errors.exception.message"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("k1", "bad1", "1", "TASK_PUT", "cannot write bad1"),
+            ("k3", "bad3", "3", "TASK_PUT", "cannot write bad3"),
+        ]
+    );
+    assert_eq!(dlq[0].headers["origin"], "test", "{:?}", dlq[0].headers);
+    rest.wait_for(
+        "/connectors/errant/offsets",
+        "offsets past every record",
+        |r| r.body["offsets"][0]["offset"]["kafka_offset"] == 4,
+    )
+    .await;
+    assert!(
+        w.log()
+            .contains("Error encountered in task errant-0. Executing stage 'TASK_PUT'"),
+        "{}",
+        w.log()
+    );
+
+    // Without tolerance, the first report fails the task once put returns.
+    let strict_out = dir_path.join("errant-strict.txt");
+    let r = rest
+        .create(
+            "errant-strict",
+            &reporting_sink("put-strict", &strict_out, &[]),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let status = rest
+        .wait_for("/connectors/errant-strict/status", "a failed task", |r| {
+            r.body["tasks"][0]["state"] == "FAILED"
+        })
+        .await;
+    let trace = status.body["tasks"][0]["trace"].as_str().unwrap();
+    assert!(
+        trace.starts_with("Tolerance exceeded in error handler. Executing stage 'TASK_PUT'"),
+        "{trace}"
+    );
+    assert!(trace.contains("cannot write bad1"), "{trace}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tolerant_source_sends_what_it_cannot_convert_to_its_dead_letter_queue() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let (w, rest) = worker(&broker, &dir_path).await;
+    // Positions 2 and 4 hold invalid JSON, which the JSON converter
+    // refuses to write.
+    let r = rest
+        .create(
+            "dlq-source",
+            &json!({
+                "connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector",
+                "tasks.max": "1",
+                "mode": "invalid-json",
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "value.converter.schemas.enable": "false",
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": "src-dlq",
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let written: Vec<String> = read(broker.bootstrap(), "misbehaving", 2, &w)
+        .await
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(written, [r#"{"n":0}"#, r#"{"n":2}"#]);
+    let dlq = read(broker.bootstrap(), "src-dlq", 2, &w).await;
+    let summary: Vec<(&str, &str, &str)> = dlq
+        .iter()
+        .map(|r| {
+            (
+                r.value.as_str(),
+                r.headers["__connect.errors.source.offset"].as_str(),
+                r.headers["__connect.errors.stage"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (r#"{"n":"#, r#"{"position":2}"#, "VALUE_CONVERTER"),
+            (r#"{"n":"#, r#"{"position":4}"#, "VALUE_CONVERTER"),
+        ]
+    );
+    for (key, value) in [
+        ("__connect.errors.topic", "misbehaving"),
+        (
+            "__connect.errors.source.partition",
+            r#"{"source":"misbehaving"}"#,
+        ),
+        ("__connect.errors.connector.name", "dlq-source"),
+        ("__connect.errors.task.id", "0"),
+        (
+            "__connect.errors.class.name",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+    ] {
+        assert_eq!(dlq[0].headers[key], value, "{key} in {:?}", dlq[0].headers);
+    }
+    // The offsets move past the skipped records once the queue holds them.
+    rest.wait_for(
+        "/connectors/dlq-source/offsets",
+        "offsets past every record",
+        |r| r.body["offsets"][0]["offset"]["position"] == 4,
+    )
+    .await;
 }

@@ -100,6 +100,14 @@ pub use world::exports::wasmconnect::connector::source_task::{AckStatus, RecordA
 #[cfg(feature = "source")]
 pub use world::wasmconnect::connector::offsets::read as read_offsets;
 
+/// Reports a record `put` was given that the task could not write (Kafka's
+/// `ErrantRecordReporter.report`): the host passes it to the connector's
+/// error handling (log, dead letter queue) once `put` returns, and commits
+/// its offset with the rest. `Err` carries the failure when the connector
+/// does not tolerate errors; the task then fails whatever `put` returns.
+#[cfg(all(feature = "sink", not(feature = "source")))]
+pub use world::wasmconnect::connector::errant_records::report as report_errant_record;
+
 #[cfg(all(feature = "transform", not(any(feature = "source", feature = "sink"))))]
 pub use world::exports::wasmconnect::connector::record_transform::Outcome;
 

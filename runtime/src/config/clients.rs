@@ -47,10 +47,33 @@ pub fn layered(what: &str, layers: &[&[(String, String)]]) -> ClientConfig {
                 );
                 continue;
             }
-            config.set(key, value);
+            if key == "partition.assignment.strategy" {
+                config.set(key, assignors(value));
+            } else {
+                config.set(key, value);
+            }
         }
     }
     config
+}
+
+/// `partition.assignment.strategy` in librdkafka's names: a Java client's
+/// class names (`org.apache.kafka.clients.consumer.RangeAssignor`, …)
+/// become `range`, `roundrobin` and `cooperative-sticky`; anything else is
+/// left for librdkafka to accept or refuse by name.
+fn assignors(value: &str) -> String {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.rsplit('.').next().unwrap_or(s) {
+            "RangeAssignor" => "range",
+            "RoundRobinAssignor" => "roundrobin",
+            "CooperativeStickyAssignor" => "cooperative-sticky",
+            _ => s,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Settings for a source task's producer.
@@ -113,6 +136,10 @@ pub fn consumer(
         ),
         ("enable.auto.commit", "false"),
         ("auto.offset.reset", "earliest"),
+        // Incremental rebalancing: a member joining or leaving takes only
+        // the partitions that move from the others, instead of every task
+        // giving up (and committing, closing, reopening) all of its own.
+        ("partition.assignment.strategy", "cooperative-sticky"),
     ]);
     layered(
         "consumer",
@@ -190,6 +217,28 @@ mod tests {
         assert_eq!(
             consumer("h:1", "s", 0, &[], &[]).get("group.id"),
             Some("connect-s")
+        );
+    }
+
+    #[test]
+    fn sink_consumers_rebalance_incrementally_and_java_assignor_names_translate() {
+        let c = consumer("h:1", "s", 0, &[], &[]);
+        assert_eq!(
+            c.get("partition.assignment.strategy"),
+            Some("cooperative-sticky")
+        );
+        let java = [kv(
+            "partition.assignment.strategy",
+            "org.apache.kafka.clients.consumer.RangeAssignor, RoundRobinAssignor",
+        )];
+        let c = consumer("h:1", "s", 0, &[], &java);
+        assert_eq!(
+            c.get("partition.assignment.strategy"),
+            Some("range,roundrobin")
+        );
+        assert_eq!(
+            assignors("org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
+            "cooperative-sticky"
         );
     }
 

@@ -56,8 +56,47 @@ pub struct WorkerConfig {
     /// over https (`None` when no listener is https and no `ssl.*` key is
     /// set: requests to other workers are plain http).
     pub peer_tls: Option<Arc<rustls::ClientConfig>>,
+    /// `exactly.once.source.support` (distributed mode; a standalone
+    /// worker sets it back to disabled, as Kafka has no such mode there).
+    pub exactly_once_source: ExactlyOnceSource,
     /// Every key as given, for converters' prefixed settings and lookups.
     pub raw: Vec<(String, String)>,
+}
+
+/// `exactly.once.source.support`, a distributed worker's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExactlyOnceSource {
+    /// Sources run at least once (Kafka's default).
+    #[default]
+    Disabled,
+    /// The rolling-upgrade step before `enabled`: sources still run at
+    /// least once.
+    Preparing,
+    /// Source tasks are transactional.
+    Enabled,
+}
+
+impl ExactlyOnceSource {
+    /// Reads the worker's setting (absent: disabled).
+    pub fn parse(value: Option<&str>) -> Result<ExactlyOnceSource, String> {
+        let Some(raw) = value else {
+            return Ok(ExactlyOnceSource::Disabled);
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "" | "disabled" => Ok(ExactlyOnceSource::Disabled),
+            "preparing" => Ok(ExactlyOnceSource::Preparing),
+            "enabled" => Ok(ExactlyOnceSource::Enabled),
+            _ => Err(format!(
+                "Invalid value {raw} for configuration exactly.once.source.support: \
+                 String must be one of (case insensitive): disabled, enabled, preparing"
+            )),
+        }
+    }
+
+    /// Whether source tasks run in transactions.
+    pub fn enabled(self) -> bool {
+        self == ExactlyOnceSource::Enabled
+    }
 }
 
 /// Keys this worker reads, or knows from Kafka Connect and accepts.
@@ -101,6 +140,7 @@ const KNOWN: &[&str] = &[
     "rest.auth.credentials.file",
     "rest.auth.protect.reads",
     "wasm.max.instances",
+    "exactly.once.source.support",
 ];
 
 /// Prefixes of keys that are passed on (converters, clients, providers, TLS).
@@ -172,6 +212,7 @@ impl WorkerConfig {
             overrides: OverrideRules::from_worker(props)?,
             rest_tls,
             peer_tls,
+            exactly_once_source: ExactlyOnceSource::parse(get("exactly.once.source.support"))?,
             raw: props.to_vec(),
         })
     }
@@ -283,6 +324,28 @@ mod tests {
     use super::*;
 
     use crate::config::pairs as props;
+
+    #[test]
+    fn the_worker_setting_reads_as_kafka_reads_it() {
+        assert_eq!(
+            ExactlyOnceSource::parse(None),
+            Ok(ExactlyOnceSource::Disabled)
+        );
+        assert_eq!(
+            ExactlyOnceSource::parse(Some("ENABLED")),
+            Ok(ExactlyOnceSource::Enabled)
+        );
+        assert_eq!(
+            ExactlyOnceSource::parse(Some("preparing")),
+            Ok(ExactlyOnceSource::Preparing)
+        );
+        assert!(!ExactlyOnceSource::Preparing.enabled());
+        assert_eq!(
+            ExactlyOnceSource::parse(Some("on")).unwrap_err(),
+            "Invalid value on for configuration exactly.once.source.support: String must be one \
+             of (case insensitive): disabled, enabled, preparing"
+        );
+    }
 
     #[test]
     fn kafkas_sample_standalone_config_parses_with_its_defaults() {

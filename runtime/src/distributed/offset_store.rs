@@ -15,11 +15,14 @@ use crate::store::RecordLog;
 use async_trait::async_trait;
 
 use crate::host::offsets::{OffsetReader, canonical_object};
-use crate::store::OffsetBackingStore;
+use crate::store::{OffsetBackingStore, TopicRecord};
 
 /// The offsets topic and the latest offset of every source partition.
 pub struct OffsetStore {
     log: Box<dyn RecordLog>,
+    /// The topic's name when the log is one (exactly-once source tasks
+    /// write their offsets to it in their own transactions).
+    topic: Option<String>,
     /// connector → canonical partition → offset (canonical JSON).
     offsets: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
     /// One reader at a time: two concurrent reads would split the records
@@ -36,13 +39,16 @@ impl OffsetStore {
         client_id: &str,
     ) -> Result<OffsetStore, String> {
         let log = TopicLog::open(bootstrap, settings, spec, client_id).await?;
-        OffsetStore::over(Box::new(log)).await
+        let mut store = OffsetStore::over(Box::new(log)).await?;
+        store.topic = Some(spec.topic.clone());
+        Ok(store)
     }
 
     /// The store over any log (an in-memory one in tests), read to the end.
     pub async fn over(log: Box<dyn RecordLog>) -> Result<OffsetStore, String> {
         let store = OffsetStore {
             log,
+            topic: None,
             offsets: Mutex::new(BTreeMap::new()),
             reading: tokio::sync::Mutex::new(()),
         };
@@ -108,6 +114,15 @@ impl OffsetStore {
                 .send(&key, offset.as_deref().map(str::as_bytes))
                 .await?;
         }
+        self.remember_all(connector, offsets)
+    }
+
+    /// Takes `offsets` into the view.
+    fn remember_all(
+        &self,
+        connector: &str,
+        offsets: &[(String, Option<String>)],
+    ) -> Result<(), String> {
         let mut view = self
             .offsets
             .lock()
@@ -154,6 +169,31 @@ impl OffsetBackingStore for OffsetStore {
     async fn offsets_of(&self, connector: &str) -> Result<Vec<(String, String)>, String> {
         self.refresh().await?;
         Ok(self.offsets_in_view(connector))
+    }
+
+    fn as_topic_records(
+        &self,
+        connector: &str,
+        updates: &[(String, Option<String>)],
+    ) -> Option<Result<Vec<TopicRecord>, String>> {
+        let topic = self.topic.as_ref()?;
+        Some(
+            updates
+                .iter()
+                .map(|(partition, offset)| {
+                    let key = offset_key(connector, partition)?;
+                    Ok((topic.clone(), key, offset.clone().map(String::into_bytes)))
+                })
+                .collect(),
+        )
+    }
+
+    fn remember(
+        &self,
+        connector: &str,
+        updates: &[(String, Option<String>)],
+    ) -> Result<(), String> {
+        self.remember_all(connector, updates)
     }
 }
 

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
@@ -83,6 +84,11 @@ impl TopicLog {
             ("group.id", &format!("{client_id}-{}", spec.topic)),
             ("enable.auto.commit", "false"),
             ("auto.offset.reset", "earliest"),
+            // Transactions leave markers (and aborted records) a consumer
+            // never sees: the end of a partition is then known only from
+            // the consumer's end-of-partition event (see `read_to_end`).
+            ("enable.partition.eof", "true"),
+            ("isolation.level", "read_committed"),
         ])
         .create()
         .map_err(|e| format!("cannot create the consumer for {}: {e}", spec.topic))?;
@@ -283,6 +289,16 @@ fn end_offsets_once(
     Ok(ends)
 }
 
+/// Reads every committed record up to the end offsets as they are when
+/// called (under `read_committed`, a partition's end is its last stable
+/// offset). A partition is read to its end when a record at or past its
+/// end offset arrived; a transaction's closing marker and aborted records
+/// are never delivered, though (Java's `position()` moves past them,
+/// librdkafka's application position does not). So a partition still
+/// short of its end when nothing arrives is sought back to where reading
+/// stands, and the consumer's end-of-partition event after that seek says
+/// it is read: a seek discards events of fetches made before it, so that
+/// event comes from a fetch made after the end offsets were measured.
 fn read_to_end(
     consumer: &BaseConsumer,
     topic: &str,
@@ -293,12 +309,21 @@ fn read_to_end(
     let mut next = next
         .lock()
         .map_err(|_| "topic log lock poisoned".to_string())?;
-    let deadline = Instant::now() + READ_TIMEOUT;
     let mut out = Vec::new();
-    while ends
-        .iter()
-        .any(|(p, end)| next.get(p).copied().unwrap_or(0) < *end)
-    {
+    let mut sought = std::collections::BTreeSet::new();
+    let mut at_end = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let short = |next: &BTreeMap<i32, i64>, at_end: &std::collections::BTreeSet<i32>| {
+        ends.iter()
+            .filter(|(p, end)| next.get(p).copied().unwrap_or(0) < **end && !at_end.contains(*p))
+            .map(|(p, _)| *p)
+            .collect::<Vec<i32>>()
+    };
+    loop {
+        let waiting = short(&next, &at_end);
+        if waiting.is_empty() {
+            return Ok(out);
+        }
         if Instant::now() > deadline {
             return Err(format!(
                 "could not read {topic} to its end within {READ_TIMEOUT:?}"
@@ -314,9 +339,23 @@ fn read_to_end(
                     value: m.payload().map(<[u8]>::to_vec),
                 });
             }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                if sought.contains(&p) {
+                    at_end.insert(p);
+                }
+            }
             Some(Err(e)) => tracing::warn!(topic, "reading the log: {e}"),
-            None => {}
+            None => {
+                for p in waiting {
+                    if !sought.insert(p) {
+                        continue;
+                    }
+                    let from = Offset::Offset(next.get(&p).copied().unwrap_or(0));
+                    consumer
+                        .seek(topic, p, from, Duration::from_secs(10))
+                        .map_err(|e| format!("seeking {topic}-{p}: {e}"))?;
+                }
+            }
         }
     }
-    Ok(out)
 }

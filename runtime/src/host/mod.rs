@@ -7,6 +7,8 @@
 //! * [`context`]: the instance's identity and its stop signal;
 //! * [`offsets`]: committed source offsets (Kafka's `OffsetStorageReader`);
 //! * [`files`]: the files the connector's configuration grants;
+//! * [`errant_records`]: records a sink task could not write (Kafka's
+//!   `ErrantRecordReporter`);
 //! * [`grants`]: what a configuration grants (files, directories, network
 //!   endpoints) and what the worker allows to be granted.
 //!
@@ -22,6 +24,7 @@
 //! [`grants`].
 
 pub mod context;
+pub mod errant_records;
 pub mod files;
 pub mod grant_policy;
 pub mod grants;
@@ -53,6 +56,7 @@ pub trait HostView:
     + context::ContextView
     + offsets::OffsetsView
     + files::FilesView
+    + errant_records::ErrantRecordsView
     + 'static
 {
 }
@@ -63,6 +67,7 @@ impl<T> HostView for T where
         + context::ContextView
         + offsets::OffsetsView
         + files::FilesView
+        + errant_records::ErrantRecordsView
         + 'static
 {
 }
@@ -74,5 +79,6 @@ pub fn add_to_linker<T: HostView>(linker: &mut Linker<T>) -> wasmtime::Result<()
     context::add_to_linker(linker)?;
     offsets::add_to_linker(linker)?;
     files::add_to_linker(linker)?;
+    errant_records::add_to_linker(linker)?;
     Ok(())
 }

@@ -542,6 +542,21 @@ impl SinkTaskInstance {
         )
     }
 
+    /// Sets the answer `errant-records.report` gives: success when the
+    /// connector tolerates errors, the failure otherwise.
+    pub fn tolerate_errant_records(&mut self, tolerated: bool) {
+        self.core
+            .store
+            .data_mut()
+            .errant_records
+            .tolerate(tolerated);
+    }
+
+    /// The records the task reported as errant since the last call.
+    pub fn take_errant_records(&mut self) -> Vec<(SinkRecord, String)> {
+        self.core.store.data_mut().errant_records.take()
+    }
+
     /// `sink-task.pre-commit`.
     pub async fn pre_commit(
         &mut self,

@@ -298,6 +298,12 @@ pub async fn validate(State(w): W, Path(plugin): Path<String>, b: Body) -> Reply
     chain
         .1
         .extend(w.worker().config().overrides.problems(&config));
+    if p.info().world == crate::plugin::World::Source {
+        chain.1.extend(crate::worker::exactly_once::problems(
+            &config,
+            w.worker().config().exactly_once_source,
+        ));
+    }
     let infos = configinfo::config_infos(&p, &class, &config, &nulls, &chain)
         .await
         .map_err(|e| ApiError::new(500, e))?;

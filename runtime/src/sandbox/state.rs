@@ -14,6 +14,7 @@ use super::stdio::{GuestOutput, StderrTail, Stream};
 use crate::config::providers::Secrets;
 use crate::host::Identity;
 use crate::host::context::{ContextCtx, ContextState, ContextView};
+use crate::host::errant_records::{ErrantRecordsState, ErrantRecordsView};
 use crate::host::files::{FilesCtx, FilesState, FilesView};
 use crate::host::grants::Grants;
 use crate::host::log_budget::LogBudget;
@@ -31,6 +32,7 @@ pub struct HostState {
     context: ContextState,
     files: FilesState,
     offsets: OffsetsState,
+    pub(crate) errant_records: ErrantRecordsState,
 }
 
 /// Everything needed to build a [`HostState`].
@@ -85,6 +87,7 @@ impl HostState {
             context: ContextState::new(identity.clone(), parts.stop),
             files: FilesState::new(identity, Arc::new(parts.grants), parts.cwd),
             offsets: OffsetsState::new(parts.connector, parts.offsets),
+            errant_records: ErrantRecordsState::default(),
             log_budget,
         })
     }
@@ -131,5 +134,11 @@ impl FilesView for HostState {
 impl OffsetsView for HostState {
     fn offsets(&mut self) -> &mut OffsetsState {
         &mut self.offsets
+    }
+}
+
+impl ErrantRecordsView for HostState {
+    fn errant_records(&mut self) -> &mut ErrantRecordsState {
+        &mut self.errant_records
     }
 }

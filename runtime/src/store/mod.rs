@@ -80,4 +80,29 @@ pub trait OffsetBackingStore: OffsetReader {
     /// Every stored (partition, offset) of `connector`, including what other
     /// workers wrote up to now.
     async fn offsets_of(&self, connector: &str) -> Result<Vec<(String, String)>, String>;
+
+    /// `updates` as the records that store them in the offsets topic, for
+    /// an exactly-once source task to write inside its own transaction;
+    /// `None` when the offsets do not live in a Kafka topic (a standalone
+    /// worker's file, memory).
+    fn as_topic_records(
+        &self,
+        _connector: &str,
+        _updates: &[(String, Option<String>)],
+    ) -> Option<Result<Vec<TopicRecord>, String>> {
+        None
+    }
+
+    /// Takes `updates` into the view without writing them: another writer
+    /// (a task's transaction) already stored them.
+    fn remember(
+        &self,
+        _connector: &str,
+        _updates: &[(String, Option<String>)],
+    ) -> Result<(), String> {
+        Ok(())
+    }
 }
+
+/// A record for a Kafka topic: topic, key, value (`None`: a tombstone).
+pub type TopicRecord = (String, Vec<u8>, Option<Vec<u8>>);

@@ -31,7 +31,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 use super::status::StatusBoard;
 use super::task::TaskContext;
-use crate::bindings::types::{Header, TimestampType};
+use crate::bindings::types::{Header, Payload, TimestampType};
 use crate::config::clients::{describe_client_error, dlq_producer};
 use crate::config::worker::{list, lookup};
 use crate::convert::parse_bool;
@@ -42,6 +42,8 @@ pub enum Stage {
     KeyConverter,
     ValueConverter,
     Transformation,
+    /// A record a sink task reported through `errant-records`.
+    TaskPut,
 }
 
 impl Stage {
@@ -51,6 +53,7 @@ impl Stage {
             Stage::KeyConverter => "KEY_CONVERTER",
             Stage::ValueConverter => "VALUE_CONVERTER",
             Stage::Transformation => "TRANSFORMATION",
+            Stage::TaskPut => "TASK_PUT",
         }
     }
 }
@@ -64,7 +67,8 @@ pub struct ErrorSettings {
     pub log: bool,
     /// `errors.log.include.messages`.
     pub log_messages: bool,
-    /// `errors.deadletterqueue.*`, when a topic is named (sinks only).
+    /// `errors.deadletterqueue.*`, when a topic is named (sinks as in
+    /// Kafka; sources too, beyond it).
     pub dead_letter_queue: Option<DeadLetterQueue>,
 }
 
@@ -107,20 +111,19 @@ impl ErrorSettings {
         })
     }
 
-    /// Every problem with the keys, by key, for validation; `sink` adds the
-    /// dead letter queue's keys and Kafka's rule that a sink may not
-    /// consume its own dead letter queue.
+    /// Every problem with the keys, by key, for validation; `sink` adds
+    /// Kafka's rule that a sink may not consume its own dead letter queue.
     pub fn problems(config: &[(String, String)], sink: bool) -> Vec<(String, String)> {
         let mut found = Vec::new();
         found.extend(tolerance(config).err());
         for key in ["errors.log.enable", "errors.log.include.messages"] {
             found.extend(boolean(config, key).err());
         }
+        found.extend(boolean(config, "errors.deadletterqueue.context.headers.enable").err());
+        found.extend(replication(config).err());
         if !sink {
             return found;
         }
-        found.extend(boolean(config, "errors.deadletterqueue.context.headers.enable").err());
-        found.extend(replication(config).err());
         let Some(dlq) = lookup(config, "errors.deadletterqueue.topic.name")
             .map(str::trim)
             .filter(|t| !t.is_empty())
@@ -211,12 +214,25 @@ pub struct Consumed {
 pub enum Subject<'a> {
     /// Consumed by a sink task.
     Consumed(&'a Consumed),
-    /// Polled from a source task (its source partition and offset as JSON).
+    /// Polled from a source task (its source partition and offset as JSON;
+    /// `record`: what it held, kept when a dead letter queue wants it).
     Source {
         topic: &'a str,
         partition: &'a str,
         offset: &'a str,
+        record: Option<&'a Produced>,
     },
+}
+
+/// What a source record held, as bytes, for the dead letter queue: its
+/// key and value converted, or as the task gave them where conversion is
+/// what failed (text as UTF-8, JSON as its document).
+#[derive(Debug, Clone, Default)]
+pub struct Produced {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+    pub timestamp: Option<i64>,
 }
 
 /// One failure to report.
@@ -247,6 +263,17 @@ pub struct ErrorCounts {
 /// How a dead letter queue record is headed: the name, then the value.
 const HEADER_PREFIX: &str = "__connect.errors.";
 
+/// A payload's bytes as the task gave them: text as UTF-8, binary as is,
+/// JSON as its document (for the dead letter queue, where conversion is
+/// what failed).
+pub fn raw_bytes(payload: &Payload) -> Vec<u8> {
+    match payload {
+        Payload::Binary(bytes) => bytes.clone(),
+        Payload::Text(text) => text.as_bytes().to_vec(),
+        Payload::Json(json) => json.document.as_bytes().to_vec(),
+    }
+}
+
 /// Reports one task's record failures.
 pub struct ErrorReporter {
     connector: String,
@@ -254,7 +281,7 @@ pub struct ErrorReporter {
     settings: ErrorSettings,
     status: Arc<StatusBoard>,
     counts: ErrorCounts,
-    /// The dead letter queue's producer and topic (sink tasks that name one).
+    /// The dead letter queue's producer and topic, when one is named.
     dlq: Option<(FutureProducer, DeadLetterQueue)>,
     /// Dead letter queue records not yet acknowledged, with where they came
     /// from.
@@ -265,11 +292,13 @@ pub struct ErrorReporter {
 const DLQ_DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl ErrorReporter {
-    /// The reporter of `ctx`'s task; `sink` tasks open their dead letter
-    /// queue (creating its topic when missing).
-    pub async fn start(ctx: &TaskContext, sink: bool) -> Result<ErrorReporter, String> {
+    /// The reporter of `ctx`'s task; it opens the dead letter queue the
+    /// connector names (creating its topic when missing). Sources have one
+    /// too, beyond Kafka, where `errors.tolerance=all` would otherwise only
+    /// log what it skips.
+    pub async fn start(ctx: &TaskContext) -> Result<ErrorReporter, String> {
         let settings = ctx.settings.errors.clone();
-        let dlq = match settings.dead_letter_queue.clone().filter(|_| sink) {
+        let dlq = match settings.dead_letter_queue.clone() {
             None => None,
             Some(dlq) => {
                 ctx.kafka
@@ -323,23 +352,49 @@ impl ErrorReporter {
             ));
         }
         self.counts.records_skipped += 1;
-        if let (Some((producer, dlq)), Subject::Consumed(record)) = (&self.dlq, &failure.subject) {
+        let Some((producer, dlq)) = &self.dlq else {
+            self.publish();
+            return Ok(());
+        };
+        let (key, value, timestamp, own_headers, at) = match &failure.subject {
+            Subject::Consumed(r) => (
+                r.key.as_deref(),
+                r.value.as_deref(),
+                r.timestamp,
+                r.headers.as_slice(),
+                format!("{}-{} offset {}", r.topic, r.partition, r.offset),
+            ),
+            Subject::Source {
+                partition,
+                offset,
+                record: Some(r),
+                ..
+            } => (
+                r.key.as_deref(),
+                r.value.as_deref(),
+                r.timestamp,
+                r.headers.as_slice(),
+                format!("source partition {partition} offset {offset}"),
+            ),
+            // Not kept: the task has no dead letter queue to write to.
+            Subject::Source { record: None, .. } => {
+                self.publish();
+                return Ok(());
+            }
+        };
+        {
             self.counts.dlq_produce_requests += 1;
-            let headers = dlq_headers(record, &failure, dlq, &self.connector, self.task);
+            let headers = dlq_headers(own_headers, &failure, dlq, &self.connector, self.task);
             let mut out = FutureRecord::<[u8], [u8]>::to(&dlq.topic).headers(headers);
-            if let Some(k) = &record.key {
-                out = out.key(k.as_slice());
+            if let Some(k) = key {
+                out = out.key(k);
             }
-            if let Some(v) = &record.value {
-                out = out.payload(v.as_slice());
+            if let Some(v) = value {
+                out = out.payload(v);
             }
-            if let Some(ts) = record.timestamp {
+            if let Some(ts) = timestamp {
                 out = out.timestamp(ts);
             }
-            let at = format!(
-                "{}-{} offset {}",
-                record.topic, record.partition, record.offset
-            );
             match producer.send_result(out) {
                 Ok(delivery) => self.pending.push((delivery, at)),
                 Err((e, _)) => {
@@ -382,6 +437,12 @@ impl ErrorReporter {
         outcome
     }
 
+    /// Whether a source task should keep each record's data for the dead
+    /// letter queue: only a tolerant task with one skips records into it.
+    pub fn keeps_records(&self) -> bool {
+        self.settings.tolerate_all && self.dlq.is_some()
+    }
+
     fn publish(&self) {
         if self.counts != ErrorCounts::default() {
             self.status
@@ -414,6 +475,7 @@ impl ErrorReporter {
                     topic,
                     partition,
                     offset,
+                    ..
                 } => out.push_str(&format!(
                     ", where source record is = SourceRecord{{sourcePartition={partition}, sourceOffset={offset}}} ConnectRecord{{topic='{topic}'}}"
                 )),
@@ -438,16 +500,18 @@ fn dlq_failed(topic: &str, at: &str, e: &dyn std::fmt::Display) -> String {
     )
 }
 
-/// The consumed record's own headers, then Kafka's context headers.
+/// The record's own headers, then Kafka's context headers: where a
+/// consumed record came from, or (beyond Kafka) a source record's source
+/// partition and offset and the topic it was meant for.
 fn dlq_headers(
-    record: &Consumed,
+    own: &[Header],
     f: &Failure<'_>,
     dlq: &DeadLetterQueue,
     connector: &str,
     task: u32,
 ) -> OwnedHeaders {
-    let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 10);
-    for h in &record.headers {
+    let mut headers = OwnedHeaders::new_with_capacity(own.len() + 10);
+    for h in own {
         headers = headers.insert(KafkaHeader {
             key: &h.key,
             value: h.value.as_deref(),
@@ -456,10 +520,24 @@ fn dlq_headers(
     if !dlq.context_headers {
         return headers;
     }
-    let context = [
-        ("topic", record.topic.clone()),
-        ("partition", record.partition.to_string()),
-        ("offset", record.offset.to_string()),
+    let mut context = match &f.subject {
+        Subject::Consumed(record) => vec![
+            ("topic", record.topic.clone()),
+            ("partition", record.partition.to_string()),
+            ("offset", record.offset.to_string()),
+        ],
+        Subject::Source {
+            topic,
+            partition,
+            offset,
+            ..
+        } => vec![
+            ("topic", topic.to_string()),
+            ("source.partition", partition.to_string()),
+            ("source.offset", offset.to_string()),
+        ],
+    };
+    context.extend([
         ("connector.name", connector.to_string()),
         ("task.id", task.to_string()),
         ("stage", f.stage.name().to_string()),
@@ -471,7 +549,7 @@ fn dlq_headers(
             "exception.stacktrace",
             format!("{EXCEPTION_CLASS}: {}", f.error),
         ),
-    ];
+    ]);
     for (name, value) in &context {
         let key = format!("{HEADER_PREFIX}{name}");
         headers = headers.insert(KafkaHeader {
@@ -537,13 +615,19 @@ mod tests {
                 "Invalid value three for configuration errors.deadletterqueue.topic.replication.factor: Not a number of type SHORT",
             ]
         );
-        // Sources have no dead letter queue keys.
+        // Sources have a dead letter queue too (beyond Kafka), but no
+        // topics it could be among.
         assert_eq!(
             ErrorSettings::problems(
-                &pairs(&[("errors.deadletterqueue.topic.replication.factor", "three")]),
+                &pairs(&[
+                    ("errors.deadletterqueue.topic.replication.factor", "three"),
+                    ("errors.deadletterqueue.topic.name", "t"),
+                    ("topics", "t"),
+                ]),
                 false
-            ),
-            []
+            )
+            .len(),
+            1
         );
     }
 

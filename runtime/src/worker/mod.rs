@@ -5,7 +5,11 @@
 //!
 //! * [`connector`]: one connector's configuration and what of it runs here;
 //! * [`task`]: what a task is handed and how its loop is run;
-//! * [`source_task`] / [`sink_task`]: the data loops;
+//! * [`source_task`] / [`sink_task`]: the data loops; [`acks`] (which
+//!   source records Kafka acknowledged), [`exactly_once`] (transactional
+//!   sources, KIP-618), [`rebalance`] (a sink's partitions coming and
+//!   going) and [`consumed`] (a consumed message as the plugin sees it)
+//!   beside them;
 //! * [`transforms`], [`retry`], [`errors`]: the chain each record passes,
 //!   retries, and records that fail (tolerance, logs, dead letter queue);
 //! * [`registry`], [`plugins`], [`plugin_store`], [`versions`]: plugins
@@ -23,13 +27,17 @@
 //! connector or task is marked FAILED with its trace; every other connector
 //! keeps running.
 
+pub mod acks;
 pub mod connector;
+pub mod consumed;
 pub mod errors;
+pub mod exactly_once;
 pub mod kafka;
 pub mod offset_file;
 pub mod offsets;
 pub mod plugin_store;
 pub mod plugins;
+pub mod rebalance;
 pub mod registry;
 pub mod retry;
 pub mod settings;
@@ -71,6 +79,10 @@ use task::TaskHandle;
 
 /// How long a worker waits for Kafka to answer at start.
 pub const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an interrupted task may take to end: dropping it closes its
+/// Kafka clients (a consumer leaves its group).
+const ABORT_WAIT: Duration = Duration::from_secs(30);
 
 /// What a herder builds a worker from: the parts that differ by mode.
 pub struct WorkerParts {
@@ -235,6 +247,12 @@ impl Worker {
         problems.0.extend(chain_problems);
         problems.0.extend(self.limit_problems(config));
         problems.0.extend(self.config.overrides.problems(config));
+        if plugin.info().world == World::Source {
+            problems.0.extend(exactly_once::problems(
+                config,
+                self.config.exactly_once_source,
+            ));
+        }
         // What the configuration names (files, hosts) must be grantable
         // under the worker's allow-lists: refused here, not at task start.
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
@@ -405,10 +423,23 @@ impl Worker {
         let deadline =
             tokio::time::Instant::now() + self.config.shutdown_timeout + Duration::from_secs(5);
         for id in chosen {
-            if let Some(t) = c.tasks.remove(&id)
-                && tokio::time::timeout_at(deadline, t.join).await.is_err()
-            {
-                tracing::warn!(connector = %name, task = id, "task did not stop within the graceful shutdown timeout");
+            let Some(mut t) = c.tasks.remove(&id) else {
+                continue;
+            };
+            if tokio::time::timeout_at(deadline, &mut t.join).await.is_ok() {
+                continue;
+            }
+            // Kafka only abandons such a task (a Java thread cannot be
+            // stopped), and it runs on beside its successor. Here the task
+            // is dropped at the guest's next epoch tick or host call: its
+            // instance, consumer and producer go with it, before the caller
+            // confirms a revocation or starts the task again, so at most one
+            // generation of a task ever writes. Its status is left alone, as
+            // Kafka leaves a cancelled task's: the successor reports.
+            tracing::warn!(connector = %name, task = id, "Graceful stop of task {name}-{id} failed; interrupting it");
+            t.join.abort();
+            if tokio::time::timeout(ABORT_WAIT, t.join).await.is_err() {
+                tracing::error!(connector = %name, task = id, "task {name}-{id} did not end {} s after it was interrupted", ABORT_WAIT.as_secs());
             }
         }
     }

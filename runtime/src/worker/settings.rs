@@ -6,6 +6,7 @@
 //! refuses such values earlier, so this is the second line.
 
 use super::errors::ErrorSettings;
+use super::exactly_once::{Boundary, boundary};
 use super::retry::RetryPolicy;
 use crate::config::WorkerConfig;
 use crate::config::worker::{list, lookup};
@@ -36,6 +37,9 @@ pub struct SourceSettings {
     /// Kafka Connect leaves creation to broker auto-create.
     pub topic_partitions: i32,
     pub topic_replication: i32,
+    /// When the task commits its producer transaction; `None`: the worker
+    /// runs sources at least once (see [`super::exactly_once`]).
+    pub exactly_once: Option<Boundary>,
 }
 
 /// A sink task's settings.
@@ -75,6 +79,11 @@ impl TaskSettings {
             source: SourceSettings {
                 topic_partitions: int("topic.creation.default.partitions")?.unwrap_or(-1),
                 topic_replication: int("topic.creation.default.replication.factor")?.unwrap_or(-1),
+                exactly_once: boundary(
+                    connector,
+                    worker.exactly_once_source,
+                    worker.offset_flush_interval,
+                )?,
             },
             sink: SinkSettings {
                 subscription,

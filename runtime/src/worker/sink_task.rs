@@ -9,63 +9,27 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::message::{BorrowedMessage, Headers};
-use rdkafka::{ClientContext, Message, Offset, Timestamp, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
+use super::consumed::{as_consumed, convert, headers_of};
 use super::errors::{Consumed, ErrorReporter, Failure, Stage, Subject};
+use super::rebalance::{Assignment, RebalanceContext};
 use super::retry::{RetryPolicy, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::bindings::types::{
-    Header, PartitionOffset, SinkRecord, TimestampType, TopicPartition, TransformRecord,
+    PartitionOffset, SinkRecord, TimestampType, TopicPartition, TransformRecord,
 };
 use crate::config::clients::{consumer, describe_client_error};
-use crate::convert::Converter;
 use crate::instance::{InstanceSpec, SinkTaskInstance};
 
 /// How long to wait for a first record before looking at stop and flush.
 const RECV_WAIT: Duration = Duration::from_millis(100);
-
-/// A change of partition assignment.
-enum Assignment {
-    Assigned(Vec<TopicPartition>),
-    Revoked(Vec<TopicPartition>),
-}
-
-/// Relays librdkafka's rebalance callbacks (on its own thread) to the loop.
-struct RebalanceContext {
-    events: mpsc::UnboundedSender<Assignment>,
-}
-
-impl ClientContext for RebalanceContext {}
-
-impl ConsumerContext for RebalanceContext {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let event = match rebalance {
-            Rebalance::Assign(tpl) => Assignment::Assigned(partitions(tpl)),
-            Rebalance::Revoke(tpl) => Assignment::Revoked(partitions(tpl)),
-            Rebalance::Error(e) => {
-                tracing::warn!(error = %e, "consumer group rebalance failed");
-                return;
-            }
-        };
-        let _ = self.events.send(event);
-    }
-}
-
-fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements()
-        .iter()
-        .map(|e| TopicPartition {
-            topic: e.topic().to_string(),
-            partition: e.partition(),
-        })
-        .collect()
-}
 
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
@@ -74,10 +38,13 @@ pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
 }
 
 struct Runner {
+    // Dropped before the consumer: a revocation that closing the consumer
+    // brings then finds nobody to ask, instead of waiting for an answer.
+    events: mpsc::UnboundedReceiver<Assignment>,
     ctx: TaskContext,
     instance: SinkTaskInstance,
     consumer: Arc<BaseConsumer<RebalanceContext>>,
-    events: mpsc::UnboundedReceiver<Assignment>,
+    closing: Arc<AtomicBool>,
     stop: watch::Receiver<bool>,
     /// Next offset to consume per assigned partition, after what `put` took.
     current: BTreeMap<(String, i32), i64>,
@@ -100,6 +67,35 @@ struct Polled {
     raw: Option<Vec<Consumed>>,
 }
 
+impl Polled {
+    /// Drops the records of partitions no longer `assigned`: fetched
+    /// before a revocation in the same poll, they belong to the partition's
+    /// new owner, which reads them from the offset committed on revocation.
+    fn keep_only(&mut self, assigned: &[TopicPartition]) {
+        let held = |topic: &str, partition: i32| {
+            assigned
+                .iter()
+                .any(|a| a.partition == partition && a.topic == topic)
+        };
+        match &mut self.raw {
+            Some(raw) => {
+                let mut records = std::mem::take(&mut self.records).into_iter();
+                let mut kept_raw = Vec::with_capacity(raw.len());
+                for r in std::mem::take(raw) {
+                    let record = records.next();
+                    if held(&r.topic, r.partition) {
+                        self.records.extend(record);
+                        kept_raw.push(r);
+                    }
+                }
+                *raw = kept_raw;
+            }
+            None => self.records.retain(|r| held(&r.topic, r.partition)),
+        }
+        self.failed.retain(|(r, _, _)| held(&r.topic, r.partition));
+    }
+}
+
 impl Runner {
     /// Creates the instance and the consumer and starts the guest task.
     async fn start(ctx: TaskContext, stop: watch::Receiver<bool>) -> Result<Runner, String> {
@@ -111,9 +107,11 @@ impl Runner {
         let mut instance = SinkTaskInstance::new(&ctx.plugin, spec)
             .await
             .map_err(|e| e.to_string())?;
+        instance.tolerate_errant_records(ctx.settings.errors.tolerate_all);
         let transforms = TransformChain::start(&ctx).await?;
-        let errors = ErrorReporter::start(&ctx, true).await?;
+        let errors = ErrorReporter::start(&ctx).await?;
         let (tx, events) = mpsc::unbounded_channel();
+        let closing = Arc::new(AtomicBool::new(false));
         let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),
             &ctx.connector,
@@ -123,7 +121,10 @@ impl Runner {
                 .overrides
                 .permitted(&ctx.connector_config, "consumer.override."),
         )
-        .create_with_context(RebalanceContext { events: tx })
+        .create_with_context(RebalanceContext {
+            events: tx,
+            closing: closing.clone(),
+        })
         .map_err(|e| describe_client_error("consumer", &e))?;
         let subscription = &ctx.settings.sink.subscription;
         let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
@@ -140,6 +141,7 @@ impl Runner {
             ctx,
             instance,
             consumer: Arc::new(consumer),
+            closing,
             events,
             stop,
             current: BTreeMap::new(),
@@ -188,40 +190,44 @@ impl TaskLoop for Runner {
         if let Err(e) = self.instance.stop().await {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }
+        self.closing.store(true, Ordering::Release);
         self.consumer.unsubscribe();
         committed
     }
 }
 
 impl Runner {
+    /// Applies the assignment changes that arrived since the last look.
     async fn apply_assignments(&mut self) -> Result<(), String> {
         while let Ok(event) = self.events.try_recv() {
-            match event {
-                Assignment::Assigned(parts) => {
-                    tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions assigned");
-                    for p in &parts {
-                        self.ctx.status.record_topic(&self.ctx.connector, &p.topic);
-                    }
-                    self.assigned.extend(parts.iter().cloned());
-                    self.instance
-                        .open(&parts)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                Assignment::Revoked(parts) => {
-                    tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions revoked");
-                    for p in &parts {
-                        self.current.remove(&(p.topic.clone(), p.partition));
-                    }
-                    self.assigned.retain(|a| !parts.contains(a));
-                    self.instance
-                        .close(&parts)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-            }
+            self.apply(event).await?;
         }
         Ok(())
+    }
+
+    async fn apply(&mut self, event: Assignment) -> Result<(), String> {
+        match event {
+            Assignment::Assigned(parts) => {
+                tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions assigned");
+                for p in &parts {
+                    self.ctx.status.record_topic(&self.ctx.connector, &p.topic);
+                }
+                self.assigned.extend(parts.iter().cloned());
+                self.instance.open(&parts).await.map_err(|e| e.to_string())
+            }
+            Assignment::Revoking(parts, reply) => {
+                tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions revoked");
+                let offsets = self.committable(Some(&parts)).await?;
+                // The callback commits while the task closes the partitions
+                // (Kafka commits first; the order does not matter, as the
+                // offsets are fixed by now).
+                let _ = reply.send(offsets);
+                self.current
+                    .retain(|(t, p), _| !parts.iter().any(|r| r.partition == *p && r.topic == *t));
+                self.assigned.retain(|a| !parts.contains(a));
+                self.instance.close(&parts).await.map_err(|e| e.to_string())
+            }
+        }
     }
 
     /// Up to `max_batch` consumed records, converted: waits briefly for
@@ -237,7 +243,7 @@ impl Runner {
         // behind a transformation chain: the one case they are needed.
         let keep_raw =
             !self.transforms.is_empty() && self.ctx.settings.errors.dead_letter_queue.is_some();
-        let (polled, error) = tokio::task::spawn_blocking(move || {
+        let mut polling = tokio::task::spawn_blocking(move || {
             let mut polled = Polled {
                 records: Vec::new(),
                 failed: Vec::new(),
@@ -264,11 +270,27 @@ impl Runner {
                 wait = Duration::ZERO;
             }
             (polled, None)
-        })
-        .await
-        .map_err(|e| format!("the consumer poll did not finish: {e}"))?;
+        });
+        // A rebalance runs inside that poll and waits for this loop to
+        // commit and close what it revokes, so assignment changes are
+        // served while the poll runs.
+        let mut revoked = false;
+        let (mut polled, error) = loop {
+            tokio::select! {
+                done = &mut polling => {
+                    break done.map_err(|e| format!("the consumer poll did not finish: {e}"))?;
+                }
+                Some(event) = self.events.recv() => {
+                    revoked |= matches!(event, Assignment::Revoking(..));
+                    self.apply(event).await?;
+                }
+            }
+        };
         if let Some(e) = error {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
+        }
+        if revoked {
+            polled.keep_only(&self.assigned);
         }
         Ok(polled)
     }
@@ -325,8 +347,52 @@ impl Runner {
         self.ctx
             .status
             .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
+        self.report_errant_records()?;
         outcome?;
         self.current.extend(consumed);
+        Ok(())
+    }
+
+    /// Hands the records the task reported through `errant-records` to the
+    /// error handling, each serialised back with the task's converters (as
+    /// Kafka's `WorkerErrantRecordReporter` does) for the dead letter queue.
+    fn report_errant_records(&mut self) -> Result<(), String> {
+        let reported = self.instance.take_errant_records();
+        if reported.is_empty() {
+            return Ok(());
+        }
+        let class = self.ctx.plugin.info().task_class.clone();
+        for (record, error) in reported {
+            // A payload the converter cannot write back goes without its
+            // bytes; the coordinates and the error still reach the log and
+            // the dead letter queue's headers.
+            let key = self
+                .ctx
+                .key_converter
+                .from_owned_payload(record.key)
+                .unwrap_or_default();
+            let value = self
+                .ctx
+                .value_converter
+                .from_owned_payload(record.value)
+                .unwrap_or_default();
+            let consumed = Consumed {
+                topic: record.topic,
+                partition: record.partition,
+                offset: record.offset,
+                timestamp: record.timestamp,
+                timestamp_type: record.timestamp_type,
+                key,
+                value,
+                headers: record.headers,
+            };
+            self.errors.report(Failure {
+                stage: Stage::TaskPut,
+                class: &class,
+                error: &error,
+                subject: Subject::Consumed(&consumed),
+            })?;
+        }
         Ok(())
     }
 
@@ -391,19 +457,28 @@ impl Runner {
         Ok(kept)
     }
 
-    /// Asks the task what is safe to commit, keeps what it may commit
-    /// (see [`clamp`]), and commits it synchronously on a blocking thread,
-    /// so a refused commit is seen: logged, and tried again up to
-    /// `attempts` times; after that the next commit covers the offsets.
-    async fn commit(&mut self, attempts: u32) -> Result<(), String> {
-        if self.current.is_empty() {
-            return Ok(());
-        }
-        // Records skipped as errors are committed past only once the dead
-        // letter queue holds them.
-        self.errors.flush().await?;
-        let current: Vec<PartitionOffset> = self
+    /// Asks the task what is safe to commit of the partitions in `only`
+    /// (every held partition when `None`) and keeps what it may commit (see
+    /// [`clamp`]). Records skipped as errors are committed past only once
+    /// the dead letter queue holds them, so that is flushed first.
+    async fn committable(
+        &mut self,
+        only: Option<&[TopicPartition]>,
+    ) -> Result<TopicPartitionList, String> {
+        let held: BTreeMap<(String, i32), i64> = self
             .current
+            .iter()
+            .filter(|((t, p), _)| {
+                only.is_none_or(|o| o.iter().any(|r| r.partition == *p && r.topic == *t))
+            })
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let mut tpl = TopicPartitionList::new();
+        if held.is_empty() {
+            return Ok(tpl);
+        }
+        self.errors.flush().await?;
+        let current: Vec<PartitionOffset> = held
             .iter()
             .map(|((topic, partition), offset)| PartitionOffset {
                 topic: topic.clone(),
@@ -416,17 +491,25 @@ impl Runner {
             .pre_commit(&current)
             .await
             .map_err(|e| e.to_string())?;
-        let (safe, ignored) = clamp(asked, &self.current);
+        let (safe, ignored) = clamp(asked, &held);
         for (po, why) in ignored {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "Ignoring invalid task provided offset {}-{}/{} -- {why}", po.topic, po.partition, po.offset);
         }
-        if safe.is_empty() {
-            return Ok(());
-        }
-        let mut tpl = TopicPartitionList::new();
         for po in &safe {
             tpl.add_partition_offset(&po.topic, po.partition, Offset::Offset(po.offset))
                 .map_err(|e| format!("invalid offset from pre-commit: {e}"))?;
+        }
+        Ok(tpl)
+    }
+
+    /// Commits what [`Self::committable`] allows, synchronously on a
+    /// blocking thread, so a refused commit is seen: logged, and tried
+    /// again up to `attempts` times; after that the next commit covers the
+    /// offsets.
+    async fn commit(&mut self, attempts: u32) -> Result<(), String> {
+        let tpl = self.committable(None).await?;
+        if tpl.count() == 0 {
+            return Ok(());
         }
         for attempt in 1..=attempts.max(1) {
             let consumer = self.consumer.clone();
@@ -524,82 +607,6 @@ impl Origin {
             headers: Vec::new(),
         }
     }
-}
-
-/// `msg` as consumed, for error reports (`headers`: its headers, already
-/// copied).
-fn as_consumed(msg: &BorrowedMessage<'_>, headers: &[Header]) -> Consumed {
-    let (timestamp, timestamp_type) = timestamp_of(msg);
-    Consumed {
-        topic: msg.topic().to_string(),
-        partition: msg.partition(),
-        offset: msg.offset(),
-        timestamp,
-        timestamp_type,
-        key: msg.key().map(<[u8]>::to_vec),
-        value: msg.payload().map(<[u8]>::to_vec),
-        headers: headers.to_vec(),
-    }
-}
-
-fn headers_of(msg: &BorrowedMessage<'_>) -> Vec<Header> {
-    msg.headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| Header {
-                    key: h.key.to_string(),
-                    value: h.value.map(<[u8]>::to_vec),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn timestamp_of(msg: &BorrowedMessage<'_>) -> (Option<i64>, TimestampType) {
-    match msg.timestamp() {
-        Timestamp::NotAvailable => (None, TimestampType::NoTimestamp),
-        Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
-        Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
-    }
-}
-
-/// Converts a consumed message into what the plugin sees; a failure names
-/// the converter's stage.
-fn convert(
-    (key_converter, value_converter): (Converter, Converter),
-    msg: &BorrowedMessage<'_>,
-) -> Result<SinkRecord, (Stage, String)> {
-    let at = || {
-        format!(
-            "{}-{} offset {}",
-            msg.topic(),
-            msg.partition(),
-            msg.offset()
-        )
-    };
-    let key = key_converter.to_payload(msg.key()).map_err(|e| {
-        (
-            Stage::KeyConverter,
-            format!("converting the key of the record at {} failed: {e}", at()),
-        )
-    })?;
-    let value = value_converter.to_payload(msg.payload()).map_err(|e| {
-        (
-            Stage::ValueConverter,
-            format!("converting the value of the record at {} failed: {e}", at()),
-        )
-    })?;
-    let (timestamp, timestamp_type) = timestamp_of(msg);
-    Ok(SinkRecord {
-        topic: msg.topic().to_string(),
-        partition: msg.partition(),
-        offset: msg.offset(),
-        key,
-        value,
-        headers: headers_of(msg),
-        timestamp,
-        timestamp_type,
-    })
 }
 
 #[cfg(test)]

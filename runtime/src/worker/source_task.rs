@@ -7,160 +7,32 @@
 //! stored offset never runs ahead of an unacknowledged record: after a
 //! crash the task re-reads at most what was sent since the last flush
 //! (at-least-once), and after a graceful stop, nothing.
+//!
+//! With exactly-once support on, the producer is transactional: records and
+//! the offsets they advance commit together at each transaction boundary
+//! (see [`super::exactly_once`]).
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
-use rdkafka::{ClientContext, Message};
+use rdkafka::producer::{BaseRecord, ThreadedProducer};
 use tokio::sync::watch;
 
-use super::errors::{ErrorReporter, Failure, Stage, Subject};
+use super::acks::{AckContext, AckTracker, OFFSETS_RECORD};
+use super::errors::{ErrorReporter, Failure, Produced, Stage, Subject, raw_bytes};
+use super::exactly_once::{Transactions, transactional_id};
 use super::retry::{Retrier, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::GuestError;
-use crate::bindings::source_task::{AckStatus, RecordAck};
+use crate::bindings::source_task::RecordAck;
 use crate::bindings::types::{SourceRecord, TransformRecord};
 use crate::config::clients::{describe_client_error, producer};
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
 use crate::sandbox::limits::Usage;
-
-/// Records handed to the producer, in order, until their offsets are stored.
-#[derive(Debug, Default)]
-pub struct AckTracker {
-    first_seq: u64,
-    entries: VecDeque<Pending>,
-    unacked: usize,
-    failure: Option<String>,
-    guest_acks: Vec<RecordAck>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    partition: String,
-    offset: String,
-    token: Option<u64>,
-    acked: bool,
-}
-
-impl AckTracker {
-    /// Registers a record about to be sent; returns its sequence number.
-    pub fn push(&mut self, partition: String, offset: String, token: Option<u64>) -> u64 {
-        let seq = self.first_seq + self.entries.len() as u64;
-        self.entries.push_back(Pending {
-            partition,
-            offset,
-            token,
-            acked: false,
-        });
-        self.unacked += 1;
-        seq
-    }
-
-    /// Registers a record a transformation dropped: nothing to wait for,
-    /// so its offset is released with the run it belongs to, and the task
-    /// hears it was filtered.
-    pub fn push_filtered(&mut self, partition: String, offset: String, token: Option<u64>) {
-        self.entries.push_back(Pending {
-            partition,
-            offset,
-            token: None,
-            acked: true,
-        });
-        if let Some(token) = token {
-            self.guest_acks.push(RecordAck {
-                token,
-                status: AckStatus::Filtered,
-            });
-        }
-    }
-
-    /// Records Kafka's answer for record `seq`.
-    pub fn acknowledge(&mut self, seq: u64, outcome: Result<(i32, i64), String>) {
-        let Some(idx) = seq.checked_sub(self.first_seq) else {
-            return;
-        };
-        let Some(entry) = self.entries.get_mut(idx as usize) else {
-            return;
-        };
-        if entry.acked {
-            return;
-        }
-        match outcome {
-            Ok((partition, offset)) => {
-                entry.acked = true;
-                self.unacked -= 1;
-                if let Some(token) = entry.token {
-                    self.guest_acks.push(RecordAck {
-                        token,
-                        status: AckStatus::Written((partition, offset)),
-                    });
-                }
-            }
-            Err(e) => {
-                self.failure.get_or_insert(e);
-            }
-        }
-    }
-
-    /// Pops the acknowledged prefix; returns the latest offset per source
-    /// partition within it, as the task gave it (not yet canonical: only
-    /// the offsets that get stored are parsed).
-    pub fn drain_committable(&mut self) -> Vec<(String, String)> {
-        let mut latest = BTreeMap::new();
-        while self.entries.front().is_some_and(|e| e.acked) {
-            if let Some(e) = self.entries.pop_front() {
-                latest.insert(e.partition, e.offset);
-            }
-            self.first_seq += 1;
-        }
-        latest.into_iter().collect()
-    }
-
-    /// Records sent but not yet acknowledged.
-    pub fn unacked(&self) -> usize {
-        self.unacked
-    }
-
-    /// The first delivery failure, if any.
-    pub fn failure(&self) -> Option<String> {
-        self.failure.clone()
-    }
-
-    /// Acknowledgements the guest asked for, since the last call.
-    pub fn take_guest_acks(&mut self) -> Vec<RecordAck> {
-        std::mem::take(&mut self.guest_acks)
-    }
-}
-
-/// Feeds librdkafka's delivery reports into the tracker.
-struct AckContext {
-    tracker: Arc<Mutex<AckTracker>>,
-}
-
-impl ClientContext for AckContext {}
-
-impl ProducerContext for AckContext {
-    type DeliveryOpaque = usize;
-
-    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
-        let outcome = match result {
-            Ok(msg) => Ok((msg.partition(), msg.offset())),
-            Err((e, msg)) => Err(format!(
-                "Kafka did not accept a record for topic {}: {e}",
-                msg.topic()
-            )),
-        };
-        if let Ok(mut t) = self.tracker.lock() {
-            t.acknowledge(seq as u64, outcome);
-        }
-    }
-}
 
 /// What the task loop needs from the code that makes records: the
 /// sandboxed plugin, or native code (the benchmark runs a native twin of
@@ -217,6 +89,9 @@ impl SourceGuest for SourceTaskInstance {
 /// status board.
 pub async fn run(ctx: TaskContext, stop: watch::Receiver<bool>) {
     let start = async {
+        // The offsets the guest reads on start include what other workers
+        // wrote up to now (a task that moved resumes where it stopped).
+        ctx.offsets.offsets_of(&ctx.connector).await?;
         let offsets: Arc<dyn OffsetReader> = ctx.offsets.clone();
         let spec = InstanceSpec {
             offsets: Some(offsets),
@@ -255,7 +130,9 @@ struct Runner<G> {
     known_topic: Option<String>,
     /// The previous record's source partition as given and in canonical form.
     last_partition: Option<(String, String)>,
-    producer: ThreadedProducer<AckContext>,
+    producer: Arc<ThreadedProducer<AckContext>>,
+    /// The producer's transactions, when the task runs exactly once.
+    transactions: Option<Transactions>,
     tracker: Arc<Mutex<AckTracker>>,
     stop: watch::Receiver<bool>,
     retry: Retrier,
@@ -272,7 +149,7 @@ impl<G: SourceGuest> Runner<G> {
         on_stop: impl FnOnce() + Send + 'static,
     ) -> Result<Runner<G>, String> {
         let tracker = Arc::new(Mutex::new(AckTracker::default()));
-        let producer = producer(
+        let mut settings = producer(
             ctx.kafka.bootstrap(),
             &ctx.connector,
             ctx.task,
@@ -280,21 +157,48 @@ impl<G: SourceGuest> Runner<G> {
             &ctx.worker
                 .overrides
                 .permitted(&ctx.connector_config, "producer.override."),
-        )
-        .create_with_context(AckContext {
-            tracker: tracker.clone(),
-        })
-        .map_err(|e| describe_client_error("producer", &e))?;
+        );
+        let exactly_once = ctx.settings.source.exactly_once;
+        if exactly_once.is_some() {
+            if ctx.offsets.as_topic_records(&ctx.connector, &[]).is_none() {
+                return Err(
+                    "exactly-once source support needs the offsets in a Kafka topic \
+                            (a distributed worker)"
+                        .into(),
+                );
+            }
+            let group = ctx.worker.get("group.id").unwrap_or_default();
+            settings
+                .set(
+                    "transactional.id",
+                    transactional_id(group, &ctx.connector, ctx.task),
+                )
+                // Keyed records by murmur2, as Kafka's Java producer: the
+                // offsets records then land in the partition every other
+                // writer of the offsets topic puts their key in.
+                .set("partitioner", "murmur2_random");
+        }
+        let producer = Arc::new(
+            settings
+                .create_with_context(AckContext {
+                    tracker: tracker.clone(),
+                })
+                .map_err(|e| describe_client_error("producer", &e))?,
+        );
         let started = async {
+            let transactions = match exactly_once {
+                Some(boundary) => Some(Transactions::start(boundary, &producer).await?),
+                None => None,
+            };
             let chain = TransformChain::start(&ctx).await?;
-            let errors = ErrorReporter::start(&ctx, false).await?;
+            let errors = ErrorReporter::start(&ctx).await?;
             instance
                 .start(&ctx.config)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok::<_, String>((chain, errors))
+            Ok::<_, String>((chain, errors, transactions))
         };
-        let (transforms, errors) = match started.await {
+        let (transforms, errors, transactions) = match started.await {
             Ok(started) => started,
             Err(e) => {
                 // Dropping a producer blocks; see `run_task`.
@@ -315,6 +219,7 @@ impl<G: SourceGuest> Runner<G> {
             known_topic: None,
             last_partition: None,
             producer,
+            transactions,
             tracker,
             stop,
             transforms,
@@ -356,17 +261,40 @@ impl<G: SourceGuest> TaskLoop for Runner<G> {
                 self.send_transformed(records).await?;
             }
             self.deliver_guest_acks().await?;
-            if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
-                self.flush().await?;
-                last_flush = Instant::now();
+            match &self.transactions {
+                Some(t) => {
+                    if t.due() {
+                        self.commit_transaction().await?;
+                    }
+                }
+                None => {
+                    if last_flush.elapsed() >= self.ctx.worker.offset_flush_interval {
+                        self.flush().await?;
+                        last_flush = Instant::now();
+                    }
+                }
             }
         }
         Ok(())
     }
 
     /// Waits (bounded) for outstanding acknowledgements, stores the final
-    /// offsets and stops the guest.
-    async fn shutdown(&mut self, _clean: bool) -> Result<(), String> {
+    /// offsets and stops the guest. An exactly-once task commits its open
+    /// transaction after a clean stop and aborts it after a failure.
+    async fn shutdown(&mut self, clean: bool) -> Result<(), String> {
+        if self.transactions.is_some() {
+            let ended = if clean {
+                self.commit_transaction().await
+            } else {
+                self.abort_transaction().await;
+                Ok(())
+            };
+            let _ = self.deliver_guest_acks().await;
+            if let Err(e) = self.instance.stop().await {
+                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+            }
+            return ended;
+        }
         let deadline = Instant::now() + self.ctx.worker.shutdown_timeout;
         while self.tracker.lock().map(|t| t.unacked()).unwrap_or(0) > 0 && Instant::now() < deadline
         {
@@ -392,6 +320,12 @@ impl<G: SourceGuest> Runner<G> {
     /// offsets only when they are stored (see [`AckTracker`]).
     async fn send(&mut self, mut record: SourceRecord) -> Result<(), String> {
         let (key_converter, value_converter) = (self.ctx.key_converter, self.ctx.value_converter);
+        // Copies for the dead letter queue, only when one takes skipped
+        // records: conversion consumes the payloads.
+        let kept = self
+            .errors
+            .keeps_records()
+            .then(|| (record.key.clone(), record.value.clone()));
         let key = match key_converter.from_owned_payload(record.key.take()) {
             Ok(key) => key,
             Err(e) => {
@@ -399,7 +333,14 @@ impl<G: SourceGuest> Runner<G> {
                     "converting a record key for topic {} failed: {e}",
                     record.topic
                 );
-                return self.skip(&record, Stage::KeyConverter, key_converter.class(), &error);
+                let data = kept.map(|(k, v)| Produced {
+                    key: k.as_ref().map(raw_bytes),
+                    value: v.as_ref().map(raw_bytes),
+                    headers: record.headers.clone(),
+                    timestamp: record.timestamp,
+                });
+                let class = key_converter.class();
+                return self.skip(&record, Stage::KeyConverter, class, &error, data.as_ref());
             }
         };
         let value = match value_converter.from_owned_payload(record.value.take()) {
@@ -409,12 +350,14 @@ impl<G: SourceGuest> Runner<G> {
                     "converting a record value for topic {} failed: {e}",
                     record.topic
                 );
-                return self.skip(
-                    &record,
-                    Stage::ValueConverter,
-                    value_converter.class(),
-                    &error,
-                );
+                let data = kept.map(|(_, v)| Produced {
+                    key: key.clone(),
+                    value: v.as_ref().map(raw_bytes),
+                    headers: record.headers.clone(),
+                    timestamp: record.timestamp,
+                });
+                let class = value_converter.class();
+                return self.skip(&record, Stage::ValueConverter, class, &error, data.as_ref());
             }
         };
         let partition = self.canonical_partition(&record.source_partition)?;
@@ -462,6 +405,9 @@ impl<G: SourceGuest> Runner<G> {
         if let Some(ts) = record.timestamp {
             out = out.timestamp(ts);
         }
+        if let Some(t) = &mut self.transactions {
+            t.begin(&self.producer)?;
+        }
         loop {
             match self.producer.send(out) {
                 Ok(()) => return Ok(()),
@@ -489,6 +435,7 @@ impl<G: SourceGuest> Runner<G> {
         stage: Stage,
         class: &str,
         error: &str,
+        data: Option<&Produced>,
     ) -> Result<(), String> {
         self.errors.report(Failure {
             stage,
@@ -498,6 +445,7 @@ impl<G: SourceGuest> Runner<G> {
                 topic: &record.topic,
                 partition: &record.source_partition,
                 offset: &record.source_offset,
+                record: data,
             },
         })?;
         self.release(
@@ -541,13 +489,22 @@ impl<G: SourceGuest> Runner<G> {
     /// what it kept and releases the offsets of what it dropped.
     async fn send_transformed(&mut self, records: Vec<SourceRecord>) -> Result<(), String> {
         let mut origins = Vec::with_capacity(records.len());
-        // The topic is copied only for error logs that print it.
-        let log_topics = self.ctx.settings.errors.log_messages;
+        // The topic is copied only for error logs that print it and the
+        // dead letter queue's headers; the record only for that queue.
+        let keep = self.errors.keeps_records();
+        let log_topics = self.ctx.settings.errors.log_messages || keep;
         let inputs: Vec<TransformRecord> = records
             .into_iter()
             .map(|r| {
                 let topic = log_topics.then(|| r.topic.clone());
-                origins.push((r.source_partition, r.source_offset, r.ack_token, topic));
+                let data = keep.then(|| self.produced(&r));
+                origins.push((
+                    r.source_partition,
+                    r.source_offset,
+                    r.ack_token,
+                    topic,
+                    data,
+                ));
                 TransformRecord {
                     topic: r.topic,
                     partition: r.partition,
@@ -559,7 +516,7 @@ impl<G: SourceGuest> Runner<G> {
             })
             .collect();
         let outputs = self.transforms.apply(inputs).await?;
-        for ((source_partition, source_offset, ack_token, topic), out) in
+        for ((source_partition, source_offset, ack_token, topic, data), out) in
             origins.into_iter().zip(outputs)
         {
             match out {
@@ -587,6 +544,7 @@ impl<G: SourceGuest> Runner<G> {
                             topic: topic.as_deref().unwrap_or_default(),
                             partition: &source_partition,
                             offset: &source_offset,
+                            record: data.as_ref(),
                         },
                     })?;
                     self.release(source_partition, source_offset, ack_token)?;
@@ -594,6 +552,23 @@ impl<G: SourceGuest> Runner<G> {
             }
         }
         Ok(())
+    }
+
+    /// `r` as bytes for the dead letter queue: each payload converted as it
+    /// would have been written, or as the task gave it where that fails.
+    fn produced(&self, r: &SourceRecord) -> Produced {
+        let bytes = |converter: crate::convert::Converter,
+                     p: &Option<crate::bindings::types::Payload>| {
+            converter
+                .from_owned_payload(p.clone())
+                .unwrap_or_else(|_| p.as_ref().map(raw_bytes))
+        };
+        Produced {
+            key: bytes(self.ctx.key_converter, &r.key),
+            value: bytes(self.ctx.value_converter, &r.value),
+            headers: r.headers.clone(),
+            timestamp: r.timestamp,
+        }
     }
 
     async fn deliver_guest_acks(&mut self) -> Result<(), String> {
@@ -611,74 +586,83 @@ impl<G: SourceGuest> Runner<G> {
             .map_err(|e| e.to_string())
     }
 
-    /// Stores the offsets of every acknowledged record, then tells the task.
-    async fn flush(&mut self) -> Result<(), String> {
-        let committable = self
-            .tracker
+    /// The latest offset of each source partition behind an unbroken run
+    /// of acknowledged records, in canonical form, taken off the tracker.
+    fn committable(&mut self) -> Result<Vec<(String, Option<String>)>, String> {
+        self.tracker
             .lock()
             .map_err(|_| "ack tracker poisoned".to_string())?
-            .drain_committable();
-        if committable.is_empty() {
-            return Ok(());
-        }
-        let committable = committable
+            .drain_committable()
             .into_iter()
             .map(|(partition, offset)| {
                 canonical_object(&offset)
-                    .map(|offset| (partition, offset))
+                    .map(|offset| (partition, Some(offset)))
                     .map_err(|e| format!("invalid source offset: {e}"))
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let updates = committable
-            .into_iter()
-            .map(|(partition, offset)| (partition, Some(offset)))
-            .collect();
+            .collect()
+    }
+
+    /// Stores the offsets of every acknowledged record, then tells the task.
+    async fn flush(&mut self) -> Result<(), String> {
+        // Offsets past skipped records are stored only once the dead letter
+        // queue holds them.
+        self.errors.flush().await?;
+        let updates = self.committable()?;
+        if updates.is_empty() {
+            return Ok(());
+        }
         self.ctx.offsets.apply(&self.ctx.connector, updates).await?;
+        self.committed().await;
+        Ok(())
+    }
+
+    /// Tells the task its offsets are stored (a failure there only logs, as
+    /// Kafka's `commit` does).
+    async fn committed(&mut self) {
         if let Err(e) = self.instance.commit().await {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
         }
+    }
+
+    /// Commits the open transaction with the offsets of the records in it:
+    /// waits until Kafka has every record, writes the offsets to the
+    /// offsets topic in the same transaction, and commits. A record Kafka
+    /// refused aborts the transaction and fails the task; its successor
+    /// starts after the last committed transaction.
+    async fn commit_transaction(&mut self) -> Result<(), String> {
+        let Some(t) = self.transactions.as_mut() else {
+            return Ok(());
+        };
+        if !t.is_open() {
+            return Ok(());
+        }
+        t.flush(&self.producer).await?;
+        self.errors.flush().await?;
+        if let Some(failure) = self.tracker.lock().ok().and_then(|t| t.failure()) {
+            self.abort_transaction().await;
+            return Err(failure);
+        }
+        let updates = self.committable()?;
+        let records = match self
+            .ctx
+            .offsets
+            .as_topic_records(&self.ctx.connector, &updates)
+        {
+            Some(records) => records?,
+            None => return Err("the worker's offsets are not in a Kafka topic".into()),
+        };
+        if let Some(t) = self.transactions.as_mut() {
+            t.commit(&self.producer, records, OFFSETS_RECORD).await?;
+        }
+        self.ctx.offsets.remember(&self.ctx.connector, &updates)?;
+        self.deliver_guest_acks().await?;
+        self.committed().await;
         Ok(())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_are_released_only_behind_an_unbroken_run_of_acks() {
-        let mut t = AckTracker::default();
-        let a = t.push("p1".into(), "1".into(), None);
-        let b = t.push("p2".into(), "1".into(), Some(7));
-        let c = t.push("p1".into(), "2".into(), None);
-        t.acknowledge(c, Ok((0, 12)));
-        assert!(t.drain_committable().is_empty(), "c is acked but a is not");
-        t.acknowledge(a, Ok((0, 10)));
-        assert_eq!(t.drain_committable(), [("p1".to_string(), "1".to_string())]);
-        t.acknowledge(b, Ok((0, 11)));
-        assert_eq!(
-            t.drain_committable(),
-            [
-                ("p1".to_string(), "2".to_string()),
-                ("p2".to_string(), "1".to_string())
-            ]
-        );
-        assert_eq!(t.unacked(), 0);
-        assert_eq!(
-            t.take_guest_acks(),
-            [RecordAck {
-                token: 7,
-                status: AckStatus::Written((0, 11))
-            }]
-        );
-    }
-
-    #[test]
-    fn a_failed_delivery_is_kept_and_blocks_its_offset() {
-        let mut t = AckTracker::default();
-        let a = t.push("p".into(), "1".into(), None);
-        t.acknowledge(a, Err("rejected".into()));
-        assert_eq!(t.failure().as_deref(), Some("rejected"));
-        assert!(t.drain_committable().is_empty());
+    async fn abort_transaction(&mut self) {
+        if let Some(t) = self.transactions.as_mut() {
+            t.abort(&self.producer).await;
+        }
     }
 }

@@ -24,7 +24,10 @@
 //! * `extra-task-configs`: the connector returns two more task
 //!   configurations than `max-tasks` allows;
 //! * `malformed-offset`: `poll` returns a record whose source offset is not
-//!   a JSON object.
+//!   a JSON object;
+//! * `invalid-json`: the first `poll` returns four JSON records, positions
+//!   1 to 4, of which the second and fourth hold invalid JSON (`{"n":`);
+//!   later polls return nothing.
 //!
 //! With `fault.switch` set, the fault happens only while that file says
 //! `on` (see `common/fault_switch.rs`).
@@ -35,8 +38,8 @@ mod fault_switch;
 use std::io::{Read, Write};
 
 use wasmconnect_sdk::{
-    Config, ConfigExt, ConfigKey, ConfigType, Connector, Key, OpenMode, Payload, Plugin,
-    PluginKind, PluginMetadata, ResourceKind, SourceRecord, SourceTask, TaskError, fatal,
+    Config, ConfigExt, ConfigKey, ConfigType, Connector, JsonPayload, Key, OpenMode, Payload,
+    Plugin, PluginKind, PluginMetadata, ResourceKind, SourceRecord, SourceTask, TaskError, fatal,
     open_file, retriable,
 };
 
@@ -172,6 +175,7 @@ impl SourceTask for MisbehavingTask {
                 Ok(vec![r])
             }
             "read-file" => self.read_file(),
+            "invalid-json" => Ok(self.invalid_json()),
             "connect" => self.connect(),
             "sleep-in-poll" => {
                 let ms: u64 = self.config.parse_or("sleep.ms", 3_600_000)?;
@@ -216,6 +220,30 @@ impl MisbehavingTask {
     fn healthy(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
         let batch = self.config.parse_or("batch", 10)?;
         Ok(self.numbered(batch))
+    }
+
+    /// Four JSON records, every other one invalid, once.
+    fn invalid_json(&mut self) -> Vec<SourceRecord> {
+        if self.next > 0 {
+            wasmconnect_sdk::sleep_unless_stopped(std::time::Duration::from_millis(100));
+            return Vec::new();
+        }
+        self.next = 4;
+        (0..4u64)
+            .map(|n| {
+                let document = if n % 2 == 0 {
+                    format!(r#"{{"n":{n}}}"#)
+                } else {
+                    r#"{"n":"#.to_string()
+                };
+                let mut r = record(String::new(), n + 1);
+                r.value = Some(Payload::Json(JsonPayload {
+                    document,
+                    schema: None,
+                }));
+                r
+            })
+            .collect()
     }
 
     /// `count` records numbered on from the last poll.

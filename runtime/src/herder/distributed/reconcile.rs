@@ -22,6 +22,7 @@ use crate::distributed::config_log::Properties;
 use crate::distributed::membership::{Membership, Round};
 use crate::distributed::plugin_log::PluginEvent;
 use crate::distributed::status_log::{StatusKey, StatusRecord};
+use crate::plugin::World;
 use crate::worker::Connector;
 use crate::worker::status::{State, StatusEvent};
 use crate::worker::store::StoredConnector;
@@ -309,6 +310,25 @@ impl DistributedHerder {
         let inconsistent = cluster.view().is_inconsistent(name);
         if (stored != wanted || inconsistent) && c.published.as_ref() != Some(generated) {
             let generated = generated.clone();
+            let retired = generated.len() as u32..c.task_configs.len() as u32;
+            if !retired.is_empty()
+                && self.worker.config().exactly_once_source.enabled()
+                && c.plugin.info().world == World::Source
+            {
+                // Before the new generation is written: no task left
+                // behind may write once its successors run.
+                if let Err(e) = crate::worker::exactly_once::fence(
+                    self.worker.config(),
+                    self.worker.kafka().bootstrap(),
+                    name,
+                    retired,
+                )
+                .await
+                {
+                    tracing::warn!(connector = name, "{e}; the task configurations wait");
+                    return;
+                }
+            }
             tracing::info!(
                 connector = name,
                 tasks = generated.len(),

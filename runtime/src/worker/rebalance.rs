@@ -1,0 +1,99 @@
+//! A sink task's partition assignment, from librdkafka's rebalance
+//! callbacks to the task loop in [`super::sink_task`]: assignments are
+//! relayed as they happen; a revocation waits inside the callback until
+//! the loop has run `pre-commit` and `close` for the partitions, and
+//! commits the offsets it answers with before the partitions go, as
+//! Kafka's `WorkerSinkTask.onPartitionsRevoked` does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::{ClientContext, TopicPartitionList};
+use tokio::sync::mpsc;
+
+use crate::bindings::types::TopicPartition;
+
+/// A change of partition assignment, relayed from librdkafka's rebalance
+/// callback (on the polling thread) to the loop.
+pub(super) enum Assignment {
+    Assigned(Vec<TopicPartition>),
+    /// Partitions about to be taken away. The loop asks the task what of
+    /// them is safe to commit, closes them, and answers with the offsets;
+    /// the callback commits those before it lets the partitions go, as
+    /// Kafka's `WorkerSinkTask.onPartitionsRevoked` does.
+    Revoking(
+        Vec<TopicPartition>,
+        std::sync::mpsc::SyncSender<TopicPartitionList>,
+    ),
+}
+
+/// Relays librdkafka's rebalance callbacks (run inside the consumer's
+/// `poll`, on the blocking thread of the sink task's `next_batch`) to the loop.
+pub(super) struct RebalanceContext {
+    pub(super) events: mpsc::UnboundedSender<Assignment>,
+    /// Raised once the task has committed and closed everything on stop:
+    /// the revocation that leaving the group brings has nothing to do.
+    pub(super) closing: Arc<AtomicBool>,
+}
+
+/// How long a revocation waits for the loop's answer. The loop answers as
+/// soon as the task's `pre-commit` and `close` return, each under the
+/// call deadline; and if the loop ends, the answer channel closes and the
+/// wait ends with it. This only bounds a wait nothing else bounds.
+const REVOCATION_WAIT: Duration = Duration::from_secs(300);
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        if tpl.count() == 0 || self.closing.load(Ordering::Acquire) {
+            return;
+        }
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        if self
+            .events
+            .send(Assignment::Revoking(partitions(tpl), reply))
+            .is_err()
+        {
+            return;
+        }
+        match answer.recv_timeout(REVOCATION_WAIT) {
+            Ok(offsets) if offsets.count() > 0 => {
+                // Partitions already lost (the session expired) refuse the
+                // commit; their records are read again by their new owner.
+                if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+                    tracing::warn!(error = %e, "offset commit before revocation failed");
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {
+                tracing::warn!("partitions revoked without a commit: the task did not answer")
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                let _ = self.events.send(Assignment::Assigned(partitions(tpl)));
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => tracing::warn!(error = %e, "consumer group rebalance failed"),
+        }
+    }
+}
+
+pub(super) fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition {
+            topic: e.topic().to_string(),
+            partition: e.partition(),
+        })
+        .collect()
+}
