@@ -30,3 +30,20 @@ pub use self::exports::wasmconnect::connector::{
     connector, plugin, record_transform, sink_task, source_task,
 };
 pub use self::wasmconnect::connector::{config_def, types};
+
+#[cfg(test)]
+impl types::SinkRecord {
+    /// A record with no key, value, headers or timestamp, for unit tests.
+    pub(crate) fn bare(topic: &str, partition: i32, offset: i64) -> Self {
+        types::SinkRecord {
+            topic: topic.into(),
+            partition,
+            offset,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            timestamp: None,
+            timestamp_type: types::TimestampType::NoTimestamp,
+        }
+    }
+}

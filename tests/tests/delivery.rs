@@ -3,7 +3,7 @@
 //! cooperative-sticky assignment), and a task that will not stop is
 //! interrupted, so no two generations of one task ever write side by side.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -14,7 +14,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 use wasmconnect_tests::{
-    Broker, WorkerProcess, free_port, start_worker, wait_for_lines, worker_props,
+    Broker, Rest, WorkerProcess, free_port, start_worker, wait_for_lines, worker_props,
 };
 
 /// Creates `topic` with `partitions` partitions.
@@ -52,6 +52,17 @@ fn produce(bootstrap: &str, topic: &str, partitions: i32, values: &[String]) {
     producer.flush(Duration::from_secs(30)).unwrap();
 }
 
+/// A standalone worker with `extra` properties in a directory of its own
+/// (kept while the first value lives; the second is its canonical path).
+async fn worker(broker: &Broker, extra: &str) -> (tempfile::TempDir, PathBuf, WorkerProcess, Rest) {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let port = free_port();
+    let props = worker_props(broker.bootstrap(), port, extra);
+    let (w, rest) = start_worker(&dir_path, &props, port).await;
+    (dir, dir_path, w, rest)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sink_commits_the_partitions_it_gives_up_before_they_go() {
     let broker = Broker::start();
@@ -59,16 +70,8 @@ async fn a_sink_commits_the_partitions_it_gives_up_before_they_go() {
     let values: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
     produce(broker.bootstrap(), "moving", 4, &values);
 
-    let dir = tempfile::tempdir().unwrap();
-    let dir_path = dir.path().canonicalize().unwrap();
-    let port = free_port();
     // No periodic commit within the test: only a revocation commits.
-    let props = worker_props(
-        broker.bootstrap(),
-        port,
-        "offset.flush.interval.ms=600000\n",
-    );
-    let (w, rest) = start_worker(&dir_path, &props, port).await;
+    let (_dir, dir_path, w, rest) = worker(&broker, "offset.flush.interval.ms=600000\n").await;
     let out = dir_path.join("out.txt");
     let r = rest
         .create(
@@ -169,15 +172,8 @@ async fn a_task_that_will_not_stop_is_interrupted_and_never_writes_beside_its_su
     let values: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
     produce(broker.bootstrap(), "slow", 1, &values);
 
-    let dir = tempfile::tempdir().unwrap();
-    let dir_path = dir.path().canonicalize().unwrap();
-    let port = free_port();
-    let props = worker_props(
-        broker.bootstrap(),
-        port,
-        "task.shutdown.graceful.timeout.ms=500\n",
-    );
-    let (w, rest) = start_worker(&dir_path, &props, port).await;
+    let (_dir, dir_path, w, rest) =
+        worker(&broker, "task.shutdown.graceful.timeout.ms=500\n").await;
     let (switch, out) = (dir_path.join("switch"), dir_path.join("out.txt"));
     std::fs::write(&switch, "on").unwrap();
     let r = rest

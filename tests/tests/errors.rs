@@ -151,10 +151,44 @@ fn sink(topic: &str, file: &Path, extra: &[(&str, &str)]) -> Value {
         "value.converter.schemas.enable": "false",
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
     });
+    with(&mut config, extra);
+    config
+}
+
+/// `errors.tolerance=all` with errors logged and a dead letter queue
+/// `dlq` (one replica, Kafka's context headers).
+fn tolerant(dlq: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("errors.tolerance", "all"),
+        ("errors.log.enable", "true"),
+        ("errors.deadletterqueue.topic.name", dlq),
+        ("errors.deadletterqueue.topic.replication.factor", "1"),
+        ("errors.deadletterqueue.context.headers.enable", "true"),
+    ]
+}
+
+/// Creates connector `name` and returns the trace its task fails with.
+async fn failed_trace(rest: &Rest, name: &str, config: &Value) -> String {
+    let r = rest.create(name, config).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let status = rest
+        .wait_for(
+            &format!("/connectors/{name}/status"),
+            "a failed task",
+            |r| r.body["tasks"][0]["state"] == "FAILED",
+        )
+        .await;
+    status.body["tasks"][0]["trace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Sets each of `extra` in `config`.
+fn with(config: &mut Value, extra: &[(&str, &str)]) {
     for (k, v) in extra {
         config[*k] = json!(v);
     }
-    config
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,17 +248,16 @@ async fn tolerated_errors_go_to_the_dead_letter_queue_with_kafkas_headers_and_th
                 "in",
                 &out,
                 &[
-                    ("errors.tolerance", "all"),
-                    ("errors.log.enable", "true"),
-                    ("errors.log.include.messages", "true"),
-                    ("errors.deadletterqueue.topic.name", "dlq"),
-                    ("errors.deadletterqueue.topic.replication.factor", "1"),
-                    ("errors.deadletterqueue.context.headers.enable", "true"),
-                    ("transforms", "mask"),
-                    ("transforms.mask.type", "io.wasmconnect.js.MaskField$Value"),
-                    ("transforms.mask.fields", "n"),
-                    ("transforms.mask.replacement", "xx"),
-                ],
+                    tolerant("dlq").as_slice(),
+                    &[
+                        ("errors.log.include.messages", "true"),
+                        ("transforms", "mask"),
+                        ("transforms.mask.type", "io.wasmconnect.js.MaskField$Value"),
+                        ("transforms.mask.fields", "n"),
+                        ("transforms.mask.replacement", "xx"),
+                    ],
+                ]
+                .concat(),
             ),
         )
         .await;
@@ -340,14 +373,7 @@ async fn without_tolerance_the_first_bad_record_fails_the_task_in_kafkas_words()
         ],
     );
     let out = dir_path.join("strict.txt");
-    let r = rest.create("strict", &sink("strict", &out, &[])).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let status = rest
-        .wait_for("/connectors/strict/status", "a failed task", |r| {
-            r.body["tasks"][0]["state"] == "FAILED"
-        })
-        .await;
-    let trace = status.body["tasks"][0]["trace"].as_str().unwrap();
+    let trace = failed_trace(&rest, "strict", &sink("strict", &out, &[])).await;
     assert!(
         trace.starts_with(
             "Tolerance exceeded in error handler. Executing stage 'VALUE_CONVERTER' with class 'org.apache.kafka.connect.json.JsonConverter'."
@@ -379,9 +405,7 @@ fn reporting_sink(topic: &str, out: &Path, extra: &[(&str, &str)]) -> Value {
         "mode": "report-errant",
         "output": out.display().to_string(),
     });
-    for (k, v) in extra {
-        config[*k] = json!(v);
-    }
+    with(&mut config, extra);
     config
 }
 
@@ -404,17 +428,7 @@ async fn records_a_sink_reports_as_errant_go_through_the_error_handling() {
     let r = rest
         .create(
             "errant",
-            &reporting_sink(
-                "put-in",
-                &out,
-                &[
-                    ("errors.tolerance", "all"),
-                    ("errors.log.enable", "true"),
-                    ("errors.deadletterqueue.topic.name", "errant-dlq"),
-                    ("errors.deadletterqueue.topic.replication.factor", "1"),
-                    ("errors.deadletterqueue.context.headers.enable", "true"),
-                ],
-            ),
+            &reporting_sink("put-in", &out, &tolerant("errant-dlq")),
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -455,19 +469,8 @@ async fn records_a_sink_reports_as_errant_go_through_the_error_handling() {
 
     // Without tolerance, the first report fails the task once put returns.
     let strict_out = dir_path.join("errant-strict.txt");
-    let r = rest
-        .create(
-            "errant-strict",
-            &reporting_sink("put-strict", &strict_out, &[]),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let status = rest
-        .wait_for("/connectors/errant-strict/status", "a failed task", |r| {
-            r.body["tasks"][0]["state"] == "FAILED"
-        })
-        .await;
-    let trace = status.body["tasks"][0]["trace"].as_str().unwrap();
+    let config = reporting_sink("put-strict", &strict_out, &[]);
+    let trace = failed_trace(&rest, "errant-strict", &config).await;
     assert!(
         trace.starts_with("Tolerance exceeded in error handler. Executing stage 'TASK_PUT'"),
         "{trace}"
@@ -483,22 +486,15 @@ async fn a_tolerant_source_sends_what_it_cannot_convert_to_its_dead_letter_queue
     let (w, rest) = worker(&broker, &dir_path).await;
     // Positions 2 and 4 hold invalid JSON, which the JSON converter
     // refuses to write.
-    let r = rest
-        .create(
-            "dlq-source",
-            &json!({
-                "connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector",
-                "tasks.max": "1",
-                "mode": "invalid-json",
-                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                "value.converter.schemas.enable": "false",
-                "errors.tolerance": "all",
-                "errors.deadletterqueue.topic.name": "src-dlq",
-                "errors.deadletterqueue.topic.replication.factor": "1",
-                "errors.deadletterqueue.context.headers.enable": "true",
-            }),
-        )
-        .await;
+    let mut config = json!({
+        "connector.class": "io.wasmconnect.testing.MisbehavingSourceConnector",
+        "tasks.max": "1",
+        "mode": "invalid-json",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+    });
+    with(&mut config, &tolerant("src-dlq"));
+    let r = rest.create("dlq-source", &config).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let written: Vec<String> = read(broker.bootstrap(), "misbehaving", 2, &w)
         .await

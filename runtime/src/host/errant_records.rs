@@ -69,27 +69,23 @@ impl Host for ErrantRecordsState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::types::TimestampType;
-
-    fn record(offset: i64) -> SinkRecord {
-        SinkRecord {
-            topic: "t".into(),
-            partition: 0,
-            offset,
-            key: None,
-            value: None,
-            headers: Vec::new(),
-            timestamp: None,
-            timestamp_type: TimestampType::NoTimestamp,
-        }
-    }
 
     #[test]
     fn reports_are_kept_until_taken_and_answered_by_tolerance() {
         let mut state = ErrantRecordsState::default();
-        assert!(state.report(record(1), "bad".into()).unwrap().is_err());
+        assert!(
+            state
+                .report(SinkRecord::bare("t", 0, 1), "bad".into())
+                .unwrap()
+                .is_err()
+        );
         state.tolerate(true);
-        assert!(state.report(record(2), "worse".into()).unwrap().is_ok());
+        assert!(
+            state
+                .report(SinkRecord::bare("t", 0, 2), "worse".into())
+                .unwrap()
+                .is_ok()
+        );
         let taken = state.take();
         assert_eq!(taken.len(), 2);
         assert_eq!(taken[1].0.offset, 2);

@@ -613,27 +613,14 @@ impl Origin {
 mod tests {
     use super::*;
 
-    fn record(topic: &str, partition: i32, offset: i64) -> SinkRecord {
-        SinkRecord {
-            topic: topic.into(),
-            partition,
-            offset,
-            key: None,
-            value: None,
-            headers: Vec::new(),
-            timestamp: None,
-            timestamp_type: TimestampType::NoTimestamp,
-        }
-    }
-
     #[test]
     fn next_offsets_are_one_past_each_partitions_last_record() {
         let batch = [
-            record("a", 0, 5),
-            record("a", 1, 9),
-            record("a", 0, 6),
-            record("b", 0, 0),
-            record("a", 1, 10),
+            SinkRecord::bare("a", 0, 5),
+            SinkRecord::bare("a", 1, 9),
+            SinkRecord::bare("a", 0, 6),
+            SinkRecord::bare("b", 0, 0),
+            SinkRecord::bare("a", 1, 10),
         ];
         assert_eq!(
             next_offsets(&batch),
@@ -672,7 +659,7 @@ mod tests {
 
     #[test]
     fn a_skipped_record_moves_its_partition_forward_never_back() {
-        let mut next = next_offsets(&[record("a", 0, 5)]);
+        let mut next = next_offsets(&[SinkRecord::bare("a", 0, 5)]);
         advance(&mut next, "a", 0, 9);
         advance(&mut next, "a", 0, 7);
         advance(&mut next, "b", 2, 0);
