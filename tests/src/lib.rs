@@ -14,6 +14,7 @@
 //!   to synchronise);
 //! * [`tls::TestPki`]: certificates for HTTPS listeners.
 
+pub mod cluster_setup;
 pub mod compat;
 pub mod rest_setup;
 pub mod tls;
@@ -189,6 +190,20 @@ impl Broker {
             .status()
             .expect("kill");
         assert!(status.success(), "kill -KILL {pid}");
+    }
+
+    /// Starts node `n` (from 1) again after [`Broker::kill_node`], from its
+    /// data, and waits until it has started.
+    pub fn restart_node(&self, n: usize) {
+        let out = kafka_sh(self.dir.path())
+            .args(["start-node", &n.to_string()])
+            .output()
+            .expect("run scripts/kafka.sh");
+        assert!(
+            out.status.success(),
+            "scripts/kafka.sh start-node {n} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The log of node `n` (from 1).
@@ -403,10 +418,13 @@ impl WorkerProcess {
     fn spawn_command(dir: &Path, mut cmd: Command) -> WorkerProcess {
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
         let log = dir.join(format!("worker-{n}.log"));
+        // Kept apart from the log: Kafka's Verifiable sink prints what it
+        // committed there (tests/tests/chaos.rs reads it).
+        let stdout = dir.join(format!("worker-{n}.stdout"));
         let child = cmd
             .current_dir(dir)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).expect("stdout file"))
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
             .expect("start the worker");
