@@ -7,7 +7,7 @@
 #   scripts/kafka.sh start     # a KRaft cluster (broker+controller per node); waits until it answers
 #   scripts/kafka.sh stop      # graceful stop (SIGTERM, then SIGKILL after 20 s)
 #   scripts/kafka.sh kill      # SIGKILL: no controlled shutdown (tests' clean-up, fault tests)
-#   scripts/kafka.sh start-node N   # starts node N of a started cluster again (after a crash)
+#   scripts/kafka.sh start-node N [N…]   # starts killed nodes of a cluster again, together
 #   scripts/kafka.sh status
 #   scripts/kafka.sh java CLASS ARGS…   # runs a Kafka main class on the jars, in the foreground
 #                                        # (Kafka Connect: org.apache.kafka.connect.cli.ConnectStandalone …)
@@ -152,25 +152,32 @@ start() {
   echo "kafka $VERSION ready: $(for p in "${client[@]}"; do printf '127.0.0.1:%s,' "$p"; done | sed 's/,$//') (data in $DIR)"
 }
 
-# Starts node $1 again from its configuration and data (after it was
-# killed), keeping its earlier log beside the new one.
-start_node() {
-  local node="$DIR/node-$1"
-  [ -f "$node/server.properties" ] || { log "node $1 was never started in $DIR"; exit 2; }
-  if [ -f "$node/pid" ] && kill -0 "$(cat "$node/pid")" 2>/dev/null; then
-    log "node $1 is running"; exit 1
-  fi
-  [ -f "$node/server.log" ] && mv "$node/server.log" "$node/server.log.$(date +%s%N)"
-  ( jvm kafka.Kafka "$node/server.properties" ) >"$node/server.log" 2>&1 &
-  echo $! > "$node/pid"
-  local deadline=$(( SECONDS + 90 ))
-  until grep -q "Kafka Server started" "$node/server.log" 2>/dev/null; do
-    if ! kill -0 "$(cat "$node/pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-      log "node $1 did not start again; its log:"; tail -n 60 "$node/server.log" >&2; exit 1
+# Starts the given nodes again from their configuration and data (after
+# they were killed), all at once (a quorum needs a majority to start), and
+# waits for each; earlier logs are kept beside the new ones.
+start_nodes() {
+  local n node
+  for n in "$@"; do
+    node="$DIR/node-$n"
+    [ -f "$node/server.properties" ] || { log "node $n was never started in $DIR"; exit 2; }
+    if [ -f "$node/pid" ] && kill -0 "$(cat "$node/pid")" 2>/dev/null; then
+      log "node $n is running"; exit 1
     fi
-    sleep 0.2
+    [ -f "$node/server.log" ] && mv "$node/server.log" "$node/server.log.$(date +%s%N)"
+    ( jvm kafka.Kafka "$node/server.properties" ) >"$node/server.log" 2>&1 &
+    echo $! > "$node/pid"
   done
-  echo "kafka node $1 started again"
+  for n in "$@"; do
+    node="$DIR/node-$n"
+    local deadline=$(( SECONDS + 90 ))
+    until grep -q "Kafka Server started" "$node/server.log" 2>/dev/null; do
+      if ! kill -0 "$(cat "$node/pid")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+        log "node $n did not start again; its log:"; tail -n 60 "$node/server.log" >&2; exit 1
+      fi
+      sleep 0.2
+    done
+    echo "kafka node $n started again"
+  done
 }
 
 pids() { for f in "$DIR"/node-*/pid; do [ -f "$f" ] && cat "$f"; done; return 0; }
@@ -197,9 +204,9 @@ case "${1:-}" in
   start) start ;;
   stop) signal TERM ;;
   kill) signal KILL ;;
-  start-node) start_node "${2:?usage: $0 start-node N}" ;;
+  start-node) shift; [ $# -gt 0 ] || { echo "usage: $0 start-node N [N…]" >&2; exit 2; }; start_nodes "$@" ;;
   status) status ;;
   java) shift; install; jvm "$@" ;;
   lib) install; echo "$LIB" ;;
-  *) echo "usage: $0 install|start|start-node N|stop|kill|status|java CLASS ARGS…|lib" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib" >&2; exit 2 ;;
 esac

@@ -192,16 +192,18 @@ impl Broker {
         assert!(status.success(), "kill -KILL {pid}");
     }
 
-    /// Starts node `n` (from 1) again after [`Broker::kill_node`], from its
-    /// data, and waits until it has started.
-    pub fn restart_node(&self, n: usize) {
+    /// Starts `nodes` (from 1) again after [`Broker::kill_node`], from
+    /// their data, all at once (a quorum needs a majority to start), and
+    /// waits until each has started.
+    pub fn restart_nodes(&self, nodes: &[usize]) {
         let out = kafka_sh(self.dir.path())
-            .args(["start-node", &n.to_string()])
+            .arg("start-node")
+            .args(nodes.iter().map(usize::to_string))
             .output()
             .expect("run scripts/kafka.sh");
         assert!(
             out.status.success(),
-            "scripts/kafka.sh start-node {n} failed:\n{}",
+            "scripts/kafka.sh start-node {nodes:?} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

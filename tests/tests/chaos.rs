@@ -476,9 +476,7 @@ async fn outage(broker: &Broker, nodes: &[usize], length: Duration) {
     }
     println!("broker nodes {nodes:?} down for {} s", length.as_secs());
     tokio::time::sleep(length).await;
-    for node in nodes {
-        broker.restart_node(*node);
-    }
+    broker.restart_nodes(nodes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
