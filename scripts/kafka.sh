@@ -12,6 +12,9 @@
 #   scripts/kafka.sh java CLASS ARGS…   # runs a Kafka main class on the jars, in the foreground
 #                                        # (Kafka Connect: org.apache.kafka.connect.cli.ConnectStandalone …)
 #   scripts/kafka.sh lib       # prints the directory holding the jars
+#   scripts/kafka.sh test-plugins   # prints the directory with Kafka's connect-test-plugins
+#                                   # jar (Verifiable source and sink), kept off the default
+#                                   # classpath so Kafka Connect lists them only where added
 #
 # Environment:
 #   KAFKA_PORT        first client port (default 9092); node i listens on KAFKA_PORT+i-1
@@ -22,19 +25,23 @@
 #   KAFKA_HEAP_OPTS   default -Xms64m -Xmx512m
 #   KAFKA_JVM_OPTS    JVM options (default -XX:+UseG1GC; the tests use C1 and the serial GC to start faster)
 #   KAFKA_CACHE       where the jars go (default ~/.cache/wasmconnect/apache-kafka-VERSION)
+#   KAFKA_EXTRA_CLASSPATH  more classpath entries for `java` (the chaos suite adds the test plugins)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pom="$root/scripts/kafka/pom.xml"
 VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
 CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/apache-kafka-$VERSION}"
 LIB="$CACHE/lib"
+TEST_PLUGINS="$CACHE/test-plugins"
 DIR="${KAFKA_DIR:-$root/build/kafka}"
 
 log() { echo "kafka.sh: $*" >&2; }
 
 install() {
   # The pom's digest marks a complete copy: an interrupted install is redone.
-  stamp=$(sha256sum "$pom" | cut -d' ' -f1)
+  # (and of what is installed beside the jars: a cache from before the
+  # test plugins were added is installed again)
+  stamp=$( (cat "$pom"; echo "with test-plugins") | sha256sum | cut -d' ' -f1)
   if [ -f "$LIB/.installed" ] && [ "$(cat "$LIB/.installed")" = "$stamp" ]; then return 0; fi
   for tool in java mvn; do
     command -v "$tool" >/dev/null || { log "$tool is missing (apt-get install openjdk-17-jdk-headless maven)"; exit 1; }
@@ -44,6 +51,9 @@ install() {
   mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
     -DoutputDirectory="$LIB" -Dmdep.useRepositoryLayout=false
   cp "$root/scripts/kafka/log4j2.properties" "$LIB/"
+  rm -rf "$TEST_PLUGINS"
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy \
+    -Dartifact="org.apache.kafka:connect-test-plugins:$VERSION" -DoutputDirectory="$TEST_PLUGINS/connect-test-plugins"
   echo "$stamp" > "$LIB/.installed"
   log "installed $(find "$LIB" -name '*.jar' | wc -l) jars"
 }
@@ -52,7 +62,7 @@ jvm() {
   # shellcheck disable=SC2086 # the option strings are word lists
   exec java ${KAFKA_HEAP_OPTS:--Xms64m -Xmx512m} ${KAFKA_JVM_OPTS:--XX:+UseG1GC} -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$root/scripts/kafka/log4j2.properties" \
-    -cp "$LIB/*" "$@"
+    -cp "$LIB/*${KAFKA_EXTRA_CLASSPATH:+:$KAFKA_EXTRA_CLASSPATH}" "$@"
 }
 
 ports() {
@@ -208,5 +218,6 @@ case "${1:-}" in
   status) status ;;
   java) shift; install; jvm "$@" ;;
   lib) install; echo "$LIB" ;;
-  *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib" >&2; exit 2 ;;
+  test-plugins) install; echo "$TEST_PLUGINS" ;;
+  *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib|test-plugins" >&2; exit 2 ;;
 esac

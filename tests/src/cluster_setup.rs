@@ -96,8 +96,8 @@ pub async fn start_cluster(
 
 /// Starts `n` Kafka Connect workers of the group `kafka-connect-cluster`
 /// (internal topics `kc-*`), as [`start_cluster`] starts ours, with the
-/// same timeouts and flush interval, JSON values without schemas and
-/// `extra` properties.
+/// same timeouts and flush interval, JSON values without schemas, Kafka's
+/// test plugins (the Verifiable connectors) and `extra` properties.
 pub async fn start_kafka_connect_cluster(
     broker: &Broker,
     root: &Path,
@@ -131,7 +131,7 @@ pub async fn start_kafka_connect_cluster(
 /// Starts a worker process of either kind.
 fn launch(dir: &Path, props: &str, kafka_connect: bool) -> WorkerProcess {
     if kafka_connect {
-        WorkerProcess::kafka_connect(dir, true, props, &[])
+        WorkerProcess::kafka_connect_with(dir, props, &crate::kafka_test_plugins())
     } else {
         WorkerProcess::distributed(dir, props)
     }

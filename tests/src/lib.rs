@@ -244,6 +244,25 @@ impl Drop for Broker {
     }
 }
 
+/// The jar of Kafka's `connect-test-plugins` (its Verifiable source and
+/// sink), installed by `scripts/kafka.sh` beside the jars but off Kafka
+/// Connect's default classpath.
+pub fn kafka_test_plugins() -> PathBuf {
+    let dir = std::env::temp_dir();
+    let out = kafka_sh(&dir)
+        .arg("test-plugins")
+        .output()
+        .expect("run scripts/kafka.sh");
+    assert!(
+        out.status.success(),
+        "scripts/kafka.sh test-plugins failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        .join("connect-test-plugins")
+        .join("*")
+}
+
 /// `bash scripts/kafka.sh` with its data in `dir`. Test JVMs compile with
 /// C1 only: they start in about half the time, and tests are not
 /// throughput runs.
@@ -398,6 +417,17 @@ impl WorkerProcess {
         };
         let mut cmd = kafka_sh(dir);
         cmd.args(["java", main]).args(&args);
+        Self::spawn_command(dir, cmd)
+    }
+
+    /// As [`WorkerProcess::kafka_connect`] in distributed mode, with
+    /// `classpath` added to Kafka Connect's (Kafka's test plugins).
+    pub fn kafka_connect_with(dir: &Path, worker: &str, classpath: &Path) -> WorkerProcess {
+        let args = Self::write_files(dir, worker, &[]);
+        let mut cmd = kafka_sh(dir);
+        cmd.env("KAFKA_EXTRA_CLASSPATH", classpath)
+            .args(["java", "org.apache.kafka.connect.cli.ConnectDistributed"])
+            .args(&args);
         Self::spawn_command(dir, cmd)
     }
 
