@@ -196,16 +196,9 @@ impl Broker {
     /// their data, all at once (a quorum needs a majority to start), and
     /// waits until each has started.
     pub fn restart_nodes(&self, nodes: &[usize]) {
-        let out = kafka_sh(self.dir.path())
-            .arg("start-node")
-            .args(nodes.iter().map(usize::to_string))
-            .output()
-            .expect("run scripts/kafka.sh");
-        assert!(
-            out.status.success(),
-            "scripts/kafka.sh start-node {nodes:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args = vec!["start-node".to_string()];
+        args.extend(nodes.iter().map(usize::to_string));
+        kafka_sh_ok(self.dir.path(), &args);
     }
 
     /// The log of node `n` (from 1).
@@ -248,19 +241,26 @@ impl Drop for Broker {
 /// sink), installed by `scripts/kafka.sh` beside the jars but off Kafka
 /// Connect's default classpath.
 pub fn kafka_test_plugins() -> PathBuf {
-    let dir = std::env::temp_dir();
-    let out = kafka_sh(&dir)
-        .arg("test-plugins")
+    let out = kafka_sh_ok(&std::env::temp_dir(), &["test-plugins".to_string()]);
+    PathBuf::from(out.trim())
+        .join("connect-test-plugins")
+        .join("*")
+}
+
+/// Runs `scripts/kafka.sh args…` with its data in `dir` and returns what it
+/// printed; a failure fails the test with what it said.
+fn kafka_sh_ok(dir: &Path, args: &[String]) -> String {
+    let out = kafka_sh(dir)
+        .args(args)
         .output()
         .expect("run scripts/kafka.sh");
     assert!(
         out.status.success(),
-        "scripts/kafka.sh test-plugins failed:\n{}",
+        "scripts/kafka.sh {} failed:\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        .join("connect-test-plugins")
-        .join("*")
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `bash scripts/kafka.sh` with its data in `dir`. Test JVMs compile with

@@ -84,39 +84,30 @@ pub fn producer(
     worker: &[(String, String)],
     overrides: &[(String, String)],
 ) -> ClientConfig {
-    let id = format!("connector-producer-{connector}-{task}");
-    producer_as(&id, bootstrap, worker, overrides)
+    task_producer("producer", bootstrap, connector, task, worker, overrides)
 }
 
-/// A task producer's settings under `client_id` (the worker's and the
-/// connector's settings may still replace it, as in Kafka).
-fn producer_as(
-    client_id: &str,
-    bootstrap: &str,
-    worker: &[(String, String)],
-    overrides: &[(String, String)],
-) -> ClientConfig {
-    let base = pairs(&[
-        ("bootstrap.servers", bootstrap),
-        ("client.id", client_id),
-        // At-least-once without reordering or duplicates from retries.
-        ("enable.idempotence", "true"),
-        ("acks", "all"),
-    ]);
-    layered("producer", &[&base, worker, overrides])
-}
-
-/// Settings for a sink task's dead letter queue producer: a task
-/// producer's, under Kafka's client id for it.
-pub fn dlq_producer(
+/// Settings for one of a task's producers, `role` naming it in Kafka's
+/// client id `connector-<role>-<connector>-<task>` (`producer` for a source
+/// task's records, `dlq-producer` for a dead letter queue); the worker's
+/// and the connector's settings may still replace the id, as in Kafka.
+pub fn task_producer(
+    role: &str,
     bootstrap: &str,
     connector: &str,
     task: u32,
     worker: &[(String, String)],
     overrides: &[(String, String)],
 ) -> ClientConfig {
-    let id = format!("connector-dlq-producer-{connector}-{task}");
-    producer_as(&id, bootstrap, worker, overrides)
+    let client_id = format!("connector-{role}-{connector}-{task}");
+    let base = pairs(&[
+        ("bootstrap.servers", bootstrap),
+        ("client.id", &client_id),
+        // At-least-once without reordering or duplicates from retries.
+        ("enable.idempotence", "true"),
+        ("acks", "all"),
+    ]);
+    layered("producer", &[&base, worker, overrides])
 }
 
 /// Settings for a sink task's consumer (group `connect-<connector>`).
@@ -200,6 +191,8 @@ mod tests {
         assert_eq!(c.get("acks"), Some("1"));
         assert_eq!(c.get("enable.idempotence"), Some("true"));
         assert_eq!(c.get("client.id"), Some("connector-producer-c-2"));
+        let dlq = task_producer("dlq-producer", "h:1", "c", 2, &[], &[]);
+        assert_eq!(dlq.get("client.id"), Some("connector-dlq-producer-c-2"));
         assert_eq!(c.get("buffer.memory"), None);
         let c = consumer(
             "h:1",

@@ -32,7 +32,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use super::status::StatusBoard;
 use super::task::TaskContext;
 use crate::bindings::types::{Header, Payload, TimestampType};
-use crate::config::clients::{describe_client_error, dlq_producer};
+use crate::config::clients::describe_client_error;
 use crate::config::worker::{list, lookup};
 use crate::convert::parse_bool;
 
@@ -310,17 +310,10 @@ impl ErrorReporter {
                             dlq.topic
                         )
                     })?;
-                let producer: FutureProducer = dlq_producer(
-                    ctx.kafka.bootstrap(),
-                    &ctx.connector,
-                    ctx.task,
-                    &ctx.worker.producer,
-                    &ctx.worker
-                        .overrides
-                        .permitted(&ctx.connector_config, "producer.override."),
-                )
-                .create()
-                .map_err(|e| describe_client_error("dead letter queue producer", &e))?;
+                let producer: FutureProducer = ctx
+                    .producer_settings("dlq-producer")
+                    .create()
+                    .map_err(|e| describe_client_error("dead letter queue producer", &e))?;
                 Some((producer, dlq))
             }
         };

@@ -29,7 +29,7 @@ use super::transforms::TransformChain;
 use crate::GuestError;
 use crate::bindings::source_task::RecordAck;
 use crate::bindings::types::{SourceRecord, TransformRecord};
-use crate::config::clients::{describe_client_error, producer};
+use crate::config::clients::describe_client_error;
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
 use crate::sandbox::limits::Usage;
@@ -149,15 +149,7 @@ impl<G: SourceGuest> Runner<G> {
         on_stop: impl FnOnce() + Send + 'static,
     ) -> Result<Runner<G>, String> {
         let tracker = Arc::new(Mutex::new(AckTracker::default()));
-        let mut settings = producer(
-            ctx.kafka.bootstrap(),
-            &ctx.connector,
-            ctx.task,
-            &ctx.worker.producer,
-            &ctx.worker
-                .overrides
-                .permitted(&ctx.connector_config, "producer.override."),
-        );
+        let mut settings = ctx.producer_settings("producer");
         let exactly_once = ctx.settings.source.exactly_once;
         if exactly_once.is_some() {
             if ctx.offsets.as_topic_records(&ctx.connector, &[]).is_none() {

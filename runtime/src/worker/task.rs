@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use rdkafka::ClientConfig;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -16,6 +17,7 @@ use super::settings::TaskSettings;
 use super::status::{State, StatusBoard};
 use super::store::ConnectorStore;
 use super::transforms;
+use crate::config::clients::task_producer;
 use crate::config::providers::Secrets;
 use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
@@ -59,6 +61,25 @@ pub struct TaskContext {
     /// Provider-resolved values of the connector's and the task's
     /// configurations: hidden from the guest's output and from the trace.
     pub secrets: Secrets,
+}
+
+impl TaskContext {
+    /// The settings of one of the task's producers (`role`: see
+    /// [`task_producer`]): the worker's `producer.*`, then the connector's
+    /// `producer.override.*` the worker's policy permits.
+    pub fn producer_settings(&self, role: &str) -> ClientConfig {
+        task_producer(
+            role,
+            self.kafka.bootstrap(),
+            &self.connector,
+            self.task,
+            &self.worker.producer,
+            &self
+                .worker
+                .overrides
+                .permitted(&self.connector_config, "producer.override."),
+        )
+    }
 }
 
 /// A running task: its stop flag and its join handle.
