@@ -475,14 +475,34 @@ impl WorkerProcess {
 
     /// The worker's resident set size, from `/proc/<pid>/status`.
     pub fn rss_bytes(&self) -> u64 {
+        self.status_field("VmRSS") * 1024
+    }
+
+    /// Threads the worker process runs now.
+    pub fn threads(&self) -> u64 {
+        self.status_field("Threads")
+    }
+
+    /// The worker's threads by name, with how many of each.
+    pub fn thread_names(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut names = std::collections::BTreeMap::new();
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id()));
+        for task in tasks.into_iter().flatten().flatten() {
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            *names.entry(name.trim().to_string()).or_insert(0) += 1;
+        }
+        names
+    }
+
+    /// A numeric field of the worker's `/proc/<pid>/status` (kB for sizes).
+    fn status_field(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("the worker's /proc status");
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-            .expect("VmRSS in /proc status")
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
     }
 
     /// Kills the worker with SIGKILL: no flush, no goodbye.

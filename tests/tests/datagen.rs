@@ -175,6 +175,65 @@ async fn datagen_to_null_sink_through_a_worker_arrives_complete() {
     }
 }
 
+/// Source tasks with the same producer settings share one producer (a
+/// producer of its own per task is several librdkafka threads each), and
+/// each task still hears of its own records: every task's offset reaches
+/// its last record, through one producer carrying eight tasks' records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_tasks_share_a_producer_and_each_stores_its_own_offsets() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let props = worker_props(
+        broker.bootstrap(),
+        port,
+        "value.converter=ByteArrayConverter\noffset.flush.interval.ms=200\n",
+    );
+    let (worker, rest) = start_worker(dir.path(), &props, port).await;
+    let idle = worker.threads();
+    const ITERATIONS: u64 = 3000;
+    for name in ["share-a", "share-b"] {
+        let config = json!({"connector.class": "Datagen", "topic": name, "tasks.max": "4",
+            "iterations": ITERATIONS.to_string(), "batch.size": "100"});
+        let r = rest.create(name, &config).await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    for name in ["share-a", "share-b"] {
+        let path = format!("/connectors/{name}/offsets");
+        let r = rest
+            .wait_for(&path, "every task's last record stored", |r| {
+                let mut seqs: Vec<(u64, u64)> = r.body["offsets"]
+                    .as_array()
+                    .map(|offsets| {
+                        offsets
+                            .iter()
+                            .filter_map(|o| {
+                                Some((
+                                    o["partition"]["task"].as_u64()?,
+                                    o["offset"]["seq"].as_u64()?,
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                seqs.sort_unstable();
+                seqs == (0..4).map(|t| (t, ITERATIONS - 1)).collect::<Vec<_>>()
+            })
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    // Eight producers of their own would add about forty threads (each
+    // runs librdkafka's main thread, one per broker and its internal ones,
+    // and a polling thread); one shared producer adds a handful.
+    let grown = worker.threads().saturating_sub(idle);
+    println!("8 source tasks: {grown} more threads than idle ({idle})");
+    assert!(
+        grown < 16,
+        "{grown} more threads with 8 source tasks running ({idle} idle): {:?}",
+        worker.thread_names()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_benchmark_runs_and_prints_every_row() {
     let broker = Broker::start();

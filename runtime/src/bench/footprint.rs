@@ -23,15 +23,23 @@ impl Drop for WorkerProcess {
 }
 
 impl WorkerProcess {
-    fn rss_mib(&self) -> Result<f64, String> {
+    /// A numeric field of the worker's `/proc/<pid>/status`.
+    fn status_field(&self, field: &str) -> Result<f64, String> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
             .map_err(|e| format!("worker status: {e}"))?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map(|kib| kib / 1024.0)
-            .ok_or_else(|| "no VmRSS in /proc status".to_string())
+            .ok_or_else(|| format!("no {field} in /proc status"))
+    }
+
+    fn rss_mib(&self) -> Result<f64, String> {
+        Ok(self.status_field("VmRSS")? / 1024.0)
+    }
+
+    fn threads(&self) -> Result<u64, String> {
+        Ok(self.status_field("Threads")? as u64)
     }
 }
 
@@ -93,7 +101,10 @@ pub async fn run(env: &Env, opts: &BenchOptions) -> Result<(), String> {
     );
     tokio::time::sleep(SETTLE).await;
     let idle = worker.rss_mib()?;
-    println!("| worker RSS, idle | {idle:.1} MiB |");
+    println!(
+        "| worker RSS, idle | {idle:.1} MiB ({} threads) |",
+        worker.threads()?
+    );
     let mut running = 0u32;
     let mut last = (0u32, idle);
     for (i, &target) in opts.task_counts.iter().enumerate() {
@@ -147,7 +158,8 @@ pub async fn run(env: &Env, opts: &BenchOptions) -> Result<(), String> {
         let rss = worker.rss_mib()?;
         let per_task = (rss - last.1) / f64::from(running - last.0);
         println!(
-            "| worker RSS, {running} running tasks | {rss:.1} MiB ({per_task:.2} MiB per task added) |"
+            "| worker RSS, {running} running tasks | {rss:.1} MiB ({per_task:.2} MiB per task added; {} threads) |",
+            worker.threads()?
         );
         last = (running, rss);
     }

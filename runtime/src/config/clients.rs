@@ -99,7 +99,7 @@ pub fn task_producer(
     worker: &[(String, String)],
     overrides: &[(String, String)],
 ) -> ClientConfig {
-    let client_id = format!("connector-{role}-{connector}-{task}");
+    let client_id = task_client_id(role, connector, task);
     let base = pairs(&[
         ("bootstrap.servers", bootstrap),
         ("client.id", &client_id),
@@ -108,6 +108,12 @@ pub fn task_producer(
         ("acks", "all"),
     ]);
     layered("producer", &[&base, worker, overrides])
+}
+
+/// Kafka Connect's client id for one of a task's producers (see
+/// [`task_producer`]).
+pub fn task_client_id(role: &str, connector: &str, task: u32) -> String {
+    format!("connector-{role}-{connector}-{task}")
 }
 
 /// Settings for a sink task's consumer (group `connect-<connector>`).

@@ -1,8 +1,9 @@
 //! Which source records Kafka acknowledged, and which source offsets may
 //! be stored because of it: [`AckTracker`] marks records as librdkafka's
-//! delivery reports arrive (through [`AckContext`], on its delivery thread)
-//! and releases offsets strictly in sequence order, so a stored offset
-//! never runs ahead of an unacknowledged record.
+//! delivery reports arrive (through [`AckContext`], on its delivery thread,
+//! routed by each record's [`Ticket`]) and releases offsets strictly in
+//! sequence order, so a stored offset never runs ahead of an
+//! unacknowledged record.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -120,21 +121,43 @@ impl AckTracker {
     }
 }
 
-/// The delivery opaque of an offsets record written in a transaction: no
-/// source record stands behind it, so the tracker finds nothing to mark.
-pub(crate) const OFFSETS_RECORD: usize = usize::MAX;
-
-/// Feeds librdkafka's delivery reports into the tracker.
-pub(crate) struct AckContext {
-    pub(crate) tracker: Arc<Mutex<AckTracker>>,
+/// What a record sent to a producer carries to its delivery report: the
+/// tracker of the task that sent it and its sequence number there. A
+/// producer may serve several tasks (see [`super::producers`]), so the
+/// report finds its task through the record, not the producer.
+pub struct Ticket {
+    tracker: Arc<Mutex<AckTracker>>,
+    seq: u64,
 }
+
+impl Ticket {
+    /// The ticket of record `seq` of `tracker`.
+    pub fn new(tracker: &Arc<Mutex<AckTracker>>, seq: u64) -> Box<Ticket> {
+        Box::new(Ticket {
+            tracker: tracker.clone(),
+            seq,
+        })
+    }
+
+    /// The ticket of a record no source record stands behind (an offsets
+    /// record written in a transaction): its report marks nothing.
+    pub fn unrouted(tracker: &Arc<Mutex<AckTracker>>) -> Box<Ticket> {
+        // No sequence number reaches u64::MAX, so `acknowledge` finds no
+        // entry for it.
+        Ticket::new(tracker, u64::MAX)
+    }
+}
+
+/// Feeds librdkafka's delivery reports into the tracker each record's
+/// [`Ticket`] names.
+pub struct AckContext;
 
 impl ClientContext for AckContext {}
 
 impl ProducerContext for AckContext {
-    type DeliveryOpaque = usize;
+    type DeliveryOpaque = Box<Ticket>;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+    fn delivery(&self, result: &DeliveryResult<'_>, ticket: Box<Ticket>) {
         let outcome = match result {
             Ok(msg) => Ok((msg.partition(), msg.offset())),
             Err((e, msg)) => Err(format!(
@@ -142,8 +165,8 @@ impl ProducerContext for AckContext {
                 msg.topic()
             )),
         };
-        if let Ok(mut t) = self.tracker.lock() {
-            t.acknowledge(seq as u64, outcome);
+        if let Ok(mut t) = ticket.tracker.lock() {
+            t.acknowledge(ticket.seq, outcome);
         }
     }
 }
@@ -178,6 +201,17 @@ mod tests {
                 status: AckStatus::Written((0, 11))
             }]
         );
+    }
+
+    #[test]
+    fn an_unrouted_report_marks_nothing() {
+        let tracker = Arc::new(Mutex::new(AckTracker::default()));
+        let a = tracker.lock().unwrap().push("p".into(), "1".into(), None);
+        let ticket = Ticket::unrouted(&tracker);
+        tracker.lock().unwrap().acknowledge(ticket.seq, Ok((0, 1)));
+        assert_eq!(tracker.lock().unwrap().unacked(), 1);
+        tracker.lock().unwrap().acknowledge(a, Ok((0, 2)));
+        assert_eq!(tracker.lock().unwrap().unacked(), 0);
     }
 
     #[test]

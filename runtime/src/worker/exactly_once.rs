@@ -266,20 +266,21 @@ impl Transactions {
 
     /// Writes `offsets` (topic, key, value) into the open transaction and
     /// commits it: the records and their offsets become visible together.
-    /// `opaque` marks the offset records for the producer's delivery
+    /// `opaque` marks each offsets record for the producer's delivery
     /// callback, which has no source record to acknowledge for them.
-    pub(crate) async fn commit<C: ProducerContext<DeliveryOpaque = usize> + 'static>(
+    pub(crate) async fn commit<C: ProducerContext + 'static>(
         &mut self,
         producer: &Arc<ThreadedProducer<C>>,
         offsets: Vec<(String, Vec<u8>, Option<Vec<u8>>)>,
-        opaque: usize,
+        opaque: impl Fn() -> C::DeliveryOpaque,
     ) -> Result<(), String> {
         if !self.open {
             return Ok(());
         }
         for (topic, key, value) in &offsets {
             let mut record =
-                BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, opaque).key(key.as_slice());
+                BaseRecord::<[u8], [u8], C::DeliveryOpaque>::with_opaque_to(topic, opaque())
+                    .key(key.as_slice());
             if let Some(v) = value {
                 record = record.payload(v.as_slice());
             }

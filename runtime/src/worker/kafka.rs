@@ -1,5 +1,6 @@
-//! The worker's view of Kafka: where it is, whether it answers, and
-//! creating the topics connectors write to.
+//! The worker's view of Kafka: where it is, whether it answers,
+//! creating the topics connectors write to, and the producers source tasks
+//! share ([`super::producers`]).
 //!
 //! With `bootstrap.servers` absent or `embedded`, the worker starts
 //! librdkafka's in-process mock cluster. It is for trying wasmconnect on a
@@ -18,6 +19,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::mocking::MockCluster;
 use tokio::sync::oneshot;
 
+use super::producers::ProducerPool;
 use crate::config::KafkaTarget;
 use crate::config::clients::{admin, describe_client_error};
 
@@ -30,6 +32,7 @@ pub struct Kafka {
     embedded: Option<Mutex<mpsc::Sender<CreateRequest>>>,
     known_topics: Mutex<HashSet<String>>,
     cluster_id: Mutex<Option<String>>,
+    producers: ProducerPool,
 }
 
 impl Kafka {
@@ -60,12 +63,18 @@ impl Kafka {
             embedded,
             known_topics: Mutex::new(HashSet::new()),
             cluster_id: Mutex::new(None),
+            producers: ProducerPool::default(),
         })
     }
 
     /// The bootstrap servers clients use.
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// The producers the worker's source tasks share.
+    pub fn producers(&self) -> &ProducerPool {
+        &self.producers
     }
 
     /// Whether this is the in-process mock cluster.

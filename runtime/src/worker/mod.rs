@@ -37,6 +37,7 @@ pub mod offset_file;
 pub mod offsets;
 pub mod plugin_store;
 pub mod plugins;
+pub mod producers;
 pub mod rebalance;
 pub mod registry;
 pub mod retry;

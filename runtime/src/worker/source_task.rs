@@ -17,19 +17,20 @@ use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, ThreadedProducer};
+use rdkafka::producer::BaseRecord;
 use tokio::sync::watch;
 
-use super::acks::{AckContext, AckTracker, OFFSETS_RECORD};
+use super::acks::{AckContext, AckTracker, Ticket};
 use super::errors::{ErrorReporter, Failure, Produced, Stage, Subject, raw_bytes};
 use super::exactly_once::{Transactions, transactional_id};
+use super::producers::SourceProducer;
 use super::retry::{Retrier, wait_unless_stopped};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::GuestError;
 use crate::bindings::source_task::RecordAck;
 use crate::bindings::types::{SourceRecord, TransformRecord};
-use crate::config::clients::describe_client_error;
+use crate::config::clients::{describe_client_error, task_client_id};
 use crate::host::offsets::{OffsetReader, canonical_object};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
 use crate::sandbox::limits::Usage;
@@ -130,7 +131,9 @@ struct Runner<G> {
     known_topic: Option<String>,
     /// The previous record's source partition as given and in canonical form.
     last_partition: Option<(String, String)>,
-    producer: Arc<ThreadedProducer<AckContext>>,
+    /// Shared with the worker's other source tasks of the same producer
+    /// settings, unless the task runs exactly once.
+    producer: Arc<SourceProducer>,
     /// The producer's transactions, when the task runs exactly once.
     transactions: Option<Transactions>,
     tracker: Arc<Mutex<AckTracker>>,
@@ -170,13 +173,18 @@ impl<G: SourceGuest> Runner<G> {
                 // writer of the offsets topic puts their key in.
                 .set("partitioner", "murmur2_random");
         }
-        let producer = Arc::new(
-            settings
-                .create_with_context(AckContext {
-                    tracker: tracker.clone(),
-                })
-                .map_err(|e| describe_client_error("producer", &e))?,
-        );
+        let producer = if exactly_once.is_some() {
+            Arc::new(
+                settings
+                    .create_with_context(AckContext)
+                    .map_err(|e| describe_client_error("producer", &e))?,
+            )
+        } else {
+            ctx.kafka.producers().get(
+                settings,
+                &task_client_id("producer", &ctx.connector, ctx.task),
+            )?
+        };
         let started = async {
             let transactions = match exactly_once {
                 Some(boundary) => Some(Transactions::start(boundary, &producer).await?),
@@ -372,7 +380,10 @@ impl<G: SourceGuest> Runner<G> {
             .lock()
             .map_err(|_| "ack tracker poisoned".to_string())?
             .push(partition, record.source_offset.clone(), record.ack_token);
-        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&record.topic, seq as usize);
+        let mut out = BaseRecord::<[u8], [u8], Box<Ticket>>::with_opaque_to(
+            &record.topic,
+            Ticket::new(&self.tracker, seq),
+        );
         // librdkafka allocates a header list even for none; most records
         // have none.
         if !record.headers.is_empty() {
@@ -644,7 +655,9 @@ impl<G: SourceGuest> Runner<G> {
             None => return Err("the worker's offsets are not in a Kafka topic".into()),
         };
         if let Some(t) = self.transactions.as_mut() {
-            t.commit(&self.producer, records, OFFSETS_RECORD).await?;
+            let tracker = self.tracker.clone();
+            t.commit(&self.producer, records, || Ticket::unrouted(&tracker))
+                .await?;
         }
         self.ctx.offsets.remember(&self.ctx.connector, &updates)?;
         self.deliver_guest_acks().await?;
