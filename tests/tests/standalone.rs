@@ -189,6 +189,17 @@ fn kill_9_mid_stream_loses_nothing_and_the_source_resumes_from_its_offset() {
 
     let mut worker = WorkerProcess::start(dir.path(), &props, &connectors());
     wait_for_lines(&output, LINES / 5, Duration::from_secs(120), &worker);
+    // The kill must find an offset stored (the source flushes every 300 ms;
+    // on a loaded machine the sink can write a fifth of the lines first).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored_position(dir.path()) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no offset was flushed in 30 s:\n{}",
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     worker.kill9();
     let sent_before_kill = high_watermark(broker.bootstrap(), "connect-test");
     let position = stored_position(dir.path()) as usize;
