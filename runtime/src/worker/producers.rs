@@ -100,8 +100,9 @@ impl ProducerPool {
         Ok(producer)
     }
 
-    /// Producers alive now (for tests and the footprint benchmark).
-    pub fn live(&self) -> usize {
+    /// Producers alive now.
+    #[cfg(test)]
+    fn live(&self) -> usize {
         self.shared
             .lock()
             .map(|s| s.iter().filter(|s| s.producer.strong_count() > 0).count())
@@ -123,29 +124,20 @@ mod tests {
         c
     }
 
+    /// The producer `pool` gives a task whose client id is its default,
+    /// `client_id`.
+    fn task_producer(pool: &ProducerPool, client_id: &str, linger: &str) -> Arc<SourceProducer> {
+        pool.get(settings(client_id, linger), client_id).unwrap()
+    }
+
     #[test]
     fn tasks_with_the_same_settings_share_one_producer() {
         let pool = ProducerPool::default();
-        let a = pool
-            .get(
-                settings("connector-producer-a-0", "5"),
-                "connector-producer-a-0",
-            )
-            .unwrap();
-        let b = pool
-            .get(
-                settings("connector-producer-b-3", "5"),
-                "connector-producer-b-3",
-            )
-            .unwrap();
+        let a = task_producer(&pool, "connector-producer-a-0", "5");
+        let b = task_producer(&pool, "connector-producer-b-3", "5");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(pool.live(), 1);
-        let other = pool
-            .get(
-                settings("connector-producer-c-0", "50"),
-                "connector-producer-c-0",
-            )
-            .unwrap();
+        let other = task_producer(&pool, "connector-producer-c-0", "50");
         assert!(!Arc::ptr_eq(&a, &other), "different settings, own producer");
         assert_eq!(pool.live(), 2);
     }
@@ -156,12 +148,7 @@ mod tests {
         let a = pool
             .get(settings("billing", "5"), "connector-producer-a-0")
             .unwrap();
-        let b = pool
-            .get(
-                settings("connector-producer-b-0", "5"),
-                "connector-producer-b-0",
-            )
-            .unwrap();
+        let b = task_producer(&pool, "connector-producer-b-0", "5");
         assert!(!Arc::ptr_eq(&a, &b));
         let c = pool
             .get(settings("billing", "5"), "connector-producer-c-0")
@@ -172,20 +159,10 @@ mod tests {
     #[test]
     fn a_producer_nobody_holds_is_forgotten() {
         let pool = ProducerPool::default();
-        let a = pool
-            .get(
-                settings("connector-producer-a-0", "5"),
-                "connector-producer-a-0",
-            )
-            .unwrap();
+        let a = task_producer(&pool, "connector-producer-a-0", "5");
         drop(a);
         assert_eq!(pool.live(), 0);
-        let _b = pool
-            .get(
-                settings("connector-producer-a-0", "5"),
-                "connector-producer-a-0",
-            )
-            .unwrap();
+        let _b = task_producer(&pool, "connector-producer-a-0", "5");
         assert_eq!(pool.live(), 1);
     }
 }
