@@ -137,6 +137,13 @@ pub fn consumer(
         // the partitions that move from the others, instead of every task
         // giving up (and committing, closing, reopening) all of its own.
         ("partition.assignment.strategy", "cooperative-sticky"),
+        // librdkafka stops fetching a partition for this long once its
+        // queue holds `queued.min.messages` (100,000), 1 s by default; a
+        // task that drains the queue faster then waits out the rest of
+        // the second with nothing to read, which held sink tasks to about
+        // 100,000 records/s whatever their speed (docs/benchmarks.md).
+        // Kafka's Java consumer fetches again as soon as it has room.
+        ("fetch.queue.backoff.ms", "10"),
     ]);
     layered(
         "consumer",
@@ -217,6 +224,15 @@ mod tests {
             consumer("h:1", "s", 0, &[], &[]).get("group.id"),
             Some("connect-s")
         );
+    }
+
+    #[test]
+    fn consumers_fetch_again_soon_after_a_full_queue_unless_told_otherwise() {
+        let c = consumer("h:1", "s", 0, &[], &[]);
+        assert_eq!(c.get("fetch.queue.backoff.ms"), Some("10"));
+        let worker = [kv("fetch.queue.backoff.ms", "250")];
+        let c = consumer("h:1", "s", 0, &worker, &[]);
+        assert_eq!(c.get("fetch.queue.backoff.ms"), Some("250"));
     }
 
     #[test]

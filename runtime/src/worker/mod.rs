@@ -42,6 +42,7 @@ pub mod rebalance;
 pub mod registry;
 pub mod retry;
 pub mod settings;
+pub mod sink_poll;
 pub mod sink_task;
 pub mod source_task;
 pub mod status;

@@ -3,13 +3,15 @@
 //! relayed as they happen; a revocation waits inside the callback until
 //! the loop has run `pre-commit` and `close` for the partitions, and
 //! commits the offsets it answers with before the partitions go, as
-//! Kafka's `WorkerSinkTask.onPartitionsRevoked` does.
+//! Kafka's `WorkerSinkTask.onPartitionsRevoked` does. The outcomes of the
+//! loop's periodic asynchronous commits come back here too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaResult;
 use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::mpsc;
 
@@ -30,12 +32,18 @@ pub(super) enum Assignment {
 }
 
 /// Relays librdkafka's rebalance callbacks (run inside the consumer's
-/// `poll`, on the blocking thread of the sink task's `next_batch`) to the loop.
+/// `poll`, on the sink task's poller thread, [`super::sink_poll`]) to the
+/// loop.
 pub(super) struct RebalanceContext {
     pub(super) events: mpsc::UnboundedSender<Assignment>,
     /// Raised once the task has committed and closed everything on stop:
     /// the revocation that leaving the group brings has nothing to do.
     pub(super) closing: Arc<AtomicBool>,
+    /// Revocations relayed so far; the poller tags each batch with it.
+    pub(super) revocations: Arc<AtomicU64>,
+    /// The task, for the log.
+    pub(super) connector: String,
+    pub(super) task: u32,
 }
 
 /// How long a revocation waits for the loop's answer. The loop answers as
@@ -55,6 +63,9 @@ impl ConsumerContext for RebalanceContext {
             return;
         }
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        // Counted before the loop can see it, so a batch tagged with the
+        // old count is known to predate this revocation.
+        self.revocations.fetch_add(1, Ordering::AcqRel);
         if self
             .events
             .send(Assignment::Revoking(partitions(tpl), reply))
@@ -67,12 +78,12 @@ impl ConsumerContext for RebalanceContext {
                 // Partitions already lost (the session expired) refuse the
                 // commit; their records are read again by their new owner.
                 if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
-                    tracing::warn!(error = %e, "offset commit before revocation failed");
+                    tracing::warn!(connector = %self.connector, task = self.task, error = %e, "offset commit before revocation failed");
                 }
             }
             Ok(_) => {}
             Err(_) => {
-                tracing::warn!("partitions revoked without a commit: the task did not answer")
+                tracing::warn!(connector = %self.connector, task = self.task, "partitions revoked without a commit: the task did not answer")
             }
         }
     }
@@ -83,7 +94,20 @@ impl ConsumerContext for RebalanceContext {
                 let _ = self.events.send(Assignment::Assigned(partitions(tpl)));
             }
             Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => tracing::warn!(error = %e, "consumer group rebalance failed"),
+            Rebalance::Error(e) => {
+                tracing::warn!(connector = %self.connector, task = self.task, error = %e, "consumer group rebalance failed")
+            }
+        }
+    }
+
+    /// The outcome of a periodic (asynchronous) commit, served inside the
+    /// consumer's poll: a refused one is logged, and the next commit covers
+    /// its offsets again (the loop keeps them until a commit succeeds
+    /// or the partition goes), as Kafka's `WorkerSinkTask` does with its
+    /// asynchronous commits.
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            tracing::warn!(connector = %self.connector, task = self.task, partitions = offsets.count(), error = %e, "offset commit failed; the next commit covers these offsets");
         }
     }
 }

@@ -9,17 +9,17 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, watch};
 
-use super::consumed::{as_consumed, convert, headers_of};
 use super::errors::{Consumed, ErrorReporter, Failure, Stage, Subject};
 use super::rebalance::{Assignment, RebalanceContext};
 use super::retry::{RetryPolicy, wait_unless_stopped};
+use super::sink_poll::{Polled, Poller, PollerSpec};
 use super::task::{TaskContext, TaskLoop, run_task};
 use super::transforms::TransformChain;
 use crate::bindings::types::{
@@ -28,8 +28,9 @@ use crate::bindings::types::{
 use crate::config::clients::{consumer, describe_client_error};
 use crate::instance::{InstanceSpec, SinkTaskInstance};
 
-/// How long to wait for a first record before looking at stop and flush.
-const RECV_WAIT: Duration = Duration::from_millis(100);
+/// How long the loop waits for a batch before it looks at stop and the
+/// commit interval again.
+const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 /// Runs the task until `stop` is raised or it fails; the outcome is in the
 /// status board.
@@ -50,50 +51,15 @@ struct Runner {
     current: BTreeMap<(String, i32), i64>,
     /// The partitions assigned now (closed on stop, as Kafka does).
     assigned: Vec<TopicPartition>,
-    max_batch: usize,
+    /// Polls and converts ahead of the loop, on a thread of its own.
+    poller: Poller,
+    /// Revocations the loop has applied, and the partitions of those a
+    /// batch still in flight may predate (see [`Self::receive`]).
+    revocations: u64,
+    revoked: Vec<(u64, Vec<TopicPartition>)>,
     retry: RetryPolicy,
     transforms: TransformChain,
     errors: ErrorReporter,
-}
-
-/// What one poll of the consumer gave.
-struct Polled {
-    /// Converted records, in order.
-    records: Vec<SinkRecord>,
-    /// Records that failed to convert, as consumed, with the failure.
-    failed: Vec<(Consumed, Stage, String)>,
-    /// Each converted record as consumed, index for index, when a
-    /// transformation may refuse one and a dead letter queue wants it.
-    raw: Option<Vec<Consumed>>,
-}
-
-impl Polled {
-    /// Drops the records of partitions no longer `assigned`: fetched
-    /// before a revocation in the same poll, they belong to the partition's
-    /// new owner, which reads them from the offset committed on revocation.
-    fn keep_only(&mut self, assigned: &[TopicPartition]) {
-        let held = |topic: &str, partition: i32| {
-            assigned
-                .iter()
-                .any(|a| a.partition == partition && a.topic == topic)
-        };
-        match &mut self.raw {
-            Some(raw) => {
-                let mut records = std::mem::take(&mut self.records).into_iter();
-                let mut kept_raw = Vec::with_capacity(raw.len());
-                for r in std::mem::take(raw) {
-                    let record = records.next();
-                    if held(&r.topic, r.partition) {
-                        self.records.extend(record);
-                        kept_raw.push(r);
-                    }
-                }
-                *raw = kept_raw;
-            }
-            None => self.records.retain(|r| held(&r.topic, r.partition)),
-        }
-        self.failed.retain(|(r, _, _)| held(&r.topic, r.partition));
-    }
 }
 
 impl Runner {
@@ -112,6 +78,7 @@ impl Runner {
         let errors = ErrorReporter::start(&ctx).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let closing = Arc::new(AtomicBool::new(false));
+        let revocations = Arc::new(AtomicU64::new(0));
         let consumer: BaseConsumer<RebalanceContext> = consumer(
             ctx.kafka.bootstrap(),
             &ctx.connector,
@@ -124,6 +91,9 @@ impl Runner {
         .create_with_context(RebalanceContext {
             events: tx,
             closing: closing.clone(),
+            revocations: revocations.clone(),
+            connector: ctx.connector.clone(),
+            task: ctx.task,
         })
         .map_err(|e| describe_client_error("consumer", &e))?;
         let subscription = &ctx.settings.sink.subscription;
@@ -135,18 +105,30 @@ impl Runner {
             .start(&ctx.config)
             .await
             .map_err(|e| e.to_string())?;
-        let max_batch = ctx.settings.sink.max_batch;
+        let consumer = Arc::new(consumer);
+        let poller = Poller::start(PollerSpec {
+            consumer: consumer.clone(),
+            converters: (ctx.key_converter, ctx.value_converter),
+            max_batch: ctx.settings.sink.max_batch,
+            // Copies of the consumed bytes are kept only for a dead letter
+            // queue behind a transformation chain: the one case they are
+            // needed.
+            keep_raw: !transforms.is_empty() && ctx.settings.errors.dead_letter_queue.is_some(),
+            revocations,
+        })?;
         Ok(Runner {
             retry: ctx.settings.retry,
             ctx,
             instance,
-            consumer: Arc::new(consumer),
+            consumer,
             closing,
             events,
             stop,
             current: BTreeMap::new(),
             assigned: Vec::new(),
-            max_batch,
+            poller,
+            revocations: 0,
+            revoked: Vec::new(),
             transforms,
             errors,
         })
@@ -158,12 +140,13 @@ impl TaskLoop for Runner {
         let mut last_commit = Instant::now();
         while !*self.stop.borrow() {
             self.apply_assignments().await?;
-            let polled = self.next_batch().await?;
-            if !polled.records.is_empty() || !polled.failed.is_empty() {
+            if let Some(polled) = self.next_batch().await?
+                && !polled.is_empty()
+            {
                 self.put(polled).await?;
             }
             if last_commit.elapsed() >= self.ctx.worker.offset_flush_interval {
-                self.commit(1).await?;
+                self.commit_periodically().await?;
                 last_commit = Instant::now();
             }
         }
@@ -171,6 +154,20 @@ impl TaskLoop for Runner {
     }
 
     async fn shutdown(&mut self, commit: bool) -> Result<(), String> {
+        // Nothing is polled past this point; a revocation the poller is
+        // waiting in is answered while it ends.
+        self.poller.halt();
+        loop {
+            tokio::select! {
+                biased;
+                Some(event) = self.events.recv() => {
+                    if let Err(e) = self.apply(event).await {
+                        tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}");
+                    }
+                }
+                () = self.poller.exited() => break,
+            }
+        }
         let committed = if commit {
             let _ = self.apply_assignments().await;
             // The offsets must be stored before the group is left: a commit
@@ -217,6 +214,8 @@ impl Runner {
             }
             Assignment::Revoking(parts, reply) => {
                 tracing::info!(connector = %self.ctx.connector, task = self.ctx.task, partitions = parts.len(), "partitions revoked");
+                self.revocations += 1;
+                self.revoked.push((self.revocations, parts.clone()));
                 let offsets = self.committable(Some(&parts)).await?;
                 // The callback commits while the task closes the partitions
                 // (Kafka commits first; the order does not matter, as the
@@ -230,69 +229,43 @@ impl Runner {
         }
     }
 
-    /// Up to `max_batch` consumed records, converted: waits briefly for
-    /// the first, then takes whatever is already fetched. The polling runs
-    /// on a blocking thread, one hop per batch: librdkafka's poll is a plain
-    /// call, and an async receive per message (a waker registered and
-    /// dropped each time) cost more than the rest of the sink path.
-    async fn next_batch(&mut self) -> Result<Polled, String> {
-        let consumer = self.consumer.clone();
-        let converters = (self.ctx.key_converter, self.ctx.value_converter);
-        let max = self.max_batch;
-        // Copies of the consumed bytes are kept only for a dead letter queue
-        // behind a transformation chain: the one case they are needed.
-        let keep_raw =
-            !self.transforms.is_empty() && self.ctx.settings.errors.dead_letter_queue.is_some();
-        let mut polling = tokio::task::spawn_blocking(move || {
-            let mut polled = Polled {
-                records: Vec::new(),
-                failed: Vec::new(),
-                raw: keep_raw.then(Vec::new),
-            };
-            let mut wait = RECV_WAIT;
-            while polled.records.len() + polled.failed.len() < max {
-                match consumer.poll(wait) {
-                    None => break,
-                    Some(Err(e)) => return (polled, Some(e)),
-                    Some(Ok(msg)) => match convert(converters, &msg) {
-                        Ok(record) => {
-                            if let Some(raw) = &mut polled.raw {
-                                raw.push(as_consumed(&msg, &record.headers));
-                            }
-                            polled.records.push(record);
-                        }
-                        Err((stage, e)) => {
-                            let headers = headers_of(&msg);
-                            polled.failed.push((as_consumed(&msg, &headers), stage, e));
-                        }
-                    },
-                }
-                wait = Duration::ZERO;
-            }
-            (polled, None)
-        });
-        // A rebalance runs inside that poll and waits for this loop to
-        // commit and close what it revokes, so assignment changes are
-        // served while the poll runs.
-        let mut revoked = false;
-        let (mut polled, error) = loop {
+    /// The next batch from the poller, if one comes within [`BATCH_WAIT`];
+    /// assignment changes are applied first, as they happen (a revocation
+    /// waits inside the poller's `poll` for this loop's answer).
+    async fn next_batch(&mut self) -> Result<Option<Polled>, String> {
+        let wait = tokio::time::sleep(BATCH_WAIT);
+        tokio::pin!(wait);
+        loop {
             tokio::select! {
-                done = &mut polling => {
-                    break done.map_err(|e| format!("the consumer poll did not finish: {e}"))?;
+                // Events first: an assignment is relayed before the records
+                // of its partitions, and must reach the task before them.
+                biased;
+                Some(event) = self.events.recv() => self.apply(event).await?,
+                polled = self.poller.next() => {
+                    let polled = polled.ok_or("the consumer's polling thread ended")?;
+                    return Ok(Some(self.receive(polled)));
                 }
-                Some(event) = self.events.recv() => {
-                    revoked |= matches!(event, Assignment::Revoking(..));
-                    self.apply(event).await?;
-                }
+                _ = self.stop.changed() => return Ok(None),
+                () = &mut wait => return Ok(None),
             }
-        };
-        if let Some(e) = error {
+        }
+    }
+
+    /// A batch as the loop may put it: without the records of partitions
+    /// revoked after its polling began (they were fetched before the
+    /// revocation; the partition's new owner reads them from the offset
+    /// committed then).
+    fn receive(&mut self, mut polled: Polled) -> Polled {
+        if let Some(e) = polled.error.take() {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "consumer error: {e}");
         }
-        if revoked {
-            polled.keep_only(&self.assigned);
+        // Batches come in polling order, so revocations this one follows
+        // concern no later batch either.
+        self.revoked.retain(|(n, _)| *n > polled.revocations);
+        for (_, parts) in &self.revoked {
+            polled.drop_partitions(parts);
         }
-        Ok(polled)
+        polled
     }
 
     async fn put(&mut self, polled: Polled) -> Result<(), String> {
@@ -300,6 +273,7 @@ impl Runner {
             records: batch,
             failed,
             raw,
+            ..
         } = polled;
         // Offsets advance past every consumed record, including those a
         // transformation drops and those skipped as errors, and by the
@@ -502,10 +476,25 @@ impl Runner {
         Ok(tpl)
     }
 
+    /// The periodic commit: what [`Self::committable`] allows, sent
+    /// asynchronously, as Kafka's `WorkerSinkTask` does, so the loop does
+    /// not wait a broker round trip every `offset.flush.interval.ms`. Its
+    /// outcome is seen in [`RebalanceContext`]'s commit callback; offsets a
+    /// refused commit carried are sent again with the next one.
+    async fn commit_periodically(&mut self) -> Result<(), String> {
+        let tpl = self.committable(None).await?;
+        if tpl.count() == 0 {
+            return Ok(());
+        }
+        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
+            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit could not be sent: {e}");
+        }
+        Ok(())
+    }
+
     /// Commits what [`Self::committable`] allows, synchronously on a
     /// blocking thread, so a refused commit is seen: logged, and tried
-    /// again up to `attempts` times; after that the next commit covers the
-    /// offsets.
+    /// again up to `attempts` times (a stopping task's last commit).
     async fn commit(&mut self, attempts: u32) -> Result<(), String> {
         let tpl = self.committable(None).await?;
         if tpl.count() == 0 {
