@@ -72,9 +72,16 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "1,100,1000")]
         tasks: Vec<u32>,
         /// What to measure: `core` (baselines, sandbox tax, footprint),
-        /// `polyglot` (the connectors of each language), or `all`.
-        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot"])]
+        /// `polyglot` (the connectors of each language), `kafka-connect`
+        /// (side by side with Apache Kafka Connect), or `all`.
+        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot", "kafka-connect"])]
         suite: String,
+        /// Records per flow in the comparison with Kafka Connect.
+        #[arg(long, default_value_t = 200_000)]
+        records_compare: u64,
+        /// `scripts/kafka.sh`, which runs Kafka Connect for the comparison.
+        #[arg(long, default_value = "scripts/kafka.sh")]
+        kafka_sh: PathBuf,
         /// Records per run in the polyglot suite.
         #[arg(long, default_value_t = 200_000)]
         records_polyglot: u64,
@@ -150,16 +157,25 @@ fn main() -> ExitCode {
                 suite,
                 records_polyglot,
                 polyglot_dir,
+                records_compare,
+                kafka_sh,
             } => {
+                let runs = |name: &str| suite == "all" || suite == name;
                 let opts = wasmconnect::bench::BenchOptions {
                     bootstrap,
                     plugin_dir,
                     runs: vec![(100, records_100), (1024, records_1k)],
                     repeats: repeats.max(1),
                     task_counts: tasks,
-                    core: suite != "polyglot",
-                    polyglot: (suite != "core").then_some(records_polyglot.max(10)),
+                    core: runs("core"),
+                    polyglot: runs("polyglot").then_some(records_polyglot.max(10)),
                     polyglot_dir,
+                    kafka_connect: runs("kafka-connect").then_some(
+                        wasmconnect::bench::kafka_connect::KafkaConnectOptions {
+                            kafka_sh,
+                            records: records_compare,
+                        },
+                    ),
                 };
                 bench(opts).await
             }

@@ -234,9 +234,13 @@ async fn source_tasks_share_a_producer_and_each_stores_its_own_offsets() {
     );
 }
 
+/// The small form of `wasmconnect bench` CI runs: every suite, Kafka
+/// Connect beside us included; the figures are not judged, only that each
+/// row is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_benchmark_runs_and_prints_every_row() {
     let broker = Broker::start();
+    let kafka_sh = wasmconnect_tests::repo_root().join("scripts/kafka.sh");
     let out = tokio::process::Command::new(wasmconnect_tests::worker_bin())
         .args([
             "bench",
@@ -256,6 +260,10 @@ async fn the_benchmark_runs_and_prints_every_row() {
             wasmconnect_tests::polyglot_dir().to_str().unwrap(),
             "--records-polyglot",
             "2000",
+            "--records-compare",
+            "3000",
+            "--kafka-sh",
+            kafka_sh.to_str().unwrap(),
         ])
         .env("RUST_LOG", "warn")
         .output()
@@ -289,6 +297,19 @@ async fn the_benchmark_runs_and_prints_every_row() {
         "| JavaScript | js-mask-field ",
         "| Rust       | file-sink ",
         "| Python     | python-json-lines-sink ",
+        "against Kafka Connect (standalone workers on the same broker, 3000 records a flow",
+        "| start to REST ready ",
+        "| start to first record ",
+        "| RSS, idle ",
+        "| datagen / VerifiableSource: creation to first record ",
+        "| datagen / VerifiableSource: records/s per task ",
+        "| datagen / VerifiableSource: CPU s per million records ",
+        "| null sink / VerifiableSink: records/s per task ",
+        "| FileStreamSource: records/s per task ",
+        "| FileStreamSink: records/s per task ",
+        "| FileStreamSink: CPU s per million records ",
+        "| RSS, 3 running source tasks ",
+        "| threads, 3 running source tasks ",
     ] {
         assert!(stdout.contains(row), "no {row:?} in:\n{stdout}");
     }

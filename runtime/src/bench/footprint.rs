@@ -1,47 +1,16 @@
 //! The footprint rows: a real `wasmconnect standalone` process, started
 //! and loaded through its REST API, measured from outside (`/proc`).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::process::{
+    SETTLE, WorkerProcess, create_connector, free_port, wait_ready, wait_running,
+};
 use super::{BenchOptions, Env, median};
 use crate::instance::{InstanceSpec, SourceTaskInstance};
-
-/// How long RSS is left to settle after a change before it is read.
-const SETTLE: Duration = Duration::from_secs(2);
-
-/// A worker process, killed when dropped.
-struct WorkerProcess(Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl WorkerProcess {
-    /// A numeric field of the worker's `/proc/<pid>/status`.
-    fn status_field(&self, field: &str) -> Result<f64, String> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
-            .map_err(|e| format!("worker status: {e}"))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .ok_or_else(|| format!("no {field} in /proc status"))
-    }
-
-    fn rss_mib(&self) -> Result<f64, String> {
-        Ok(self.status_field("VmRSS")? / 1024.0)
-    }
-
-    fn threads(&self) -> Result<u64, String> {
-        Ok(self.status_field("Threads")? as u64)
-    }
-}
 
 /// Measures start-up, memory per running task and task start time.
 pub async fn run(env: &Env, opts: &BenchOptions) -> Result<(), String> {
@@ -83,17 +52,7 @@ pub async fn run(env: &Env, opts: &BenchOptions) -> Result<(), String> {
             .spawn()
             .map_err(|e| format!("cannot start a worker: {e}"))?,
     );
-    loop {
-        if let Ok(r) = http.get(format!("{base}/connectors")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err("the worker's REST API did not come up in 60 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    wait_ready(&http, &base, started, Duration::from_secs(60)).await?;
     let ready = started.elapsed();
     println!(
         "| worker time to ready (spawn to first REST answer) | {} ms |",
@@ -118,41 +77,8 @@ pub async fn run(env: &Env, opts: &BenchOptions) -> Result<(), String> {
             "connector.class": "Datagen", "topic": format!("fp-{}", std::process::id()),
             "tasks.max": more.to_string(), "rate": "1", "wasm.memory.bytes": "16777216",
         });
-        let r = http
-            .post(format!("{base}/connectors"))
-            .json(&json!({"name": name, "config": config}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if r.status().as_u16() != 201 {
-            return Err(format!(
-                "creating {name}: {}",
-                r.text().await.unwrap_or_default()
-            ));
-        }
-        let deadline = Instant::now() + Duration::from_secs(600);
-        loop {
-            let status: serde_json::Value = http
-                .get(format!("{base}/connectors/{name}/status"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
-            let up = tasks.iter().filter(|t| t["state"] == "RUNNING").count() as u32;
-            if let Some(failed) = tasks.iter().find(|t| t["state"] == "FAILED") {
-                return Err(format!("a footprint task failed: {}", failed["trace"]));
-            }
-            if up >= more {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("only {up} of {more} tasks running after 600 s"));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        create_connector(&http, &base, &name, config).await?;
+        wait_running(&http, &base, &name, more, Duration::from_secs(600)).await?;
         running = target;
         tokio::time::sleep(SETTLE).await;
         let rss = worker.rss_mib()?;
@@ -201,11 +127,4 @@ async fn task_start_times(env: &Env, n: usize) -> Result<f64, String> {
         times.push(t.elapsed());
     }
     Ok(median(&mut times).as_secs_f64() * 1e6)
-}
-
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
 }

@@ -18,8 +18,10 @@
 //! in the same run. See `docs/benchmarks.md`.
 
 mod footprint;
+pub mod kafka_connect;
 pub mod native_datagen;
 mod polyglot;
+mod process;
 mod throughput;
 
 use std::path::PathBuf;
@@ -60,6 +62,8 @@ pub struct BenchOptions {
     pub polyglot: Option<u64>,
     /// Where the polyglot components are.
     pub polyglot_dir: PathBuf,
+    /// The comparison with Kafka Connect, when it runs.
+    pub kafka_connect: Option<kafka_connect::KafkaConnectOptions>,
 }
 
 /// What every run shares: one sandbox, one Kafka connection, the worker's
@@ -214,6 +218,9 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
     }
     if let Some(n) = opts.polyglot {
         polyglot::run(&env, n, opts.repeats).await?;
+    }
+    if let Some(kc) = &opts.kafka_connect {
+        kafka_connect::run(&env, opts, kc).await?;
     }
     Ok(())
 }

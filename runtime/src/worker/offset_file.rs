@@ -5,6 +5,11 @@
 //! file beside it, synced, then renamed over it, so a crash leaves either
 //! the old file or the new one, never a torn one. (Kafka's own file is a
 //! Java-serialised map; the spec lets the format be implementation-private.)
+//!
+//! Flushes are group commits: while one rewrite runs, the flushes that
+//! arrive wait together and go into the next one, so a hundred tasks
+//! flushing every 100 ms cost one writer thread and a rewrite at a time,
+//! not a blocked thread each (Kafka writes through one thread, too).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use tokio::sync::oneshot;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,11 +38,22 @@ struct Entry {
 
 type Key = (String, String);
 
+/// Changes to offsets, canonical: a `None` offset removes the partition.
+type Changes = Vec<(Key, Option<String>)>;
+
 /// Committed source offsets backed by a file. Clones share the offsets.
 #[derive(Debug, Clone)]
 pub struct OffsetFile {
     path: PathBuf,
     offsets: Arc<Mutex<BTreeMap<Key, String>>>,
+    queue: Arc<Mutex<Queue>>,
+}
+
+/// Flushes waiting for the next rewrite, and whether one is running.
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: Vec<(Changes, oneshot::Sender<Result<(), String>>)>,
+    writing: bool,
 }
 
 impl OffsetFile {
@@ -68,6 +85,7 @@ impl OffsetFile {
         Ok(OffsetFile {
             path: path.to_path_buf(),
             offsets: Arc::new(Mutex::new(offsets)),
+            queue: Arc::default(),
         })
     }
 
@@ -87,16 +105,21 @@ impl OffsetFile {
         connector: &str,
         updates: &[(String, Option<String>)],
     ) -> Result<(), String> {
+        self.write(&[canonical(connector, updates)?])
+    }
+
+    /// Applies every group of changes and rewrites the file once; nothing
+    /// is recorded if the write fails.
+    fn write(&self, groups: &[Changes]) -> Result<(), String> {
         let mut offsets = self
             .offsets
             .lock()
             .map_err(|_| "offsets lock poisoned".to_string())?;
         let mut next = offsets.clone();
-        for (partition, offset) in updates {
-            let key = (connector.to_string(), canonical_object(partition)?);
+        for (key, offset) in groups.iter().flatten() {
             match offset {
-                Some(o) => next.insert(key, canonical_object(o)?),
-                None => next.remove(&key),
+                Some(o) => next.insert(key.clone(), o.clone()),
+                None => next.remove(key),
             };
         }
         write_atomically(&self.path, &render(&next)?)
@@ -126,16 +149,62 @@ impl OffsetBackingStore for OffsetFile {
         connector: &str,
         updates: Vec<(String, Option<String>)>,
     ) -> Result<(), String> {
-        // The file is fsynced; keep that off the async worker threads.
-        let (file, connector) = (self.clone(), connector.to_string());
-        tokio::task::spawn_blocking(move || file.apply_blocking(&connector, &updates))
+        // Refused on its own, before it joins a group commit.
+        let changes = canonical(connector, &updates)?;
+        let (done, outcome) = oneshot::channel();
+        let start_writer = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.waiting.push((changes, done));
+            !std::mem::replace(&mut queue.writing, true)
+        };
+        if start_writer {
+            tokio::spawn(self.clone().write_waiting());
+        }
+        outcome
             .await
-            .map_err(|e| format!("offset write did not finish: {e}"))?
+            .map_err(|_| "offset write did not finish".to_string())?
     }
 
     async fn offsets_of(&self, connector: &str) -> Result<Vec<(String, String)>, String> {
         Ok(self.committed(connector))
     }
+}
+
+impl OffsetFile {
+    /// The group-commit writer: rewrites the file with everything waiting,
+    /// answers each flush, and goes on until nothing waits.
+    async fn write_waiting(self) {
+        loop {
+            let waiting = {
+                let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if queue.waiting.is_empty() {
+                    queue.writing = false;
+                    return;
+                }
+                std::mem::take(&mut queue.waiting)
+            };
+            let (groups, answers): (Vec<Changes>, Vec<_>) = waiting.into_iter().unzip();
+            // The file is fsynced; keep that off the async worker threads.
+            let file = self.clone();
+            let outcome = tokio::task::spawn_blocking(move || file.write(&groups))
+                .await
+                .unwrap_or_else(|e| Err(format!("offset write did not finish: {e}")));
+            for answer in answers {
+                let _ = answer.send(outcome.clone());
+            }
+        }
+    }
+}
+
+/// `updates` of `connector` with keys and offsets in canonical JSON.
+fn canonical(connector: &str, updates: &[(String, Option<String>)]) -> Result<Changes, String> {
+    updates
+        .iter()
+        .map(|(partition, offset)| {
+            let key = (connector.to_string(), canonical_object(partition)?);
+            Ok((key, offset.as_deref().map(canonical_object).transpose()?))
+        })
+        .collect()
 }
 
 impl OffsetReader for OffsetFile {
@@ -224,6 +293,38 @@ mod tests {
         assert_eq!(reopened.committed("other").len(), 1);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_flushes_all_land_and_a_bad_one_is_refused_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connect.offsets");
+        let store = OffsetFile::open(&path).unwrap();
+        let flushes = (0..50).map(|task| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let partition = format!(r#"{{"task":{task}}}"#);
+                store
+                    .apply(
+                        &format!("c{task}"),
+                        vec![(partition, Some(r#"{"seq":7}"#.into()))],
+                    )
+                    .await
+            })
+        });
+        let bad = store.apply("bad", vec![(r#"{"p":1}"#.into(), Some("[1]".into()))]);
+        assert!(bad.await.unwrap_err().contains("expected a JSON object"));
+        for flush in flushes {
+            flush.await.unwrap().unwrap();
+        }
+        let reopened = OffsetFile::open(&path).unwrap();
+        for task in 0..50 {
+            assert_eq!(
+                reopened.committed(&format!("c{task}")),
+                [(format!(r#"{{"task":{task}}}"#), r#"{"seq":7}"#.to_string())]
+            );
+        }
+        assert!(reopened.committed("bad").is_empty());
     }
 
     #[test]
