@@ -35,7 +35,9 @@
 //!   with in-memory implementations.
 //! * [`rest`]: the Kafka Connect REST API.
 //! * [`logs`]: the log, with levels changeable at run time.
+//! * [`allocator`]: the binary's memory allocator and its tuning.
 
+pub mod allocator;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod bindings;

@@ -124,6 +124,21 @@ enum PluginCommand {
     },
 }
 
+/// mimalloc (see `wasmconnect::allocator`).
+#[global_allocator]
+static ALLOCATOR: wasmconnect::allocator::MiMalloc = wasmconnect::allocator::MiMalloc;
+
+/// Tunes the allocator before anything allocates: Rust's start-up code
+/// allocates before `main`, and mimalloc fixes how it commits memory when
+/// it first reserves it. Functions in `.init_array` run before that code.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
+extern "C" fn tune_allocator() {
+    wasmconnect::allocator::tune();
+}
+
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();

@@ -142,11 +142,13 @@ pub(crate) async fn run_task<L: TaskLoop>(
     }
 }
 
-/// Returns freed heap pages to the operating system. A task that ends may
-/// have had the host lift a large batch from its guest; glibc keeps such
-/// memory in its arenas (above all in other threads' arenas, which it never
-/// trims on its own), so the worker's RSS would stay high after the task is
-/// gone.
+/// Returns freed heap pages to the operating system. The binary's own
+/// allocator (mimalloc, see `crate::allocator`) hands them back as they are
+/// freed, but librdkafka allocates through glibc, which keeps a closed
+/// client's buffers in its arenas (above all in other threads' arenas,
+/// which it never trims on its own), and library users may keep glibc's
+/// allocator for everything; the worker's RSS would then stay high after
+/// the task is gone.
 fn release_freed_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages of glibc's own arenas to
