@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
 use super::process::{
@@ -352,14 +350,7 @@ async fn source_flow(
     topic: &str,
     n: u64,
 ) -> Result<Flow, String> {
-    let reader = env.watermark_reader()?;
-    let topic = topic.to_string();
-    let high = move || {
-        reader
-            .fetch_watermarks(&topic, 0, Duration::from_secs(5))
-            .map(|(_, high)| high.max(0) as u64)
-            .unwrap_or(0)
-    };
+    let mut high = env.high_watermark(topic)?;
     // Earlier runs wrote to the same topic.
     let before = high();
     flow(c, name, config, n, move || high().saturating_sub(before)).await
@@ -375,21 +366,8 @@ async fn sink_flow(
     topic: &str,
     n: u64,
 ) -> Result<Flow, String> {
-    // Named as the worker names the connector's group: connect-<name>.
-    let group: BaseConsumer =
-        crate::config::clients::consumer(env.kafka.bootstrap(), name, 0, &env.worker.consumer, &[])
-            .create()
-            .map_err(|e| format!("offset reader: {e}"))?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, 0);
-    let progress = move || match group
-        .committed_offsets(tpl.clone(), Duration::from_secs(5))
-        .ok()
-        .and_then(|c| c.elements().first().map(|e| e.offset()))
-    {
-        Some(Offset::Offset(x)) => x.max(0) as u64,
-        _ => 0,
-    };
+    // Named as both workers name the connector's group: connect-<name>.
+    let progress = env.committed(name, topic)?;
     flow(c, name, config, n, progress).await
 }
 

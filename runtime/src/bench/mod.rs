@@ -29,7 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datagen_core::Shape;
-use rdkafka::consumer::BaseConsumer;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::properties;
 use crate::config::worker::WorkerConfig;
@@ -172,8 +173,10 @@ impl Env {
         })
     }
 
-    fn watermark_reader(&self) -> Result<BaseConsumer, String> {
-        crate::config::clients::consumer(
+    /// Records in partition 0 of `topic` so far (its high watermark), read
+    /// with a blocking broker round trip: a progress reader for runs.
+    fn high_watermark(&self, topic: &str) -> Result<impl FnMut() -> u64 + Send + 'static, String> {
+        let reader: BaseConsumer = crate::config::clients::consumer(
             self.kafka.bootstrap(),
             "bench-watermarks",
             0,
@@ -181,7 +184,45 @@ impl Env {
             &[],
         )
         .create()
-        .map_err(|e| format!("watermark reader: {e}"))
+        .map_err(|e| format!("watermark reader: {e}"))?;
+        let topic = topic.to_string();
+        Ok(move || {
+            reader
+                .fetch_watermarks(&topic, 0, Duration::from_secs(5))
+                .map(|(_, high)| high.max(0) as u64)
+                .unwrap_or(0)
+        })
+    }
+
+    /// The offset connector `connector`'s group (`connect-<connector>`)
+    /// committed for partition 0 of `topic`, read with a blocking broker
+    /// round trip: a progress reader for sink runs.
+    fn committed(
+        &self,
+        connector: &str,
+        topic: &str,
+    ) -> Result<impl FnMut() -> u64 + Send + 'static, String> {
+        let group: BaseConsumer = crate::config::clients::consumer(
+            self.kafka.bootstrap(),
+            connector,
+            0,
+            &self.worker.consumer,
+            &[],
+        )
+        .create()
+        .map_err(|e| format!("offset reader: {e}"))?;
+        let mut partitions = TopicPartitionList::new();
+        partitions.add_partition(topic, 0);
+        Ok(move || {
+            match group
+                .committed_offsets(partitions.clone(), Duration::from_secs(5))
+                .ok()
+                .and_then(|c| c.elements().first().map(|e| e.offset()))
+            {
+                Some(Offset::Offset(x)) => x.max(0) as u64,
+                _ => 0,
+            }
+        })
     }
 }
 

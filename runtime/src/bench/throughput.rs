@@ -206,15 +206,7 @@ pub async fn run_source(
         None => tokio::spawn(source_task::run(ctx.clone(), stop_rx)),
         Some(guest) => tokio::spawn(source_task::run_native(ctx.clone(), stop_rx, guest, || {})),
     };
-    let watcher = env.watermark_reader()?;
-    let watched = topic.to_string();
-    let outcome = wait_until(&ctx, started, n, move || {
-        watcher
-            .fetch_watermarks(&watched, 0, Duration::from_secs(5))
-            .map(|(_, high)| high.max(0) as u64)
-            .unwrap_or(0)
-    })
-    .await;
+    let outcome = wait_until(&ctx, started, n, env.high_watermark(topic)?).await;
     stop_tx.send_replace(true);
     let _ = task.await;
     report_calls(&ctx, n);
@@ -246,22 +238,7 @@ pub async fn run_sink(
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let task = tokio::spawn(sink_task::run(ctx.clone(), stop_rx));
-    let group: BaseConsumer = consumer(env.kafka.bootstrap(), &name, 0, &env.worker.consumer, &[])
-        .create()
-        .map_err(|e| format!("offset reader: {e}"))?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, 0);
-    let outcome = wait_until(&ctx, started, n, move || {
-        match group
-            .committed_offsets(tpl.clone(), Duration::from_secs(5))
-            .ok()
-            .and_then(|c| c.elements().first().map(|e| e.offset()))
-        {
-            Some(Offset::Offset(x)) => x.max(0) as u64,
-            _ => 0,
-        }
-    })
-    .await;
+    let outcome = wait_until(&ctx, started, n, env.committed(&name, topic)?).await;
     stop_tx.send_replace(true);
     let _ = task.await;
     report_calls(&ctx, n);

@@ -212,19 +212,6 @@ mod tests {
     use super::*;
     use crate::bindings::types::TimestampType;
 
-    fn record(topic: &str, partition: i32, offset: i64) -> SinkRecord {
-        SinkRecord {
-            topic: topic.into(),
-            partition,
-            offset,
-            key: None,
-            value: None,
-            headers: Vec::new(),
-            timestamp: None,
-            timestamp_type: TimestampType::NoTimestamp,
-        }
-    }
-
     fn consumed(topic: &str, partition: i32, offset: i64) -> Consumed {
         Consumed {
             topic: topic.into(),
@@ -241,7 +228,11 @@ mod tests {
     #[test]
     fn dropping_revoked_partitions_keeps_records_and_their_raw_copies_paired() {
         let mut polled = Polled {
-            records: vec![record("a", 0, 1), record("a", 1, 1), record("b", 0, 7)],
+            records: vec![
+                SinkRecord::bare("a", 0, 1),
+                SinkRecord::bare("a", 1, 1),
+                SinkRecord::bare("b", 0, 7),
+            ],
             failed: vec![(consumed("a", 1, 2), Stage::ValueConverter, "bad".into())],
             raw: Some(vec![
                 consumed("a", 0, 1),
