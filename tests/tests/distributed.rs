@@ -1,4 +1,4 @@
-//! Distributed mode's parts against a real broker (nisshi): the `connect`
+//! Distributed mode's parts against a real Apache Kafka broker: the `connect`
 //! group (two workers join, one is elected leader and sees both members'
 //! metadata byte for byte, its assignments reach each member, and when one
 //! leaves the other is told to rebalance and continues alone), and the
@@ -84,36 +84,43 @@ fn assignments(joined: &Joined, state: &mut AssignorState) -> Vec<(String, Vec<u
 async fn two_workers_form_a_group_and_one_carries_on_when_the_other_leaves() {
     let _turn = SERIAL.lock().await;
     let broker = Broker::start();
-    // A near miss (one member's round completes before the other's
-    // JoinGroup arrives) costs the coordinator's wait for the absent
-    // member, up to the rebalance timeout: keep it short so that several
-    // tries fit in the deadline below.
-    let settings = GroupSettings {
-        rebalance_timeout: Duration::from_secs(5),
-        ..settings(&broker)
-    };
+    let settings = settings(&broker);
     let mut a = GroupMember::connect(settings.clone()).await.unwrap();
     let mut b = GroupMember::connect(settings).await.unwrap();
 
     let started = Instant::now();
     let (pa, pb) = (protocols("http://a:8083/"), protocols("http://b:8083/"));
-    // The test broker has no initial rebalance delay, so one member's round
-    // can complete before the other's JoinGroup arrives; both then join
-    // again, as a worker does when its heartbeat says rebalance.
-    // Until they meet, with a deadline rather than a count of rounds: on a
-    // loaded machine the same near-miss can repeat a few times.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (ja, jb) = loop {
-        let (ja, jb) = tokio::join!(a.join(&pa), b.join(&pb));
-        let (ja, jb) = (ja.unwrap(), jb.unwrap());
-        if ja.generation == jb.generation {
-            break (ja, jb);
+    // As workers meet: `a` forms the group alone and reaches a stable
+    // generation; `b`'s JoinGroup then starts a new round, which the
+    // coordinator holds open until `a` rejoins, and `a` learns of it from its
+    // heartbeat. (Joining both at once races: the broker has no initial
+    // rebalance delay here, so one member's round could complete before the
+    // other's JoinGroup arrived.)
+    let alone = a.join(&pa).await.unwrap();
+    assert!(alone.is_leader());
+    assert_eq!(alone.members.len(), 1);
+    a.sync(&assignments(&alone, &mut AssignorState::default()))
+        .await
+        .unwrap();
+    let a_rejoins = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match a.heartbeat().await {
+                Err(GroupError::Rebalance) => break,
+                Ok(()) => {}
+                Err(e) => panic!("unexpected heartbeat error: {e}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the first member was never told of the second's join"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the two members never met in one generation"
-        );
+        a.join(&pa).await
     };
+    let (ja, jb) = tokio::join!(a_rejoins, b.join(&pb));
+    let (ja, jb) = (ja.unwrap(), jb.unwrap());
+    assert!(ja.generation > alone.generation);
     println!("first rebalance took {:?}", started.elapsed());
     assert_eq!(ja.generation, jb.generation);
     assert_eq!(ja.leader, jb.leader);

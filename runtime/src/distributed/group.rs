@@ -225,6 +225,10 @@ fn str_bytes(s: &str) -> StrBytes {
 /// The usual timeout of a call that the coordinator answers at once.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long to wait before asking a coordinator that is loading the group
+/// again (Kafka's clients use `retry.backoff.ms`, 100 ms).
+const LOADING_BACKOFF: Duration = Duration::from_millis(100);
+
 impl GroupMember {
     /// Finds the group's coordinator through the bootstrap brokers and
     /// connects to it.
@@ -268,7 +272,13 @@ impl GroupMember {
         // The coordinator parks a JoinGroup until every member joined or the
         // rebalance timeout passed.
         let timeout = self.settings.rebalance_timeout + Duration::from_secs(5);
-        for _ in 0..3 {
+        // A coordinator that has just taken the group (a new broker, a moved
+        // partition of __consumer_offsets) answers COORDINATOR_LOAD_IN_PROGRESS
+        // until it has read the group's log: it is the right coordinator, so
+        // ask it again shortly rather than looking for another.
+        let loading_until = tokio::time::Instant::now() + self.settings.rebalance_timeout;
+        let mut rounds = 0;
+        while rounds < 3 {
             let request = JoinGroupRequest::default()
                 .with_group_id(GroupId(str_bytes(&self.settings.group_id)))
                 .with_session_timeout_ms(self.settings.session_timeout.as_millis() as i32)
@@ -296,11 +306,18 @@ impl GroupMember {
                             .collect(),
                     });
                 }
+                code::COORDINATOR_LOAD_IN_PROGRESS
+                    if tokio::time::Instant::now() < loading_until =>
+                {
+                    tokio::time::sleep(LOADING_BACKOFF).await;
+                    continue;
+                }
                 // JoinGroup v4+: the first join only hands out the id.
                 code::MEMBER_ID_REQUIRED => self.member_id = response.member_id.to_string(),
                 code::UNKNOWN_MEMBER_ID => self.member_id.clear(),
                 other => return Err(self.error(other, "JoinGroup")),
             }
+            rounds += 1;
         }
         Err(GroupError::Rebalance)
     }
