@@ -11,11 +11,12 @@ bash scripts/setup.sh
 bash scripts/build-plugins.sh
 cargo build --locked -p wasmconnect --bin wasmconnect --features bench
 cargo test --workspace --locked --no-fail-fast
-# The Python and JavaScript kits' own tests (host-side, on generated
+# The Python, JavaScript and Zig kits' own tests (host-side, on generated
 # bindings and the built components).
 poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}"
 "$poly/venv/bin/python" -m unittest discover -s guest-connectors/python/tests
 node guest-connectors/javascript/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
+node guest-connectors/zig/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
 # The guests' host-testable library (the generator shared by datagen, the
 # null sink and the benchmark).
 (cd guest-connectors && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target" \

@@ -41,7 +41,7 @@ trap 'rm -rf "$stage"' EXIT
 
 # Imports the component itself satisfies; anything else must be bundled.
 externals=()
-for id in wasmconnect:connector/{logging,context,offsets,files}@0.1.0 wasi:io/{poll,streams,error}@0.2.12; do
+for id in wasmconnect:connector/{logging,context,offsets,files}@0.2.0 wasi:io/{poll,streams,error}@0.2.12; do
   externals+=(--external "$id")
 done
 

@@ -1,12 +1,23 @@
-//! Host-side bindings generated from `wit/connector.wit`.
+//! Host-side bindings generated from the contract, both versions the
+//! worker runs.
 //!
-//! One host-only world, `wasmconnect:host/all`, includes the `source`,
-//! `sink` and `transform` worlds so that the shared types are generated
-//! once. A plugin implements only one of them; the worker loads the exports
-//! of the world it found (see [`crate::plugin`]) interface by interface.
+//! The top level is `wasmconnect:connector@0.1.0` (`wit/v0.1.0/`): its
+//! `types` (sink, source and transform records, task errors) and
+//! `config-def` are the worker's own model of records and configuration,
+//! which the worker's data path works on whatever a plugin's version.
+//! [`v0_2`] is `@0.2.0` (`wit/`), generated so that it shares those two
+//! interfaces, which 0.2.0 keeps unchanged: only its batches, its plugin
+//! metadata and its imports' small enums are types of its own, and
+//! [`crate::instance`] packs and unpacks batches at the call.
+//!
+//! Each version's host-only world `wasmconnect:host/all` includes the
+//! `source`, `sink` and `transform` worlds so that the shared types are
+//! generated once. A plugin implements only one of them; the worker loads
+//! the exports of the world and version it found (see [`crate::plugin`])
+//! interface by interface.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../wit/v0.1.0",
     inline: "
         package wasmconnect:host;
         world all {
@@ -25,6 +36,38 @@ wasmtime::component::bindgen!({
     require_store_data_send: true,
     additional_derives: [PartialEq],
 });
+
+/// `wasmconnect:connector@0.2.0`, sharing `types` and `config-def` with the
+/// top level.
+pub mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        inline: "
+            package wasmconnect:host;
+            world all {
+                include wasmconnect:connector/source@0.2.0;
+                include wasmconnect:connector/sink@0.2.0;
+                include wasmconnect:connector/transform@0.2.0;
+            }
+        ",
+        world: "wasmconnect:host/all",
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings,
+            "wasmconnect:connector/types": crate::bindings::wasmconnect::connector::types,
+            "wasmconnect:connector/config-def": crate::bindings::wasmconnect::connector::config_def,
+            "wasmconnect:connector/files.file": crate::host::files::HostFile,
+        },
+        imports: { default: trappable },
+        exports: { default: async },
+        require_store_data_send: true,
+        additional_derives: [PartialEq],
+    });
+
+    pub use self::exports::wasmconnect::connector::{
+        connector, plugin, record_transform, sink_task, source_task,
+    };
+    pub use self::wasmconnect::connector::batches;
+}
 
 pub use self::exports::wasmconnect::connector::{
     connector, plugin, record_transform, sink_task, source_task,

@@ -252,9 +252,10 @@ fn metadata(plugin: &Plugin) -> Result<String, String> {
         return Err(format!("{} has an empty version", info.name));
     }
     Ok(format!(
-        "{} {} (aliases: {})",
+        "{} {}, contract {} (aliases: {})",
         info.name,
         info.version,
+        info.contract,
         if info.aliases.is_empty() {
             "none".to_string()
         } else {

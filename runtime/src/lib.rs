@@ -16,7 +16,8 @@
 //! * [`instance`]: one running connector or task instance (one `Store`
 //!   each), with every call bounded by a deadline and every fault turned into
 //!   a [`GuestError`].
-//! * [`bindings`]: the types generated from `wit/connector.wit`.
+//! * [`bindings`]: the types generated from the contract, both versions
+//!   (`wit/connector.wit`, 0.2.0, and `wit/v0.1.0/`).
 //! * [`config`]: property files, the worker configuration, Kafka client settings.
 //! * [`convert`]: Kafka Connect's converters (JSON, string, byte array).
 //! * [`herder`]: what runs where and the answer to every request on
@@ -62,5 +63,5 @@ pub use instance::{
     ConnectorInstance, InstanceSpec, SinkTaskInstance, SourceTaskInstance, StopHandle,
     TransformInstance,
 };
-pub use plugin::{Plugin, PluginError, PluginInfo, World};
+pub use plugin::{Contract, Plugin, PluginError, PluginInfo, World};
 pub use sandbox::{Sandbox, SandboxConfig};

@@ -15,7 +15,7 @@ use wasmtime::component::{Component, InstancePre};
 
 use crate::bindings::config_def::ConfigKey;
 use crate::bindings::plugin::PluginKind;
-use crate::bindings::{connector, plugin, record_transform, sink_task, source_task};
+use crate::bindings::{connector, plugin, record_transform, sink_task, source_task, v0_2};
 use crate::sandbox::{HostState, Sandbox};
 
 /// The world a component implements.
@@ -39,15 +39,87 @@ impl World {
         }
     }
 
-    /// The interface whose export identifies the world.
+    /// The interface whose export identifies the world (without version).
     fn marker(self) -> &'static str {
         match self {
-            World::Source => "wasmconnect:connector/source-task@0.1.0",
-            World::Sink => "wasmconnect:connector/sink-task@0.1.0",
-            World::Transform => "wasmconnect:connector/record-transform@0.1.0",
+            World::Source => "wasmconnect:connector/source-task",
+            World::Sink => "wasmconnect:connector/sink-task",
+            World::Transform => "wasmconnect:connector/record-transform",
         }
     }
 }
+
+/// The version of the contract a component was built against. The worker
+/// runs both: 0.2.0 natively, 0.1.0 by unpacking and packing batches at
+/// each call (see [`crate::instance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Contract {
+    /// `wasmconnect:connector@0.1.x`: records as typed WIT records.
+    V0_1,
+    /// `wasmconnect:connector@0.2.x`: batches packed into one buffer.
+    V0_2,
+}
+
+impl Contract {
+    /// The version as written in WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The contract of a component exporting `version` (the part after `@`):
+    /// semver-compatible releases of 0.1.0 and 0.2.0, as wasmtime's linker
+    /// matches them.
+    fn of(version: &str) -> Option<Contract> {
+        let mut parts = version.split('.');
+        let (major, minor) = (parts.next()?, parts.next()?);
+        let patch_ok = parts.next().is_some_and(|p| p.parse::<u32>().is_ok());
+        match (major, minor, patch_ok, parts.next()) {
+            ("0", "1", true, None) => Some(Contract::V0_1),
+            ("0", "2", true, None) => Some(Contract::V0_2),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One contract version's value or the other's: the generated bindings of
+/// 0.1.0 and 0.2.0 are different Rust types.
+pub(crate) enum Versioned<A, B> {
+    V0_1(A),
+    V0_2(B),
+}
+
+/// `each_version!(x, |v| body)`: `body` on whichever version `x` holds,
+/// wrapped back into that version.
+macro_rules! each_version {
+    ($x:expr, |$v:ident| $body:expr) => {
+        match $x {
+            $crate::plugin::Versioned::V0_1($v) => $crate::plugin::Versioned::V0_1($body),
+            $crate::plugin::Versioned::V0_2($v) => $crate::plugin::Versioned::V0_2($body),
+        }
+    };
+}
+pub(crate) use each_version;
+
+/// `either_version!(x, |v| body)`: `body` on whichever version `x` holds,
+/// where `body` has the same type for both.
+macro_rules! either_version {
+    ($x:expr, |$v:ident| $body:expr) => {
+        match $x {
+            $crate::plugin::Versioned::V0_1($v) => $body,
+            $crate::plugin::Versioned::V0_2($v) => $body,
+        }
+    };
+}
+pub(crate) use either_version;
 
 impl fmt::Display for World {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,9 +143,14 @@ pub enum PluginError {
     Invalid(String),
     /// Exports none of the worlds.
     #[error(
-        "the component implements none of the wasmconnect worlds (source, sink, transform of wasmconnect:connector@0.1.0); it exports: {0}"
+        "the component implements none of the wasmconnect worlds (source, sink, transform of wasmconnect:connector@0.1.0 or @0.2.0); it exports: {0}"
     )]
     UnknownWorld(String),
+    /// Implements a world of a contract version this worker does not run.
+    #[error(
+        "the component implements {0}, a version of the contract this worker does not run (it runs wasmconnect:connector@0.1.0 and @0.2.0)"
+    )]
+    UnsupportedContract(String),
     /// Needs imports the host does not provide, or exports the wrong types.
     #[error("the component cannot be linked: {0}")]
     Link(String),
@@ -103,6 +180,8 @@ pub struct PluginInfo {
     pub version: String,
     /// The world it implements.
     pub world: World,
+    /// The contract version it was built against.
+    pub contract: Contract,
     /// One-sentence description.
     pub description: String,
     /// `task.class` reported in task configurations.
@@ -111,13 +190,15 @@ pub struct PluginInfo {
     pub sha256: String,
 }
 
-/// Export indices of the interfaces the world needs, resolved once.
+/// Export indices of the interfaces the world needs, in the plugin's
+/// contract version, resolved once.
 pub(crate) struct Exports {
-    pub plugin: plugin::GuestIndices,
-    pub connector: Option<connector::GuestIndices>,
-    pub source: Option<source_task::GuestIndices>,
-    pub sink: Option<sink_task::GuestIndices>,
-    pub transform: Option<record_transform::GuestIndices>,
+    pub plugin: Versioned<plugin::GuestIndices, v0_2::plugin::GuestIndices>,
+    pub connector: Option<Versioned<connector::GuestIndices, v0_2::connector::GuestIndices>>,
+    pub source: Option<Versioned<source_task::GuestIndices, v0_2::source_task::GuestIndices>>,
+    pub sink: Option<Versioned<sink_task::GuestIndices, v0_2::sink_task::GuestIndices>>,
+    pub transform:
+        Option<Versioned<record_transform::GuestIndices, v0_2::record_transform::GuestIndices>>,
 }
 
 /// A loaded plugin, ready to instantiate as often as needed.
@@ -155,13 +236,13 @@ impl Plugin {
         let (component, sha256) = sandbox
             .compile(bytes)
             .map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
-        let world = detect_world(sandbox, &component)?;
+        let (world, contract) = detect_world(sandbox, &component)?;
         let pre = sandbox
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Link(format!("{e:#}")))?;
-        let exports =
-            Exports::resolve(&pre, world).map_err(|e| PluginError::Link(format!("{e:#}")))?;
+        let exports = Exports::resolve(&pre, world, contract)
+            .map_err(|e| PluginError::Link(format!("{e:#}")))?;
         Ok(Plugin {
             sandbox: sandbox.clone(),
             pre,
@@ -171,6 +252,7 @@ impl Plugin {
                 aliases: Vec::new(),
                 version: String::new(),
                 world,
+                contract,
                 description: String::new(),
                 task_class: String::new(),
                 sha256,
@@ -210,6 +292,7 @@ impl Plugin {
             aliases: meta.aliases,
             version: meta.version,
             world,
+            contract: self.info.contract,
             description: meta.description,
             task_class,
             sha256: self.info.sha256,
@@ -230,40 +313,94 @@ impl Plugin {
 }
 
 impl Exports {
-    fn resolve(pre: &InstancePre<HostState>, world: World) -> wasmtime::Result<Exports> {
+    fn resolve(
+        pre: &InstancePre<HostState>,
+        world: World,
+        contract: Contract,
+    ) -> wasmtime::Result<Exports> {
+        /// The indices of interface `$m` in the plugin's version.
+        macro_rules! indices {
+            ($m:ident) => {
+                match contract {
+                    Contract::V0_1 => Versioned::V0_1($m::GuestIndices::new(pre)?),
+                    Contract::V0_2 => Versioned::V0_2(v0_2::$m::GuestIndices::new(pre)?),
+                }
+            };
+        }
         let connector_role = matches!(world, World::Source | World::Sink);
         Ok(Exports {
-            plugin: plugin::GuestIndices::new(pre)?,
-            connector: connector_role
-                .then(|| connector::GuestIndices::new(pre))
-                .transpose()?,
-            source: (world == World::Source)
-                .then(|| source_task::GuestIndices::new(pre))
-                .transpose()?,
-            sink: (world == World::Sink)
-                .then(|| sink_task::GuestIndices::new(pre))
-                .transpose()?,
-            transform: (world == World::Transform)
-                .then(|| record_transform::GuestIndices::new(pre))
-                .transpose()?,
+            plugin: indices!(plugin),
+            connector: if connector_role {
+                Some(indices!(connector))
+            } else {
+                None
+            },
+            source: if world == World::Source {
+                Some(indices!(source_task))
+            } else {
+                None
+            },
+            sink: if world == World::Sink {
+                Some(indices!(sink_task))
+            } else {
+                None
+            },
+            transform: if world == World::Transform {
+                Some(indices!(record_transform))
+            } else {
+                None
+            },
         })
     }
 }
 
-fn detect_world(sandbox: &Sandbox, component: &Component) -> Result<World, PluginError> {
+/// The world a component implements and its contract version, from the
+/// names of its exports.
+fn detect_world(
+    sandbox: &Sandbox,
+    component: &Component,
+) -> Result<(World, Contract), PluginError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(sandbox.engine())
         .map(|(name, _)| name.to_string())
         .collect();
-    [World::Source, World::Sink, World::Transform]
-        .into_iter()
-        .find(|w| exports.iter().any(|e| e == w.marker()))
-        .ok_or_else(|| {
-            PluginError::UnknownWorld(if exports.is_empty() {
-                "nothing".to_string()
-            } else {
-                exports.join(", ")
-            })
-        })
+    for export in &exports {
+        let Some((interface, version)) = export.split_once('@') else {
+            continue;
+        };
+        let Some(world) = [World::Source, World::Sink, World::Transform]
+            .into_iter()
+            .find(|w| w.marker() == interface)
+        else {
+            continue;
+        };
+        return match Contract::of(version) {
+            Some(contract) => Ok((world, contract)),
+            None => Err(PluginError::UnsupportedContract(format!(
+                "wasmconnect:connector/{}@{version}",
+                world.as_str()
+            ))),
+        };
+    }
+    Err(PluginError::UnknownWorld(if exports.is_empty() {
+        "nothing".to_string()
+    } else {
+        exports.join(", ")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Contract;
+
+    #[test]
+    fn contract_versions_follow_the_semver_tracks_the_linker_matches() {
+        assert_eq!(Contract::of("0.1.0"), Some(Contract::V0_1));
+        assert_eq!(Contract::of("0.1.3"), Some(Contract::V0_1));
+        assert_eq!(Contract::of("0.2.0"), Some(Contract::V0_2));
+        for other in ["0.3.0", "1.0.0", "0.2", "0.2.0-rc1", "0.2.x", ""] {
+            assert_eq!(Contract::of(other), None, "{other}");
+        }
+    }
 }

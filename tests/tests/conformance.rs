@@ -44,6 +44,9 @@ fn every_bundled_connector_passes() {
         assert!(!stdout.contains("FAIL"), "{stdout}");
         assert!(stdout.contains("PASS task-configs:"), "{stdout}");
         assert!(stdout.contains("PASS task stop: stopped"), "{stdout}");
+        // The SDK builds against the current contract, whose batches are
+        // packed.
+        assert!(stdout.contains(", contract 0.2.0 "), "{stdout}");
     }
     // The sink really received the kit's records.
     let written = std::fs::read_to_string(&output).unwrap();

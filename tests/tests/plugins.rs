@@ -46,6 +46,7 @@ async fn a_connector_moves_to_an_uploaded_version_without_a_restart_or_lost_reco
         (json!("source"), json!("0.1.0"))
     );
     assert_eq!(r.body["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(r.body["contract"], "0.2.0", "built with the SDK");
     assert_eq!(
         upload(&rest, v1.clone()).await.status,
         200,

@@ -300,6 +300,9 @@ fn every_polyglot_component_passes_the_conformance_kit() {
             "{name} failed the conformance kit:\n{stdout}\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
+        // Every kit builds against the current contract and packs its
+        // batches (0.1.0 components are covered by tests/contract_versions.rs).
+        assert!(stdout.contains(", contract 0.2.0 "), "{name}: {stdout}");
         println!("{name}: {}", stdout.lines().last().unwrap_or_default());
     }
 }

@@ -1,6 +1,7 @@
 /*
  * wasmconnect C kit: thin helpers over the bindings that
- * `wasmconnect-kit bindings c` generates from wit/connector.wit.
+ * `wasmconnect-kit bindings c` generates from wit/connector.wit
+ * (wasmconnect:connector@0.2.0).
  *
  * Define exactly one of WC_SOURCE, WC_SINK or WC_TRANSFORM before
  * including this header (build.sh passes it with -D), then implement the
@@ -11,6 +12,11 @@
  * them), and everything an export returns must be heap memory, which the
  * generated post-return code frees. Every helper here that makes a string
  * or a list returns heap memory for that reason.
+ *
+ * Records cross the boundary packed into batches (interface `batches`);
+ * the wc_pack_* and wc_unpack_* helpers at the end convert between those
+ * and the ordinary records of interface `types` that connector code
+ * builds and reads.
  */
 #ifndef WASMCONNECT_H
 #define WASMCONNECT_H
@@ -123,5 +129,78 @@ void wc_log(wasmconnect_connector_logging_level_t level, const char *fmt, ...)
  * the host asks this instance to stop. An idle source calls this rather
  * than returning empty batches in a tight loop. */
 bool wc_sleep_unless_stopped(uint32_t ms);
+
+/* ---- records and batches ---------------------------------------------- */
+
+/* A list of ordinary records has the shape the generated lists have,
+ * {ptr, len}: `ptr` from malloc (NULL when empty), every string and list
+ * in each record from malloc too, like everything an export returns. */
+
+#if defined(WC_SOURCE)
+typedef wasmconnect_connector_types_source_record_t wc_source_record_t;
+typedef struct {
+  wc_source_record_t *ptr;
+  size_t len;
+} wc_source_records_t;
+typedef exports_wasmconnect_connector_source_task_source_batch_t wc_source_batch_t;
+
+/* Packs what `poll` returns: copies `records` into `batch` and frees them
+ * (the list is left empty). Returns true, so that poll can end with
+ * `return wc_pack_source(&records, ret);`. */
+bool wc_pack_source(wc_source_records_t *records, wc_source_batch_t *batch);
+void wc_source_records_free(wc_source_records_t *records);
+#endif
+
+#if defined(WC_SINK)
+typedef wasmconnect_connector_types_sink_record_t wc_sink_record_t;
+typedef struct {
+  wc_sink_record_t *ptr;
+  size_t len;
+} wc_sink_records_t;
+typedef exports_wasmconnect_connector_sink_task_sink_batch_t wc_sink_batch_t;
+
+/* Unpacks what `put` receives into records of your own (heap copies; free
+ * them with wc_sink_records_free, or keep them) and frees the batch. A
+ * batch that points outside itself or holds text that is not UTF-8 fills
+ * `err` with a fatal error and returns false (`records` is then empty). */
+bool wc_unpack_sink(wc_sink_batch_t *batch, wc_sink_records_t *records, wc_error_t *err);
+void wc_sink_records_free(wc_sink_records_t *records);
+#endif
+
+#if defined(WC_TRANSFORM)
+typedef wasmconnect_connector_types_transform_record_t wc_transform_record_t;
+typedef struct {
+  wc_transform_record_t *ptr;
+  size_t len;
+} wc_transform_records_t;
+typedef exports_wasmconnect_connector_record_transform_transform_batch_t wc_transform_batch_t;
+typedef exports_wasmconnect_connector_record_transform_applied_t wc_applied_t;
+
+/* One input record's fate (the contract's outcome, with the record in
+ * place of its index into the replacements): `tag` is
+ * EXPORTS_WASMCONNECT_CONNECTOR_RECORD_TRANSFORM_OUTCOME_KEEP, _DROP or
+ * _REPLACE, and a replacement is a whole heap record. */
+typedef struct {
+  uint8_t tag;
+  union {
+    wc_transform_record_t replace;
+  } val;
+} wc_outcome_t;
+typedef struct {
+  wc_outcome_t *ptr;
+  size_t len;
+} wc_outcomes_t;
+
+/* As wc_unpack_sink, for what `apply` receives. To move an input record
+ * into a replacement, copy the struct and zero the input's slot, so that
+ * wc_transform_records_free skips it. */
+bool wc_unpack_transform(wc_transform_batch_t *batch, wc_transform_records_t *records,
+                         wc_error_t *err);
+void wc_transform_records_free(wc_transform_records_t *records);
+/* Packs what `apply` returns, one outcome per input record: copies the
+ * replacements into `applied` and frees them and the list. Returns true,
+ * for `return wc_pack_applied(&outcomes, ret);`. */
+bool wc_pack_applied(wc_outcomes_t *outcomes, wc_applied_t *applied);
+#endif
 
 #endif

@@ -110,13 +110,9 @@ bool exports_wasmconnect_connector_source_task_start(
   return true;
 }
 
-bool exports_wasmconnect_connector_source_task_poll(
-    exports_wasmconnect_connector_source_task_list_source_record_t *ret, wc_error_t *err) {
-  if (wc_sleep_unless_stopped(100)) {
-    ret->ptr = NULL;
-    ret->len = 0;
-    return true;
-  }
+bool exports_wasmconnect_connector_source_task_poll(wc_source_batch_t *ret, wc_error_t *err) {
+  wc_source_records_t records = {0};
+  if (wc_sleep_unless_stopped(100)) return wc_pack_source(&records, ret);
   wasmconnect_connector_types_source_record_t *r = calloc(1, sizeof *r);
   wc_buf_t text = {0}, offset = {0};
   wc_buf_printf(&text, "hello %llu", next);
@@ -128,9 +124,9 @@ bool exports_wasmconnect_connector_source_task_poll(
   r->value.is_some = true;
   r->value.val.tag = WASMCONNECT_CONNECTOR_TYPES_PAYLOAD_TEXT;
   r->value.val.val.text = wc_buf_take(&text);
-  ret->ptr = r;
-  ret->len = 1;
-  return true;
+  records.ptr = r;
+  records.len = 1;
+  return wc_pack_source(&records, ret);
 }
 
 bool exports_wasmconnect_connector_source_task_commit_records(

@@ -5,7 +5,8 @@ package wasmconnect
 // pairs the host copied into the argument arena; anything larger than one
 // value is returned through a pointer to a block laid out as the ABI
 // prescribes (offsets in the comments are canonical-ABI offsets for
-// wit/connector.wit; change them only with the WIT).
+// wit/connector.wit; change them only with the WIT). poll's batch is
+// packed in abi_batch.go.
 
 import (
 	"fmt"
@@ -41,7 +42,7 @@ func guard(f func() error) (err error) {
 
 // --- plugin ---------------------------------------------------------------
 
-//go:wasmexport wasmconnect:connector/plugin@0.1.0#metadata
+//go:wasmexport wasmconnect:connector/plugin@0.2.0#metadata
 func exportMetadata() uint32 {
 	begin()
 	defer end()
@@ -56,7 +57,7 @@ func exportMetadata() uint32 {
 	return b.base
 }
 
-//go:wasmexport wasmconnect:connector/plugin@0.1.0#config-definition
+//go:wasmexport wasmconnect:connector/plugin@0.2.0#config-definition
 func exportConfigDefinition() uint32 {
 	begin()
 	defer end()
@@ -124,7 +125,7 @@ func firstProblem(config Config) error {
 	return Fatal(byKey[keys[0]][0])
 }
 
-//go:wasmexport wasmconnect:connector/plugin@0.1.0#validate
+//go:wasmexport wasmconnect:connector/plugin@0.2.0#validate
 func exportValidate(ptr, n uint32) uint32 {
 	begin()
 	defer end()
@@ -158,7 +159,7 @@ func exportValidate(ptr, n uint32) uint32 {
 
 var connectorConfig Config
 
-//go:wasmexport wasmconnect:connector/connector@0.1.0#start
+//go:wasmexport wasmconnect:connector/connector@0.2.0#start
 func exportConnectorStart(ptr, n uint32) uint32 {
 	begin()
 	defer end()
@@ -172,7 +173,7 @@ func exportConnectorStart(ptr, n uint32) uint32 {
 	return ret.base
 }
 
-//go:wasmexport wasmconnect:connector/connector@0.1.0#task-configs
+//go:wasmexport wasmconnect:connector/connector@0.2.0#task-configs
 func exportTaskConfigs(maxTasks uint32) uint32 {
 	begin()
 	defer end()
@@ -208,14 +209,14 @@ func exportTaskConfigs(maxTasks uint32) uint32 {
 	return ret.base
 }
 
-//go:wasmexport wasmconnect:connector/connector@0.1.0#stop
+//go:wasmexport wasmconnect:connector/connector@0.2.0#stop
 func exportConnectorStop() {
 	begin()
 	defer end()
 	connectorConfig = nil
 }
 
-//go:wasmexport wasmconnect:connector/connector@0.1.0#alter-offsets
+//go:wasmexport wasmconnect:connector/connector@0.2.0#alter-offsets
 func exportAlterOffsets(configPtr, configLen, offsetsPtr, offsetsLen uint32) uint32 {
 	begin()
 	defer end()
@@ -230,7 +231,7 @@ func exportAlterOffsets(configPtr, configLen, offsetsPtr, offsetsLen uint32) uin
 
 var task SourceTask
 
-//go:wasmexport wasmconnect:connector/source-task@0.1.0#start
+//go:wasmexport wasmconnect:connector/source-task@0.2.0#start
 func exportTaskStart(ptr, n uint32) uint32 {
 	begin()
 	defer end()
@@ -247,93 +248,31 @@ func exportTaskStart(ptr, n uint32) uint32 {
 	return ret.base
 }
 
-//go:wasmexport wasmconnect:connector/source-task@0.1.0#poll
+//go:wasmexport wasmconnect:connector/source-task@0.2.0#poll
 func exportPoll() uint32 {
 	begin()
 	defer end()
-	var records []SourceRecord
-	err := guard(func() (err error) {
+	var batch *sourceBatch
+	err := guard(func() error {
 		if task == nil {
 			return Fatal("poll before start")
 		}
-		records, err = task.Poll()
+		records, err := task.Poll()
+		if err != nil {
+			return err
+		}
+		batch, err = packSource(records)
 		return err
 	})
-	ret := newBlock(24)
+	ret := newBlock(pollResultSize)
 	ret.putResult(0, err)
 	if err == nil {
-		list := newBlock(uint32(len(records)) * 128)
-		for i := range records {
-			putSourceRecord(list, uint32(i)*128, &records[i])
-		}
-		ret.put32(4, list.base)
-		ret.put32(8, uint32(len(records)))
+		batch.lower(ret, pollResultBatch)
 	}
 	return ret.base
 }
 
-// putSourceRecord lays out one source-record (128 bytes, align 8).
-func putSourceRecord(b block, e uint32, r *SourceRecord) {
-	b.putString(e, r.Partition)
-	b.putString(e+8, r.Offset)
-	b.putString(e+16, r.Topic)
-	if r.KafkaPartition != nil {
-		b.put8(e+24, 1)
-		b.put32(e+28, uint32(*r.KafkaPartition))
-	} else {
-		b.put8(e+24, 0)
-	}
-	putOptionPayload(b, e+32, r.Key)
-	putOptionPayload(b, e+60, r.Value)
-	headers := newBlock(uint32(len(r.Headers)) * 20)
-	for i, h := range r.Headers {
-		o := uint32(i) * 20
-		headers.putString(o, h.Key)
-		if h.Value != nil {
-			headers.put8(o+8, 1)
-			headers.putBytes(o+12, h.Value)
-		} else {
-			headers.put8(o+8, 0)
-		}
-	}
-	b.put32(e+88, headers.base)
-	b.put32(e+92, uint32(len(r.Headers)))
-	if r.Timestamp != nil {
-		b.put8(e+96, 1)
-		b.put64(e+104, uint64(*r.Timestamp))
-	} else {
-		b.put8(e+96, 0)
-	}
-	b.put8(e+112, 0) // ack-token: none
-}
-
-// putOptionPayload lays out option<payload> (28 bytes): a flag, then the
-// payload variant at +4 with its case at +8.
-func putOptionPayload(b block, off uint32, p Payload) {
-	if p == nil {
-		b.put8(off, 0)
-		return
-	}
-	b.put8(off, 1)
-	switch v := p.(type) {
-	case Bytes:
-		b.put8(off+4, 0)
-		b.putBytes(off+8, v)
-	case Text:
-		b.put8(off+4, 1)
-		b.putString(off+8, string(v))
-	case JSON:
-		b.put8(off+4, 2)
-		b.putString(off+8, v.Document)
-		if v.Schema != "" {
-			b.putOptionString(off+16, &v.Schema)
-		} else {
-			b.putOptionString(off+16, nil)
-		}
-	}
-}
-
-//go:wasmexport wasmconnect:connector/source-task@0.1.0#commit-records
+//go:wasmexport wasmconnect:connector/source-task@0.2.0#commit-records
 func exportCommitRecords(ptr, n uint32) uint32 {
 	begin()
 	defer end()
@@ -343,7 +282,7 @@ func exportCommitRecords(ptr, n uint32) uint32 {
 	return ret.base
 }
 
-//go:wasmexport wasmconnect:connector/source-task@0.1.0#commit
+//go:wasmexport wasmconnect:connector/source-task@0.2.0#commit
 func exportCommit() uint32 {
 	begin()
 	defer end()
@@ -358,7 +297,7 @@ func exportCommit() uint32 {
 	return ret.base
 }
 
-//go:wasmexport wasmconnect:connector/source-task@0.1.0#stop
+//go:wasmexport wasmconnect:connector/source-task@0.2.0#stop
 func exportTaskStop() {
 	begin()
 	defer end()

@@ -9,22 +9,22 @@ import (
 	"unsafe"
 )
 
-//go:wasmimport wasmconnect:connector/logging@0.1.0 enabled
+//go:wasmimport wasmconnect:connector/logging@0.2.0 enabled
 func importLogEnabled(level uint32) uint32
 
-//go:wasmimport wasmconnect:connector/logging@0.1.0 log
+//go:wasmimport wasmconnect:connector/logging@0.2.0 log
 func importLog(level uint32, ptr uint32, n uint32)
 
-//go:wasmimport wasmconnect:connector/context@0.1.0 connector-name
+//go:wasmimport wasmconnect:connector/context@0.2.0 connector-name
 func importConnectorName(ret uint32)
 
-//go:wasmimport wasmconnect:connector/context@0.1.0 task-id
+//go:wasmimport wasmconnect:connector/context@0.2.0 task-id
 func importTaskID(ret uint32)
 
-//go:wasmimport wasmconnect:connector/context@0.1.0 stop-requested
+//go:wasmimport wasmconnect:connector/context@0.2.0 stop-requested
 func importStopRequested() uint32
 
-//go:wasmimport wasmconnect:connector/offsets@0.1.0 read
+//go:wasmimport wasmconnect:connector/offsets@0.2.0 read
 func importOffsetsRead(ptr uint32, n uint32, ret uint32)
 
 // importReturn is the return area for imports: at most 24 bytes.

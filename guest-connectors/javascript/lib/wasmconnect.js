@@ -1,10 +1,15 @@
 // wasmconnect JavaScript authoring kit.
 //
 // Thin helpers over the bindings componentize-js generates for the
-// `transform` world of wit/connector.wit (wasmconnect:connector@0.1.0).
+// `transform` world of wit/connector.wit (wasmconnect:connector@0.2.0).
 // build.sh bundles this module with your app.js, so import it relatively:
 //
 //   import { defineTransform, configKey, fatal } from '../lib/wasmconnect.js';
+//
+// `record-transform.apply` receives its records packed into one buffer
+// (interface `batches`); defineTransform unpacks them (lib/batch.js) into
+// the records of interface `types`, which authors read and return, and
+// packs the replacements back.
 //
 // How WIT values look in JavaScript (componentize-js 0.23):
 //   record        plain object, fields in camelCase (`backoffMs`, `taskClass`)
@@ -25,12 +30,13 @@
 // host imports are not available: call log(), connectorName() and the like
 // only from inside exported functions.
 
-import { log as hostLog, enabled as hostEnabled } from 'wasmconnect:connector/logging@0.1.0';
+import { log as hostLog, enabled as hostEnabled } from 'wasmconnect:connector/logging@0.2.0';
 import {
   connectorName as hostConnectorName,
   taskId as hostTaskId,
   stopRequested as hostStopRequested,
-} from 'wasmconnect:connector/context@0.1.0';
+} from 'wasmconnect:connector/context@0.2.0';
+import { MalformedBatch, NotARecord, packTransform, unpackTransform } from './batch.js';
 
 // ---------------------------------------------------------------------------
 // Errors (the WIT `task-error` variant)
@@ -643,8 +649,18 @@ export function defineTransform(spec) {
         throw toTaskError(e);
       }
     },
-    apply(records) {
+    apply(batch) {
       if (!configured) throw fatal('apply called before configure');
+      let records;
+      try {
+        records = unpackTransform(batch);
+      } catch (e) {
+        throw e instanceof MalformedBatch ? fatal(`the host sent a malformed batch: ${e.message}`) : toTaskError(e);
+      }
+      const n = records.length;
+      const outcomes = new Array(n);
+      // Packed in one go once every record has its outcome.
+      const replaced = [];
       if (spec.applyBatch) {
         let out;
         try {
@@ -653,31 +669,51 @@ export function defineTransform(spec) {
           throw toTaskError(e);
         }
         if (!Array.isArray(out)) throw fatal(`applyBatch returned ${String(out)}: expected an array of outcomes`);
-        return out.map((r, i) => toOutcome(r, records[i], i));
-      }
-      const out = new Array(records.length);
-      const applyOne = spec.apply;
-      let i = 0;
-      try {
-        for (; i < records.length; i++) {
-          const r = applyOne(records[i], settings, i);
-          // The common cases inline: calls are dear in the interpreter.
-          out[i] = r === undefined ? KEEP : r === null ? DROP : typeof r.topic === 'string' ? { tag: 'replace', val: r } : toOutcome(r, records[i], i);
+        if (out.length !== n) throw fatal(`applyBatch returned ${out.length} outcomes for ${n} records`);
+        for (let i = 0; i < n; i++) outcomes[i] = toOutcome(out[i], records[i], i, replaced);
+      } else {
+        const applyOne = spec.apply;
+        let i = 0;
+        try {
+          for (; i < n; i++) {
+            const r = applyOne(records[i], settings, i);
+            // The common cases inline: calls are dear in the interpreter.
+            if (r === undefined) outcomes[i] = KEEP;
+            else if (r === null) outcomes[i] = DROP;
+            else if (typeof r.topic === 'string') outcomes[i] = { tag: 'replace', val: replaced.push(r) - 1 };
+            else outcomes[i] = toOutcome(r, records[i], i, replaced);
+          }
+        } catch (e) {
+          throw toTaskError(e, describe(records[i], i));
         }
-      } catch (e) {
-        throw toTaskError(e, describe(records[i], i));
       }
-      return out;
+      let replacements;
+      try {
+        replacements = packTransform(replaced);
+      } catch (e) {
+        if (!(e instanceof NotARecord)) throw toTaskError(e);
+        const i = outcomes.findIndex((o) => o.tag === 'replace' && o.val === e.index);
+        throw fatal(`apply returned a malformed record for ${describe(records[i], i)}: ${e.message}`);
+      }
+      return { outcomes, replacements };
     },
   };
 
   return { plugin, recordTransform };
 }
 
-function toOutcome(r, record, i) {
+// An outcome as the contract has it: a replacement record joins
+// `replaced` and the outcome points at it.
+function toOutcome(r, record, i, replaced) {
   if (r === undefined) return KEEP;
   if (r === null) return DROP;
-  if (isOutcome(r)) return r;
-  if (typeof r === 'object' && typeof r.topic === 'string') return replace(r);
+  if (isOutcome(r)) {
+    if (r.tag !== 'replace') return r;
+    if (r.val === null || typeof r.val !== 'object') {
+      throw fatal(`apply returned replace(${String(r.val)}) for ${describe(record, i)}: expected a record to replace it with`);
+    }
+    return { tag: 'replace', val: replaced.push(r.val) - 1 };
+  }
+  if (typeof r === 'object' && typeof r.topic === 'string') return { tag: 'replace', val: replaced.push(r) - 1 };
   throw fatal(`apply returned ${String(r)} for ${describe(record, i)}: expected undefined, null, a record or an outcome`);
 }

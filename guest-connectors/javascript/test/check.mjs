@@ -29,6 +29,60 @@ test('template stamps a header and keeps everything else', async () => {
   assert.equal(utf8.decode(o.val.headers[1].value), 'from-js');
 });
 
+test('template: records of every shape cross the boundary intact', async () => {
+  const { recordTransform: t } = await loadTransform(join(out, 'js-template.wasm'));
+  t.configure([['header.value', 'ünïcödé ✓']]);
+  const bytes = (...b) => Uint8Array.from(b);
+  const ascii = [
+    record({ tag: 'text', val: 'plain' }, { key: { tag: 'binary', val: bytes(0x41, 0x42) } }),
+    record({ tag: 'binary', val: bytes() }, { topic: 'other', partition: undefined, timestamp: undefined }),
+    record(jsonPayload({ a: 1 }, { type: 'struct', fields: [] }), { headers: [{ key: 'h', value: bytes(0x7a) }, { key: '', value: undefined }] }),
+  ];
+  const mixed = [
+    record({ tag: 'text', val: 'grüße, 日本, 🎉' }, { key: { tag: 'binary', val: bytes(0xff, 0x00, 0xc3) } }),
+    record(undefined, { key: jsonPayload('"ключ"'), headers: [{ key: 'bin', value: bytes(0x80, 0xfe) }] }),
+    record({ tag: 'text', val: '' }, { topic: 'τ', partition: 7 }),
+  ];
+  for (const records of [ascii, mixed, [], [...ascii, ...mixed]]) {
+    const outcomes = t.apply(records);
+    assert.equal(outcomes.length, records.length);
+    outcomes.forEach((o, i) => {
+      assert.equal(o.tag, 'replace');
+      const { headers, ...rest } = o.val;
+      const { headers: before, ...expected } = records[i];
+      assert.deepEqual(rest, expected);
+      assert.deepEqual(headers.slice(0, -1), before);
+      assert.equal(headers.at(-1).key, 'wasmconnect.transform');
+      assert.equal(utf8.decode(headers.at(-1).value), 'ünïcödé ✓');
+    });
+  }
+});
+
+test('a malformed batch is a fatal error naming the problem, not a trap', async () => {
+  const { component } = await loadTransform(join(out, 'js-template.wasm'));
+  const raw = component.recordTransform;
+  raw.configure([]);
+  const text = (offset, len) => ({ kind: 'text', bytes: { offset, len }, schema: undefined });
+  const packed = (extra) => ({ topic: 0, partition: 0, key: undefined, value: text(0, 2), headers: { start: 0, count: 0 }, timestamp: undefined, ...extra });
+  const batch = (records, data = Uint8Array.from([0x68, 0x69, 0x21]), headers = []) => ({ data, topics: ['t'], headers, records });
+  const cases = [
+    [batch([packed(), packed({ value: text(1, 5) })]), /^the host sent a malformed batch: record 1: span 1\.\.6 lies outside the batch's 3 bytes of data$/],
+    [batch([packed({ key: { kind: 'binary', bytes: { offset: 4, len: 0 }, schema: undefined } })]), /record 0: span 4\.\.4 lies outside/],
+    [batch([packed({ value: { kind: 'json', bytes: { offset: 0, len: 2 }, schema: { offset: 2, len: 9 } } })]), /record 0: span 2\.\.11 lies outside/],
+    [batch([packed({ topic: 1 })]), /record 0: topic index 1, but the batch has 1 topics/],
+    [batch([packed({ headers: { start: 0, count: 2 } })], undefined, [{ key: { offset: 0, len: 1 }, value: undefined }]), /record 0: headers 0\.\.2, but the batch has 1 headers/],
+    [batch([packed({ headers: { start: 0, count: 1 } })], undefined, [{ key: { offset: 0, len: 1 }, value: { offset: 3, len: 1 } }]), /record 0: span 3\.\.4 lies outside/],
+    [batch([packed()], Uint8Array.from([0xc3, 0x28, 0x21])), /record 0: text at 0\.\.2 is not UTF-8/],
+  ];
+  for (const [b, message] of cases) {
+    const e = taskErrorOf(() => raw.apply(b));
+    assert.equal(e?.tag, 'fatal', `${message}: got ${JSON.stringify(e)}`);
+    assert.match(e.val, message);
+  }
+  // The instance survives: a good batch still works.
+  assert.equal(raw.apply(batch([packed()])).outcomes[0].tag, 'replace');
+});
+
 test('MaskField', async (t) => {
   const { plugin, recordTransform: mask, logs } = await loadTransform(join(out, 'js-mask-field.wasm'));
   const masked = (config, records) => {

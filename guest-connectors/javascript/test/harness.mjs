@@ -1,12 +1,15 @@
 // Runs a built transform component in Node, without a worker, so you can
 // feed it the records you care about (the conformance kit only sends plain
 // text records). jco transpiles the component to JS + core wasm; this file
-// stands in for the worker's logging and context imports.
+// stands in for the worker's logging and context imports, and packs and
+// unpacks batches as the worker does (with the kit's own lib/batch.js).
 //
 //   import { loadTransform } from './harness.mjs';
 //   const t = await loadTransform('/tmp/out/js-mask-field.wasm');
 //   t.recordTransform.configure([['fields', 'ssn']]);
-//   t.recordTransform.apply([record]);   // → outcomes
+//   t.recordTransform.apply([record]);   // → outcomes, replacements in place:
+//                                        //   { tag: 'keep' | 'drop' } or { tag: 'replace', val: record }
+//   t.component.recordTransform.apply(batch)  // the export itself: a transform-batch in, `applied` out
 //   t.logs                               // → [{ level, message }, …]
 //
 // Errors come back as jco's ComponentError: `e.payload` is the task-error
@@ -16,14 +19,16 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { packTransform, unpackTransform } from '../lib/batch.js';
 
 const polyglot = process.env.WASMCONNECT_POLYGLOT ?? join(process.env.HOME, '.cache/wasmconnect/polyglot');
 const nodeModules = join(polyglot, 'node/node_modules');
 
 /**
- * Transpiles and instantiates `wasmPath`; returns its `plugin` and
- * `recordTransform` exports and the `logs` it wrote. `options.logLevel`:
- * the lowest level `enabled` reports (default 'trace').
+ * Transpiles and instantiates `wasmPath`; returns its `plugin` export, a
+ * `recordTransform` that takes and returns records (see above), the
+ * instance's own exports as `component` and the `logs` it wrote.
+ * `options.logLevel`: the lowest level `enabled` reports (default 'trace').
  */
 export async function loadTransform(wasmPath, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wasmconnect-js-harness-'));
@@ -55,7 +60,37 @@ export async function loadTransform(wasmPath, options = {}) {
   writeFileSync(join(dir, 'host.js'),
     `export const logging = globalThis.${id}.logging;\nexport const context = globalThis.${id}.context;\n`);
   const component = await import(pathToFileURL(join(dir, 'component.js')).href);
-  return { plugin: component.plugin, recordTransform: component.recordTransform, logs, dir };
+  const raw = component.recordTransform;
+  const recordTransform = {
+    configure: (config) => raw.configure(config),
+    apply: (records) => unpackApplied(raw.apply(packTransform(records)), records.length),
+  };
+  return { plugin: component.plugin, recordTransform, component, logs, dir };
+}
+
+/**
+ * What `record-transform.apply` returned, as one outcome per record with
+ * its replacement in place; throws what the worker would refuse.
+ */
+export function unpackApplied(applied, count) {
+  const { outcomes } = applied;
+  if (outcomes.length !== count) throw new Error(`apply returned ${outcomes.length} outcomes for ${count} records`);
+  let replacements;
+  try {
+    replacements = unpackTransform(applied.replacements);
+  } catch (e) {
+    throw new Error(`apply returned malformed replacements: ${e.message}`);
+  }
+  const used = new Array(replacements.length).fill(false);
+  return outcomes.map((o, i) => {
+    if (o.tag !== 'replace') return o;
+    if (o.val >= replacements.length) {
+      throw new Error(`outcome ${i} replaces with replacement ${o.val}, but there are ${replacements.length}`);
+    }
+    if (used[o.val]) throw new Error(`outcome ${i} and another both replace with replacement ${o.val}`);
+    used[o.val] = true;
+    return { tag: 'replace', val: replacements[o.val] };
+  });
 }
 
 /** The task-error a call threw, or undefined if it did not throw. */

@@ -32,6 +32,8 @@ from componentize_py_types import Err  # noqa: E402
 from wit_world.imports import context, files, logging, types  # noqa: E402
 
 import wasmconnect_kit as wc  # noqa: E402
+from wasmconnect_kit.batch import pack_sink  # noqa: E402
+from wit_world.imports import batches  # noqa: E402
 
 LOGS = []
 DISK = {}  # path -> bytearray
@@ -144,7 +146,7 @@ class TemplateTest(unittest.TestCase):
         app.Connector().start([("name", "x")])
         self.assertEqual(len(app.Connector().task_configs(2)), 2)
         app.SinkTask().start([("name", "x")])
-        app.SinkTask().put([record(0), record(1)])
+        app.SinkTask().put(pack_sink([record(0), record(1)]))
         current = [types.PartitionOffset("t", 0, 2)]
         self.assertEqual(app.SinkTask().pre_commit(current), current)
         self.assertIn(("INFO", "received 2 records (2 in total)"), LOGS)
@@ -160,7 +162,7 @@ class JsonLinesTest(unittest.TestCase):
         task = self.app.SinkTask()
         task.start(config)
         task.open([types.TopicPartition("t", 0)])
-        task.put(records)
+        task.put(pack_sink(records))
         current = [types.PartitionOffset("t", 0, len(records))]
         SYNCS.clear()
         self.assertEqual(task.pre_commit(current), current)
@@ -213,7 +215,7 @@ class JsonLinesTest(unittest.TestCase):
         saved, FakeFile.append = FakeFile.append, disk_full
         try:
             with self.assertRaises(Err) as e:
-                task.put([record(0, None, wc.text("x"))])
+                task.put(pack_sink([record(0, None, wc.text("x"))]))
         finally:
             FakeFile.append = saved
         self.assertIsInstance(e.exception.value, types.TaskError_Retriable)
@@ -224,10 +226,33 @@ class JsonLinesTest(unittest.TestCase):
         task = self.app.SinkTask()
         task.start([("file", "/out.jsonl")])
         with self.assertRaises(Err) as e:
-            task.put(["not a record"])
+            task.put("not a batch")
         self.assertIsInstance(e.exception.value, types.TaskError_Fatal)
         self.assertIn("AttributeError", e.exception.value.value)
         self.assertIn("Traceback", e.exception.value.value)
+
+
+class BatchTest(unittest.TestCase):
+    def test_round_trip(self):
+        records = [
+            record(0, wc.text("k"), wc.json_payload({"n": 1}, {"type": "struct"}),
+                   [("h", b"v"), ("nil", None)]),
+            record(1, None, wc.binary(b"\xff\x00"), timestamp=None),
+        ]
+        got = wc.batch.unpack_sink(pack_sink(records))
+        self.assertEqual([(r.offset, wc.decode(r.key), wc.decode(r.value), wc.headers(r))
+                          for r in got],
+                         [(0, "k", {"n": 1}, {"h": b"v", "nil": None}),
+                          (1, None, b"\xff\x00", {})])
+        self.assertEqual(wc.schema(got[0].value), {"type": "struct"})
+
+    def test_a_span_outside_the_data_is_refused(self):
+        batch = pack_sink([record(0, None, wc.text("x"))])
+        batch.records[0].value.bytes = batches.Span(0, 99)
+        with self.assertRaises(Err) as e:
+            wc.batch.unpack_sink(batch)
+        self.assertIsInstance(e.exception.value, types.TaskError_Fatal)
+        self.assertIn("malformed batch", e.exception.value.value)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """wasmconnect_kit: write wasmconnect sink connectors in Python.
 
 A thin layer over the bindings componentize-py generates for the
-``wasmconnect:connector`` WIT package (``wit/connector.wit``)::
+``wasmconnect:connector`` WIT package (``wit/connector.wit``, contract 0.2.0)::
 
     import wasmconnect_kit as wc
 

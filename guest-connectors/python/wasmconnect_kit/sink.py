@@ -18,6 +18,7 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import plugin as wit_plugin
 
+from .batch import unpack_sink
 from .config import Config, to_config_values, to_pairs
 from .errors import to_task_error
 from . import logs as log
@@ -207,8 +208,9 @@ def export_sink(connector_cls: type, task_cls: type):
         def close(self, partitions):
             _checked(state["task"].close, partitions)
 
-        def put(self, records):
-            _checked(state["task"].put, records)
+        def put(self, batch):
+            # The batch arrives packed (contract 0.2.0); authors get records.
+            _checked(lambda: state["task"].put(unpack_sink(batch)))
 
         def pre_commit(self, current):
             result = _checked(state["task"].pre_commit, current)

@@ -1,8 +1,10 @@
 //! # wasmconnect-sdk: write wasmconnect connectors in Rust
 //!
 //! A wasmconnect plugin is a WebAssembly component implementing one world of
-//! the WIT contract in `wit/connector.wit`: `source`, `sink` or `transform`.
-//! This crate hides the generated bindings behind a few traits:
+//! the WIT contract in `wit/connector.wit` (`wasmconnect:connector@0.2.0`):
+//! `source`, `sink` or `transform`. This crate hides the generated bindings
+//! behind a few traits, and the contract's packed batches behind ordinary
+//! records:
 //!
 //! * [`Plugin`]: metadata, configuration definition and validation;
 //! * [`Connector`]: starts with the connector configuration and divides work
@@ -22,10 +24,13 @@
 //! each task instance run in separate sandboxes, so plain struct fields are
 //! all the state a connector needs.
 
+#[doc(hidden)]
+pub mod batch;
 mod config;
 mod files;
 mod host;
 mod payload;
+mod records;
 
 pub use config::{ConfigExt, Key};
 pub use files::FileExt;
@@ -81,14 +86,15 @@ use transform_bindings as world;
 #[cfg(not(any(feature = "source", feature = "sink", feature = "transform")))]
 compile_error!("enable one of the features `source`, `sink` or `transform`");
 
+pub use records::{SourceRecord, TransformRecord};
 pub use world::exports::wasmconnect::connector::plugin::{PluginKind, PluginMetadata};
 pub use world::wasmconnect::connector::config_def::{
     ConfigKey, ConfigType, ConfigValue, Importance, ResourceKind, Width,
 };
 pub use world::wasmconnect::connector::logging::Level;
 pub use world::wasmconnect::connector::types::{
-    Header, JsonPayload, PartitionOffset, Payload, RetriableError, SinkRecord, SourceRecord,
-    TaskError, TimestampType, TopicPartition, TransformRecord,
+    Header, JsonPayload, PartitionOffset, Payload, RetriableError, SinkRecord, TaskError,
+    TimestampType, TopicPartition,
 };
 
 #[cfg(any(feature = "source", feature = "sink"))]
@@ -108,8 +114,17 @@ pub use world::wasmconnect::connector::offsets::read as read_offsets;
 #[cfg(all(feature = "sink", not(feature = "source")))]
 pub use world::wasmconnect::connector::errant_records::report as report_errant_record;
 
+/// What a transform does with one record.
 #[cfg(all(feature = "transform", not(any(feature = "source", feature = "sink"))))]
-pub use world::exports::wasmconnect::connector::record_transform::Outcome;
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Pass the record on unchanged.
+    Keep,
+    /// Drop the record.
+    Drop,
+    /// Pass on this record instead.
+    Replace(TransformRecord),
+}
 
 /// A configuration map as the host passes it: `(key, value)` pairs.
 pub type Config = Vec<(String, String)>;
@@ -342,10 +357,13 @@ macro_rules! export_source {
                     TASK.with(|slot| *slot.borrow_mut() = Some(task));
                     Ok(())
                 }
-                fn poll()
-                -> ::std::result::Result<::std::vec::Vec<$crate::SourceRecord>, $crate::TaskError>
-                {
-                    $crate::with_started(&TASK, "poll", |t| <$task as $crate::SourceTask>::poll(t))
+                fn poll() -> ::std::result::Result<
+                    $crate::source_bindings::wasmconnect::connector::batches::SourceBatch,
+                    $crate::TaskError,
+                > {
+                    $crate::with_started(&TASK, "poll", |t| {
+                        <$task as $crate::SourceTask>::poll(t).map($crate::batch::pack_source)
+                    })
                 }
                 fn commit_records(
                     acks: ::std::vec::Vec<$crate::RecordAck>,
@@ -411,8 +429,9 @@ macro_rules! export_sink {
                     })
                 }
                 fn put(
-                    records: ::std::vec::Vec<$crate::SinkRecord>,
+                    batch: $crate::sink_bindings::wasmconnect::connector::batches::SinkBatch,
                 ) -> ::std::result::Result<(), $crate::TaskError> {
+                    let records = $crate::batch::unpack_sink(batch)?;
                     $crate::with_started(&TASK, "put", |t| {
                         <$task as $crate::SinkTask>::put(t, records)
                     })
@@ -472,11 +491,12 @@ macro_rules! export_transform {
                     Ok(())
                 }
                 fn apply(
-                    records: ::std::vec::Vec<$crate::TransformRecord>,
-                ) -> ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::TaskError>
-                {
+                    batch: $crate::transform_bindings::wasmconnect::connector::batches::TransformBatch,
+                ) -> ::std::result::Result<transform::Applied, $crate::TaskError> {
+                    let records = $crate::batch::unpack_transform(batch)?;
                     $crate::with_started(&TRANSFORM, "apply", |t| {
                         <$transform as $crate::Transform>::apply(t, records)
+                            .map($crate::batch::pack_applied)
                     })
                 }
             }

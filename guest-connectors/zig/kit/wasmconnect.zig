@@ -1,23 +1,64 @@
 //! wasmconnect Zig kit: slices and optionals over the C bindings.
 //!
-//! The C bindings (`wasmconnect-kit bindings c`) and the C kit's helpers
+//! The C bindings (`wasmconnect-kit bindings c`, from wit/connector.wit,
+//! `wasmconnect:connector@0.2.0`) and the C kit's helpers
 //! (`guest-connectors/c/kit`) are translated into the module `c` by
 //! `zig translate-c` in build.sh; this module re-exports them as `c` and
 //! adds what makes them pleasant from Zig. Ownership is the C kit's:
 //! arguments handed to an export belong to it, and everything an export
 //! returns must come from `malloc` (the generated post-return code frees
-//! it), which is why these helpers allocate through libc.
+//! it), which is why these helpers allocate through libc. Batches of
+//! records are the exception: `applyBatch`, `putBatch` and `pollBatch`
+//! (batch.zig) own them, hand connector code views of ordinary records
+//! and copy what it returns.
 const std = @import("std");
 pub const c = @import("c");
+const batch = @import("batch.zig");
 
 pub const Config = c.wc_config_t;
 pub const Error = c.wc_error_t;
 pub const Payload = c.wasmconnect_connector_types_payload_t;
 
+pub const Header = batch.Header;
+pub const TransformRecord = batch.TransformRecord;
+pub const SinkRecord = batch.SinkRecord;
+pub const SourceRecord = batch.SourceRecord;
+pub const TransformBatch = batch.TransformBatch;
+pub const SinkBatch = batch.SinkBatch;
+pub const SourceBatch = batch.SourceBatch;
+pub const Applied = batch.Applied;
+pub const Outcome = batch.Outcome;
+pub const applyBatch = batch.applyBatch;
+pub const putBatch = batch.putBatch;
+pub const pollBatch = batch.pollBatch;
+
 /// The bytes of a WIT string, borrowed.
 pub fn bytes(s: c.wc_string_t) []const u8 {
     if (s.len == 0) return &.{};
     return s.ptr[0..s.len];
+}
+
+/// The items of a generated `list<T>`, borrowed.
+pub fn items(list: anytype) []const std.meta.Child(@TypeOf(list.ptr)) {
+    if (list.len == 0) return &.{};
+    return list.ptr[0..list.len];
+}
+
+/// A WIT string borrowing `text`, for records the kit packs (it only reads
+/// them); never for what an export returns itself, which must be heap.
+pub fn view(text: []const u8) c.wc_string_t {
+    return .{ .ptr = @constCast(text.ptr), .len = text.len };
+}
+
+/// A header borrowing `key` and `value` (null: a null value), for records
+/// the kit packs.
+pub fn header(key: []const u8, value: ?[]const u8) Header {
+    var h: Header = .{ .key = view(key) };
+    if (value) |v| {
+        h.value.is_some = true;
+        h.value.val = .{ .ptr = @constCast(v.ptr), .len = v.len };
+    }
+    return h;
 }
 
 /// A heap WIT string holding a copy of `text` (empty: owns nothing).
@@ -26,10 +67,10 @@ pub fn str(text: []const u8) c.wc_string_t {
 }
 
 /// A heap list of heap strings.
-pub fn strings(items: []const []const u8) c.wc_list_string_t {
-    const list = alloc(c.wc_string_t, items.len);
-    for (items, 0..) |item, i| list[i] = str(item);
-    return .{ .ptr = list, .len = items.len };
+pub fn strings(texts: []const []const u8) c.wc_list_string_t {
+    const list = alloc(c.wc_string_t, texts.len);
+    for (texts, 0..) |text, i| list[i] = str(text);
+    return .{ .ptr = list, .len = texts.len };
 }
 
 /// `count` uninitialised items from malloc; traps when memory is exhausted,

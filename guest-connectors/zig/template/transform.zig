@@ -30,35 +30,22 @@ export fn exports_wasmconnect_connector_record_transform_configure(config: *wc.C
     return true;
 }
 
-export fn exports_wasmconnect_connector_record_transform_apply(
-    records: *c.exports_wasmconnect_connector_record_transform_list_transform_record_t,
-    ret: *c.exports_wasmconnect_connector_record_transform_list_outcome_t,
-    err: *wc.Error,
-) bool {
-    _ = err;
-    const Outcome = c.exports_wasmconnect_connector_record_transform_outcome_t;
-    const Header = c.wasmconnect_connector_types_header_t;
-    const outcomes = wc.alloc(Outcome, records.len);
-    for (0..records.len) |i| {
-        // The record is ours: move it into the replacement, then extend
-        // its headers by one.
-        var record = records.ptr[i];
-        const old = record.headers;
-        const headers = wc.alloc(Header, old.len + 1);
-        if (old.len > 0) @memcpy(headers[0..old.len], old.ptr[0..old.len]);
-        headers[old.len] = std.mem.zeroes(Header);
-        headers[old.len].key = wc.str("via");
-        headers[old.len].value.is_some = true;
-        headers[old.len].value.val = .{ .ptr = wc.str("zig").ptr, .len = 3 };
-        if (old.len > 0) c.free(old.ptr);
-        record.headers = .{ .ptr = headers, .len = old.len + 1 };
-        outcomes[i] = std.mem.zeroes(Outcome);
-        outcomes[i].tag = c.EXPORTS_WASMCONNECT_CONNECTOR_RECORD_TRANSFORM_OUTCOME_REPLACE;
-        outcomes[i].val.replace = record;
+export fn exports_wasmconnect_connector_record_transform_apply(batch: *wc.TransformBatch, ret: *wc.Applied, err: *wc.Error) bool {
+    return wc.applyBatch(batch, ret, err, apply);
+}
+
+/// Replaces each record with a copy that has one more header. The records
+/// are views into the batch; a replacement may point into it, into
+/// `arena` or at literals, since the kit copies it once apply returns.
+fn apply(records: []const wc.TransformRecord, outcomes: []wc.Outcome, arena: std.mem.Allocator, err: *wc.Error) bool {
+    for (records, outcomes) |record, *outcome| {
+        const old = wc.items(record.headers);
+        const headers = arena.alloc(wc.Header, old.len + 1) catch return wc.fatal(err, "out of memory");
+        @memcpy(headers[0..old.len], old);
+        headers[old.len] = wc.header("via", "zig");
+        var replacement = record;
+        replacement.headers = .{ .ptr = headers.ptr, .len = headers.len };
+        outcome.* = .{ .replace = replacement };
     }
-    // The records now live on in the outcomes; free only the list itself
-    // (an empty list owns no memory).
-    if (records.len > 0) c.free(records.ptr);
-    ret.* = .{ .ptr = outcomes, .len = records.len };
     return true;
 }

@@ -6,6 +6,7 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 
 use super::Identity;
+use crate::bindings::v0_2::wasmconnect::connector::context as context_v0_2;
 use crate::bindings::wasmconnect::connector::context::{self, Host};
 
 /// This capability's share of an instance's state.
@@ -42,9 +43,10 @@ impl HasData for Context {
     type Data<'a> = ContextCtx<'a>;
 }
 
-/// Adds the `context` import to `linker`.
+/// Adds the `context` import, both contract versions, to `linker`.
 pub fn add_to_linker<T: ContextView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    context::add_to_linker::<T, Context>(linker, T::context)
+    context::add_to_linker::<T, Context>(linker, T::context)?;
+    context_v0_2::add_to_linker::<T, Context>(linker, T::context)
 }
 
 /// Ready once the instance's stop flag is raised (or its sender is gone,
@@ -74,5 +76,24 @@ impl Host for ContextCtx<'_> {
     fn stop_signal(&mut self) -> wasmtime::Result<Resource<DynPollable>> {
         let pollable = self.table.push(StopPollable(self.state.stop.clone()))?;
         subscribe(self.table, pollable)
+    }
+}
+
+/// 0.2.0's `context`: the same calls.
+impl context_v0_2::Host for ContextCtx<'_> {
+    fn connector_name(&mut self) -> wasmtime::Result<String> {
+        Host::connector_name(self)
+    }
+
+    fn task_id(&mut self) -> wasmtime::Result<Option<u32>> {
+        Host::task_id(self)
+    }
+
+    fn stop_requested(&mut self) -> wasmtime::Result<bool> {
+        Host::stop_requested(self)
+    }
+
+    fn stop_signal(&mut self) -> wasmtime::Result<Resource<DynPollable>> {
+        Host::stop_signal(self)
     }
 }

@@ -6,6 +6,7 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::types::SinkRecord;
+use crate::bindings::v0_2::wasmconnect::connector::errant_records as errant_records_v0_2;
 use crate::bindings::wasmconnect::connector::errant_records::{self, Host};
 
 /// Reports kept per call at most: a guest reporting without end runs into
@@ -38,11 +39,12 @@ pub trait ErrantRecordsView: Send {
     fn errant_records(&mut self) -> &mut ErrantRecordsState;
 }
 
-/// Adds the `errant-records` import to `linker`.
+/// Adds the `errant-records` import, both contract versions, to `linker`.
 pub fn add_to_linker<T: ErrantRecordsView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
-    errant_records::add_to_linker::<T, HasSelf<ErrantRecordsState>>(linker, T::errant_records)
+    errant_records::add_to_linker::<T, HasSelf<ErrantRecordsState>>(linker, T::errant_records)?;
+    errant_records_v0_2::add_to_linker::<T, HasSelf<ErrantRecordsState>>(linker, T::errant_records)
 }
 
 impl Host for ErrantRecordsState {
@@ -63,6 +65,18 @@ impl Host for ErrantRecordsState {
             // The full trace comes when the task loop reports the record.
             Err("Tolerance exceeded in error handler".to_string())
         })
+    }
+}
+
+/// 0.2.0's `errant-records`: the same call (a reported record is still a
+/// `types.sink-record`, which 0.2.0 shares).
+impl errant_records_v0_2::Host for ErrantRecordsState {
+    fn report(
+        &mut self,
+        record: SinkRecord,
+        error: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        Host::report(self, record, error)
     }
 }
 

@@ -15,6 +15,7 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use super::Identity;
 use super::grants::{Beneath, FileAccess, Grants};
+use crate::bindings::v0_2::wasmconnect::connector::files as files_v0_2;
 use crate::bindings::wasmconnect::connector::files::{
     self, FileError, Host, HostFile as HostFileMethods, OpenMode,
 };
@@ -69,9 +70,10 @@ impl HasData for Files {
     type Data<'a> = FilesCtx<'a>;
 }
 
-/// Adds the `files` import to `linker`.
+/// Adds the `files` import, both contract versions, to `linker`.
 pub fn add_to_linker<T: FilesView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    files::add_to_linker::<T, Files>(linker, T::files)
+    files::add_to_linker::<T, Files>(linker, T::files)?;
+    files_v0_2::add_to_linker::<T, Files>(linker, T::files)
 }
 
 /// Opens a granted file: beneath its allowed directory with cap-std when
@@ -194,5 +196,66 @@ impl HostFileMethods for FilesCtx<'_> {
     fn drop(&mut self, file: Resource<HostFile>) -> wasmtime::Result<()> {
         self.table.delete(file)?;
         Ok(())
+    }
+}
+
+/// 0.2.0's `files`: the same calls over its own `open-mode` and
+/// `file-error`; both versions' handles are [`HostFile`]s in the same table.
+impl files_v0_2::Host for FilesCtx<'_> {
+    fn open(
+        &mut self,
+        path: String,
+        mode: files_v0_2::OpenMode,
+    ) -> wasmtime::Result<Result<Resource<HostFile>, files_v0_2::FileError>> {
+        let mode = match mode {
+            files_v0_2::OpenMode::Read => OpenMode::Read,
+            files_v0_2::OpenMode::Append => OpenMode::Append,
+        };
+        Ok(Host::open(self, path, mode)?.map_err(file_error_v0_2))
+    }
+}
+
+impl files_v0_2::HostFile for FilesCtx<'_> {
+    fn read(
+        &mut self,
+        file: Resource<HostFile>,
+        offset: u64,
+        max_len: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, files_v0_2::FileError>> {
+        Ok(HostFileMethods::read(self, file, offset, max_len)?.map_err(file_error_v0_2))
+    }
+
+    fn append(
+        &mut self,
+        file: Resource<HostFile>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), files_v0_2::FileError>> {
+        Ok(HostFileMethods::append(self, file, data)?.map_err(file_error_v0_2))
+    }
+
+    fn sync(
+        &mut self,
+        file: Resource<HostFile>,
+    ) -> wasmtime::Result<Result<(), files_v0_2::FileError>> {
+        Ok(HostFileMethods::sync(self, file)?.map_err(file_error_v0_2))
+    }
+
+    fn size(
+        &mut self,
+        file: Resource<HostFile>,
+    ) -> wasmtime::Result<Result<u64, files_v0_2::FileError>> {
+        Ok(HostFileMethods::size(self, file)?.map_err(file_error_v0_2))
+    }
+
+    fn drop(&mut self, file: Resource<HostFile>) -> wasmtime::Result<()> {
+        HostFileMethods::drop(self, file)
+    }
+}
+
+fn file_error_v0_2(e: FileError) -> files_v0_2::FileError {
+    match e {
+        FileError::NotGranted(m) => files_v0_2::FileError::NotGranted(m),
+        FileError::NotFound(m) => files_v0_2::FileError::NotFound(m),
+        FileError::Io(m) => files_v0_2::FileError::Io(m),
     }
 }

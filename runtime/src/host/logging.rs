@@ -5,6 +5,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::Identity;
 use super::log_budget::{LogBudget, emit};
+use crate::bindings::v0_2::wasmconnect::connector::logging as logging_v0_2;
 use crate::bindings::wasmconnect::connector::logging::{self, Host, Level};
 
 /// Log events from guests use this target, so operators can filter them
@@ -30,9 +31,10 @@ pub trait LoggingView: Send {
     fn logging(&mut self) -> &mut LoggingState;
 }
 
-/// Adds the `logging` import to `linker`.
+/// Adds the `logging` import, both contract versions, to `linker`.
 pub fn add_to_linker<T: LoggingView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    logging::add_to_linker::<T, HasSelf<LoggingState>>(linker, T::logging)
+    logging::add_to_linker::<T, HasSelf<LoggingState>>(linker, T::logging)?;
+    logging_v0_2::add_to_linker::<T, HasSelf<LoggingState>>(linker, T::logging)
 }
 
 impl Host for LoggingState {
@@ -58,5 +60,26 @@ impl Host for LoggingState {
             Level::Error => tracing::error!(target: TARGET, connector, task, "{message}"),
         });
         Ok(())
+    }
+}
+
+/// 0.2.0's `logging`: the same calls over its own `level`.
+impl logging_v0_2::Host for LoggingState {
+    fn enabled(&mut self, level: logging_v0_2::Level) -> wasmtime::Result<bool> {
+        Host::enabled(self, level_v0_1(level))
+    }
+
+    fn log(&mut self, level: logging_v0_2::Level, message: String) -> wasmtime::Result<()> {
+        Host::log(self, level_v0_1(level), message)
+    }
+}
+
+fn level_v0_1(level: logging_v0_2::Level) -> Level {
+    match level {
+        logging_v0_2::Level::Trace => Level::Trace,
+        logging_v0_2::Level::Debug => Level::Debug,
+        logging_v0_2::Level::Info => Level::Info,
+        logging_v0_2::Level::Warn => Level::Warn,
+        logging_v0_2::Level::Error => Level::Error,
     }
 }

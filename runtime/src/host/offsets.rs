@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::types::TaskError;
+use crate::bindings::v0_2::wasmconnect::connector::offsets as offsets_v0_2;
 use crate::bindings::wasmconnect::connector::offsets::{self, Host};
 
 /// Where committed source offsets are read from.
@@ -81,9 +82,10 @@ pub trait OffsetsView: Send {
     fn offsets(&mut self) -> &mut OffsetsState;
 }
 
-/// Adds the `offsets` import to `linker`.
+/// Adds the `offsets` import, both contract versions, to `linker`.
 pub fn add_to_linker<T: OffsetsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    offsets::add_to_linker::<T, HasSelf<OffsetsState>>(linker, T::offsets)
+    offsets::add_to_linker::<T, HasSelf<OffsetsState>>(linker, T::offsets)?;
+    offsets_v0_2::add_to_linker::<T, HasSelf<OffsetsState>>(linker, T::offsets)
 }
 
 impl Host for OffsetsState {
@@ -111,6 +113,16 @@ impl Host for OffsetsState {
                 backoff_ms: None,
             })
         }))
+    }
+}
+
+/// 0.2.0's `offsets`: the same call.
+impl offsets_v0_2::Host for OffsetsState {
+    fn read(
+        &mut self,
+        partitions: Vec<String>,
+    ) -> wasmtime::Result<Result<Vec<Option<String>>, TaskError>> {
+        Host::read(self, partitions)
     }
 }
 

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use super::{Core, InstanceSpec};
 use crate::bindings::config_def::{ConfigKey, ConfigValue};
-use crate::bindings::plugin::PluginMetadata;
+use crate::bindings::plugin::{PluginKind, PluginMetadata};
+use crate::bindings::v0_2;
 use crate::error::GuestError;
-use crate::plugin::{Plugin, PluginError};
+use crate::plugin::{Plugin, PluginError, Versioned, each_version, either_version};
 use crate::sandbox::Sandbox;
 
 impl Plugin {
@@ -39,9 +40,10 @@ impl Plugin {
         config: &[(String, String)],
     ) -> Result<Vec<ConfigValue>, GuestError> {
         let mut core = Core::new(self, InstanceSpec::inspection()).await?;
-        let api = core.load(|store, instance| self.exports.plugin.load(store, instance))?;
+        let api = each_version!(&self.exports.plugin, |v| core.load(|s, i| v.load(s, i))?);
         let config = config.to_vec();
-        super::guarded!(core, "validate", |store| api.call_validate(store, &config))
+        either_version!(&api, |api| super::guarded!(core, "validate", |store| api
+            .call_validate(store, &config)))
     }
 
     async fn read_metadata(&self) -> Result<(PluginMetadata, Vec<ConfigKey>), PluginError> {
@@ -49,14 +51,40 @@ impl Plugin {
         let mut core = Core::new(self, InstanceSpec::inspection())
             .await
             .map_err(fail)?;
-        let api = core
-            .load(|store, instance| self.exports.plugin.load(store, instance))
-            .map_err(fail)?;
-        let meta =
-            super::guarded!(core, "metadata", |store| api.call_metadata(store)).map_err(fail)?;
-        let definition = super::guarded!(core, "config-definition", |store| api
-            .call_config_definition(store))
+        let api = each_version!(&self.exports.plugin, |v| core
+            .load(|s, i| v.load(s, i))
+            .map_err(fail)?);
+        let meta = match &api {
+            Versioned::V0_1(api) => {
+                super::guarded!(core, "metadata", |store| api.call_metadata(store))
+            }
+            Versioned::V0_2(api) => super::guarded!(core, "metadata", |store| api
+                .call_metadata(store))
+            .map(metadata_v0_1),
+        }
+        .map_err(fail)?;
+        let definition = either_version!(&api, |api| super::guarded!(
+            core,
+            "config-definition",
+            |store| api.call_config_definition(store)
+        ))
         .map_err(fail)?;
         Ok((meta, definition))
+    }
+}
+
+/// 0.2.0's metadata (the same fields) as the worker keeps it.
+fn metadata_v0_1(meta: v0_2::plugin::PluginMetadata) -> PluginMetadata {
+    PluginMetadata {
+        name: meta.name,
+        aliases: meta.aliases,
+        version: meta.version,
+        kind: match meta.kind {
+            v0_2::plugin::PluginKind::Source => PluginKind::Source,
+            v0_2::plugin::PluginKind::Sink => PluginKind::Sink,
+            v0_2::plugin::PluginKind::Transform => PluginKind::Transform,
+        },
+        description: meta.description,
+        task_class: meta.task_class,
     }
 }

@@ -2,7 +2,7 @@
 //! collide with Kafka Connect's own paths:
 //!
 //! * `POST /wasmconnect/plugins` with `Content-Type: application/wasm`: 201
-//!   with class, type, version and sha256 (200 when those exact bytes are
+//!   with class, type, version, sha256 and contract version (200 when those exact bytes are
 //!   already installed); 400 with the reason for anything that is not a
 //!   component of one of our worlds; 409 when that class and version exist
 //!   with other bytes; 413 above `plugin.upload.max.bytes`; 415 for another
@@ -34,6 +34,7 @@ fn describe(info: &PluginInfo) -> Value {
     json!({
         "class": info.name, "type": info.world.as_str(), "version": info.version,
         "sha256": info.sha256, "aliases": info.aliases, "description": info.description,
+        "contract": info.contract.as_str(),
     })
 }
 

@@ -353,22 +353,21 @@ static bool read_header(wc_error_t *err) {
   return true;
 }
 
-bool exports_wasmconnect_connector_source_task_poll(
-    exports_wasmconnect_connector_source_task_list_source_record_t *ret, wc_error_t *err) {
-  memset(ret, 0, sizeof *ret);
+bool exports_wasmconnect_connector_source_task_poll(wc_source_batch_t *batch, wc_error_t *err) {
+  wc_source_records_t records = {0};
   switch (ensure_open(err)) {
     case -1:
       return false;
     case 0:
       wc_sleep_unless_stopped(IDLE_WAIT_MS);
-      return true;
+      return wc_pack_source(&records, batch);
   }
   if (!task.columns && task.position > 0 && !read_header(err)) return false;
   uint64_t base = task.position;
   source_list_u8_t chunk;
   if (!read_chunk(base, &chunk, err)) return false;
   size_t start = 0, cap = 0;
-  while ((int64_t)ret->len < task.batch) {
+  while ((int64_t)records.len < task.batch) {
     uint8_t *newline = memchr(chunk.ptr + start, '\n', chunk.len - start);
     if (!newline) break; /* a partial last line waits for its newline */
     size_t end = (size_t)(newline - chunk.ptr);
@@ -384,11 +383,11 @@ bool exports_wasmconnect_connector_source_task_poll(
     }
     task.line++;
     if (len == 0) continue;
-    if (ret->len == cap) {
+    if (records.len == cap) {
       cap = cap ? cap * 2 : 64;
-      ret->ptr = realloc(ret->ptr, cap * sizeof *ret->ptr);
+      records.ptr = realloc(records.ptr, cap * sizeof *records.ptr);
     }
-    record_t *r = &ret->ptr[ret->len++];
+    record_t *r = &records.ptr[records.len++];
     memset(r, 0, sizeof *r);
     r->source_partition = wc_str_n((const char *)task.partition.ptr, task.partition.len);
     wc_buf_t offset = {0};
@@ -401,8 +400,8 @@ bool exports_wasmconnect_connector_source_task_poll(
     r->value.val.val.json.document = row_json(line, len);
   }
   source_list_u8_free(&chunk);
-  if (ret->len == 0) wc_sleep_unless_stopped(IDLE_WAIT_MS);
-  return true;
+  if (records.len == 0) wc_sleep_unless_stopped(IDLE_WAIT_MS);
+  return wc_pack_source(&records, batch);
 }
 
 bool exports_wasmconnect_connector_source_task_commit_records(

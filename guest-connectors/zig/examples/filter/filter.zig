@@ -70,25 +70,17 @@ export fn exports_wasmconnect_connector_record_transform_configure(config: *wc.C
     return true;
 }
 
-export fn exports_wasmconnect_connector_record_transform_apply(
-    records: *c.exports_wasmconnect_connector_record_transform_list_transform_record_t,
-    ret: *c.exports_wasmconnect_connector_record_transform_list_outcome_t,
-    err: *wc.Error,
-) bool {
+export fn exports_wasmconnect_connector_record_transform_apply(batch: *wc.TransformBatch, ret: *wc.Applied, err: *wc.Error) bool {
+    return wc.applyBatch(batch, ret, err, apply);
+}
+
+fn apply(records: []const wc.TransformRecord, outcomes: []wc.Outcome, arena: std.mem.Allocator, err: *wc.Error) bool {
+    _ = arena;
     _ = err;
-    defer c.exports_wasmconnect_connector_record_transform_list_transform_record_free(records);
-    const count = records.len;
-    const outcomes = wc.alloc(c.exports_wasmconnect_connector_record_transform_outcome_t, count);
-    const items = if (count == 0) &.{} else records.ptr[0..count];
-    for (items, 0..) |*record, i| {
+    for (records, outcomes) |*record, *outcome| {
         const matches = record.value.is_some and
             std.mem.indexOf(u8, wc.payloadBytes(&record.value.val), pattern) != null;
-        outcomes[i] = std.mem.zeroes(c.exports_wasmconnect_connector_record_transform_outcome_t);
-        outcomes[i].tag = if (matches == drop_on_match)
-            c.EXPORTS_WASMCONNECT_CONNECTOR_RECORD_TRANSFORM_OUTCOME_DROP
-        else
-            c.EXPORTS_WASMCONNECT_CONNECTOR_RECORD_TRANSFORM_OUTCOME_KEEP;
+        outcome.* = if (matches == drop_on_match) .drop else .keep;
     }
-    ret.* = .{ .ptr = outcomes, .len = count };
     return true;
 }
