@@ -7,6 +7,11 @@
 //! comes back as a [`GuestError`]; after a trap or a missed deadline the
 //! instance is poisoned and refuses further calls, and dropping it releases
 //! its memory.
+//!
+//! Here: the store (`Core`), the deadline guard and error mapping. The
+//! typed instances callers use are in `connector.rs` (the connector role) and
+//! `tasks.rs` (source, sink, transform); they speak either contract version,
+//! packing 0.2.0's batches through `packed.rs`, so callers never see which.
 
 mod connector;
 pub mod inspect;
@@ -90,7 +95,7 @@ impl StopHandle {
     }
 }
 
-/// The store and instance behind every typed instance below.
+/// The store and instance behind every typed instance.
 pub(crate) struct Core {
     pub(crate) store: Store<HostState>,
     instance: Instance,
