@@ -3,7 +3,8 @@
 # the benchmarks and a local quickstart use, and Kafka Connect itself, which
 # the compatibility tests compare us with.
 #
-#   scripts/kafka.sh install   # the pinned jars (scripts/kafka/pom.xml) into the cache, once
+#   scripts/kafka.sh install   # the pinned jars (scripts/kafka/pom.xml) and the reference
+#                              # plugins (below) into the cache, once
 #   scripts/kafka.sh start     # a KRaft cluster (broker+controller per node); waits until it answers
 #   scripts/kafka.sh stop      # graceful stop (SIGTERM, then SIGKILL after 20 s)
 #   scripts/kafka.sh kill      # SIGKILL: no controlled shutdown (tests' clean-up, fault tests)
@@ -15,6 +16,9 @@
 #   scripts/kafka.sh test-plugins   # prints the directory with Kafka's connect-test-plugins
 #                                   # jar (Verifiable source and sink), kept off the default
 #                                   # classpath so Kafka Connect lists them only where added
+#   scripts/kafka.sh reference-plugins   # prints a plugin.path directory holding Debezium's
+#                                   # JDBC sink (its plugin archive, unpacked), the reference
+#                                   # tests/tests/jdbc_reference.rs runs inside Kafka Connect
 #
 # Environment:
 #   KAFKA_PORT        first client port (default 9092); node i listens on KAFKA_PORT+i-1
@@ -33,11 +37,20 @@ VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
 CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/apache-kafka-$VERSION}"
 LIB="$CACHE/lib"
 TEST_PLUGINS="$CACHE/test-plugins"
+# Debezium's JDBC sink, pinned here rather than in the pom: the pom's digest
+# stamps the Kafka jars, which a change of this version need not reinstall.
+DEBEZIUM_JDBC_VERSION=3.6.0.Final
+REFERENCE_PLUGINS="$CACHE/reference-plugins"
 DIR="${KAFKA_DIR:-$root/build/kafka}"
 
 log() { echo "kafka.sh: $*" >&2; }
 
 install() {
+  install_kafka
+  install_reference_plugins
+}
+
+install_kafka() {
   # The pom's digest marks a complete copy: an interrupted install is redone.
   # (and of what is installed beside the jars: a cache from before the
   # test plugins were added is installed again)
@@ -56,6 +69,27 @@ install() {
     -Dartifact="org.apache.kafka:connect-test-plugins:$VERSION" -DoutputDirectory="$TEST_PLUGINS/connect-test-plugins"
   echo "$stamp" > "$LIB/.installed"
   log "installed $(find "$LIB" -name '*.jar' | wc -l) jars"
+}
+
+# Debezium's JDBC sink as Kafka Connect plugins come: its `plugin` archive
+# (the connector with its drivers and Hibernate), unpacked into a directory
+# of its own that a worker's plugin.path names. The version marks a complete
+# copy, as the pom's digest does for the jars.
+install_reference_plugins() {
+  local stamp="debezium-connector-jdbc $DEBEZIUM_JDBC_VERSION"
+  if [ -f "$REFERENCE_PLUGINS/.installed" ] && [ "$(cat "$REFERENCE_PLUGINS/.installed")" = "$stamp" ]; then return 0; fi
+  log "installing Debezium's JDBC sink $DEBEZIUM_JDBC_VERSION into $REFERENCE_PLUGINS (Maven Central)"
+  rm -rf "$REFERENCE_PLUGINS"
+  local download="$REFERENCE_PLUGINS.download"
+  rm -rf "$download"
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy \
+    -Dartifact="io.debezium:debezium-connector-jdbc:$DEBEZIUM_JDBC_VERSION:tar.gz:plugin" \
+    -DoutputDirectory="$download"
+  mkdir -p "$REFERENCE_PLUGINS"
+  tar -xzf "$download"/debezium-connector-jdbc-*-plugin.tar.gz -C "$REFERENCE_PLUGINS"
+  rm -rf "$download"
+  echo "$stamp" > "$REFERENCE_PLUGINS/.installed"
+  log "installed $(find "$REFERENCE_PLUGINS" -name '*.jar' | wc -l) jars of Debezium's JDBC sink"
 }
 
 jvm() {
@@ -219,5 +253,6 @@ case "${1:-}" in
   java) shift; install; jvm "$@" ;;
   lib) install; echo "$LIB" ;;
   test-plugins) install; echo "$TEST_PLUGINS" ;;
-  *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib|test-plugins" >&2; exit 2 ;;
+  reference-plugins) install; echo "$REFERENCE_PLUGINS" ;;
+  *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib|test-plugins|reference-plugins" >&2; exit 2 ;;
 esac

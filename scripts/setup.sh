@@ -18,6 +18,7 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
 fi
 bash "$root/scripts/kafka.sh" install
 bash "$root/scripts/setup-polyglot.sh"
+bash "$root/scripts/setup-databases.sh"
 # Test tools from PyPI (schemathesis), in a venv of their own.
 tools="${WASMCONNECT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/test-tools}"
 requirements="$root/tests/requirements-tools.txt"

@@ -17,7 +17,7 @@ poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polygl
 "$poly/venv/bin/python" -m unittest discover -s guest-connectors/python/tests
 node guest-connectors/javascript/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
 node guest-connectors/zig/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
-# The guests' host-testable library (the generator shared by datagen, the
-# null sink and the benchmark).
+# The guests' host-testable libraries (the generator shared by datagen, the
+# null sink and the benchmark; the JDBC connectors' SQL and schema logic).
 (cd guest-connectors && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target" \
-  cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core)
+  cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core -p jdbc-common)

@@ -5,15 +5,17 @@
 #
 # Each APP_DIR holds an app.py ending in `Plugin, Connector, SinkTask =
 # wc.export_sink(...)`; it becomes OUT_DIR/python-<basename of APP_DIR>.wasm.
+# An APP_DIR may name its world (wit/connector.wit) in a file `world`, e.g.
+# `sink-with-database` to reach databases; without one it is `sink`.
 # Without APP_DIRs: the template and the examples (python-template.wasm,
-# python-json-lines-sink.wasm). Uses componentize-py from the venv at
-# ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv and the
-# repository's wit/; needs no network.
+# python-json-lines-sink.wasm, python-sql-sink.wasm). Uses componentize-py
+# from the venv at ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv
+# and the repository's wit/; needs no network.
 source "$(dirname "$0")/../build-env.sh" python "$@"
 shift
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
-  apps=("$here/template" "$here/examples/json-lines-sink")
+  apps=("$here/template" "$here/examples/json-lines-sink" "$here/examples/sql-sink")
 fi
 
 cpy="$venv/bin/componentize-py"
@@ -37,13 +39,22 @@ for app in "${apps[@]}"; do
     exit 1
   fi
   name="python-$(basename "$app")"
+  world=sink
+  if [ -f "$app/world" ]; then
+    world=$(tr -d '[:space:]' <"$app/world")
+    # A name, not options or paths: the file's content reaches the command line.
+    if ! [[ "$world" =~ ^[a-z][a-z0-9-]*$ ]]; then
+      echo "error: $app/world must hold a world name such as sink-with-database, not '$world'" >&2
+      exit 1
+    fi
+  fi
   started=$(date +%s)
-  "$cpy" -d "$root/wit" -w sink componentize app \
+  "$cpy" -d "$root/wit" -w "$world" componentize app \
     -p "$app" -p "$stage/kit" -o "$out/$name.wasm" >"$stage/log" 2>&1 || {
     cat "$stage/log" >&2
     echo "error: building $app failed" >&2
     exit 1
   }
   size=$(du -k "$out/$name.wasm" | cut -f1)
-  echo "built $out/$name.wasm (${size} KiB, $(( $(date +%s) - started ))s)"
+  echo "built $out/$name.wasm (world $world, ${size} KiB, $(( $(date +%s) - started ))s)"
 done

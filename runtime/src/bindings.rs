@@ -69,6 +69,39 @@ pub mod v0_2 {
     pub use self::wasmconnect::connector::batches;
 }
 
+/// `wasmconnect:database@0.1.0`, the `sql` import any connector world may
+/// add (see [`crate::host::database`]). Its calls wait on the network, so
+/// they are async host functions: the guest stays suspended while the
+/// driver works.
+pub mod database {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmconnect:database/client@0.1.0",
+        with: {
+            "wasmconnect:database/sql.connection": crate::host::database::HostConnection,
+            "wasmconnect:database/sql.statement": crate::host::database::HostStatement,
+            "wasmconnect:database/sql.cursor": crate::host::database::HostCursor,
+        },
+        imports: { default: async | trappable },
+        require_store_data_send: true,
+    });
+
+    pub use self::wasmconnect::database::sql;
+}
+
+/// `wasmconnect:tasks@0.1.0`: a connector asking for its task
+/// configurations to be rechecked (see [`crate::host::reconfiguration`]).
+pub mod tasks {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasmconnect:tasks/client@0.1.0",
+        imports: { default: trappable },
+        require_store_data_send: true,
+    });
+
+    pub use self::wasmconnect::tasks::reconfiguration;
+}
+
 pub use self::exports::wasmconnect::connector::{
     connector, plugin, record_transform, sink_task, source_task,
 };

@@ -170,11 +170,24 @@ pub async fn run(
     report
 }
 
-/// A value given on the command line: a JSON object or array becomes a
-/// schemaless JSON payload (as JsonConverter with `schemas.enable=false`
-/// gives it), anything else text.
+/// A value given on the command line: JsonConverter's envelope (an object
+/// of exactly `schema` and `payload`) becomes a JSON payload with that
+/// schema, as JsonConverter with `schemas.enable=true` reads it; another
+/// JSON object or array a schemaless JSON payload (`schemas.enable=false`);
+/// anything else text.
 pub fn payload_of(value: &str) -> Payload {
     match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(mut envelope))
+            if envelope.len() == 2
+                && envelope.get("schema").is_some_and(|s| s.is_object())
+                && envelope.contains_key("payload") =>
+        {
+            let take = |v: Option<serde_json::Value>| v.unwrap_or_default().to_string();
+            Payload::Json(JsonPayload {
+                schema: Some(take(envelope.remove("schema"))),
+                document: take(envelope.remove("payload")),
+            })
+        }
         Ok(v) if v.is_object() || v.is_array() => Payload::Json(JsonPayload {
             document: value.to_string(),
             schema: None,
@@ -564,4 +577,35 @@ async fn transform(
             .map(|o| format!("{} outcomes for {} records", o.len(), records.len()))
             .map_err(|e| e.to_string()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_read_as_json_converter_reads_them() {
+        let Payload::Json(with) =
+            payload_of(r#"{"schema":{"type":"int32","optional":false},"payload":7}"#)
+        else {
+            panic!("an envelope is JSON");
+        };
+        assert_eq!(with.document, "7");
+        assert_eq!(
+            with.schema.as_deref(),
+            Some(r#"{"optional":false,"type":"int32"}"#)
+        );
+        // Not an envelope: a third field, or a schema that is not one.
+        for schemaless in [
+            r#"{"schema":{"type":"int32"},"payload":7,"x":1}"#,
+            r#"{"schema":"int32","payload":7}"#,
+            "[1,2]",
+        ] {
+            let Payload::Json(j) = payload_of(schemaless) else {
+                panic!("{schemaless} is JSON");
+            };
+            assert_eq!((j.document.as_str(), j.schema), (schemaless, None));
+        }
+        assert!(matches!(payload_of("plain"), Payload::Text(t) if t == "plain"));
+    }
 }

@@ -72,10 +72,14 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "1,100,1000")]
         tasks: Vec<u32>,
         /// What to measure: `core` (baselines, sandbox tax, footprint),
-        /// `polyglot` (the connectors of each language), `kafka-connect`
-        /// (side by side with Apache Kafka Connect), or `all`.
-        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot", "kafka-connect"])]
+        /// `polyglot` (the connectors of each language), `jdbc` (the JDBC
+        /// connectors against PostgreSQL's COPY), `kafka-connect` (side by
+        /// side with Apache Kafka Connect), or `all`.
+        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot", "jdbc", "kafka-connect"])]
         suite: String,
+        /// Rows per run in the JDBC suite.
+        #[arg(long, default_value_t = 100_000)]
+        records_jdbc: u64,
         /// Records per flow in the comparison with Kafka Connect.
         #[arg(long, default_value_t = 200_000)]
         records_compare: u64,
@@ -113,8 +117,10 @@ enum PluginCommand {
         #[arg(long = "config", value_name = "KEY=VALUE")]
         config: Vec<String>,
         /// The value of a record handed to a sink or transform (repeatable;
-        /// a JSON object or array is a schemaless JSON value, anything else
-        /// text). Without it, ten text records are generated.
+        /// `{"schema":…,"payload":…}` is a JSON value with that Connect
+        /// schema, as JsonConverter reads it; another JSON object or array
+        /// a schemaless JSON value; anything else text). Without it, ten
+        /// text records are generated.
         #[arg(long = "value", value_name = "VALUE")]
         values: Vec<String>,
         /// Print what a source polled or what a transform made of each
@@ -174,6 +180,7 @@ fn main() -> ExitCode {
                 polyglot_dir,
                 records_compare,
                 kafka_sh,
+                records_jdbc,
             } => {
                 let runs = |name: &str| suite == "all" || suite == name;
                 let opts = wasmconnect::bench::BenchOptions {
@@ -185,6 +192,7 @@ fn main() -> ExitCode {
                     core: runs("core"),
                     polyglot: runs("polyglot").then_some(records_polyglot.max(10)),
                     polyglot_dir,
+                    jdbc: runs("jdbc").then_some(records_jdbc.max(10)),
                     kafka_connect: runs("kafka-connect").then_some(
                         wasmconnect::bench::kafka_connect::KafkaConnectOptions {
                             kafka_sh,
@@ -270,6 +278,9 @@ async fn plugin_test(
 
 #[cfg(feature = "bench")]
 async fn bench(opts: wasmconnect::bench::BenchOptions) -> ExitCode {
+    // Unbounded grants (a tool's sandbox): the JDBC rows reach the bench's
+    // own PostgreSQL on loopback, the polyglot rows files in its scratch
+    // directory.
     let sandbox = match tool_sandbox(64) {
         Ok(s) => s,
         Err(code) => return code,
@@ -389,6 +400,7 @@ async fn standalone(worker_file: PathBuf, connector_files: Vec<PathBuf>) -> Exit
         Ok(h) => std::sync::Arc::new(h),
         Err(e) => return fail(e),
     };
+    herder.spawn_rechecks();
     for file in &connector_files {
         let created = match connector_file::load(file) {
             Ok(config) => herder

@@ -12,10 +12,13 @@
 //!   a cluster, killed when dropped;
 //! * [`wait_until`]: polling a condition with a deadline (tests never sleep
 //!   to synchronise);
-//! * [`tls::TestPki`]: certificates for HTTPS listeners.
+//! * [`tls::TestPki`]: certificates for HTTPS listeners;
+//! * [`databases`]: PostgreSQL and MariaDB servers of a test's own, and
+//!   SQL run through their clients (and SQLite's).
 
 pub mod cluster_setup;
 pub mod compat;
+pub mod databases;
 pub mod rest_setup;
 pub mod tls;
 

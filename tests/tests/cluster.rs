@@ -557,3 +557,65 @@ async fn exactly_once_sources_write_each_record_once_across_hard_kills() {
         "{fenced}"
     );
 }
+
+/// `table.poll.interval.ms` in distributed mode: the worker running the
+/// JDBC source's connector instance asks it for task configurations again,
+/// publishes the changed set to the config topic, and the cluster runs the
+/// new task, so a table created while the connector runs reaches Kafka.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_created_while_a_jdbc_source_runs_gets_a_task_in_the_cluster() {
+    let _one = ONE_CLUSTER.lock().await;
+    let broker = Broker::start();
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("tables.db");
+    wasmconnect_tests::databases::sqlite3(
+        &db,
+        "CREATE TABLE first (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO first VALUES (1, 'a');",
+    );
+    // JsonConverter for the source's Struct values; the SQLite file is
+    // beneath the directory the workers may grant.
+    let extra = format!(
+        "value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+         sandbox.allowed.dirs={}\n",
+        root.path().display()
+    );
+    let members = start_cluster(&broker, root.path(), 2, &plugin_dir(), &extra).await;
+    let config = json!({
+        "connector.class": "JdbcSourceConnector",
+        "connection.url": format!("jdbc:sqlite:{}", db.display()),
+        "mode": "incrementing",
+        "topic.prefix": "dist-",
+        "poll.interval.ms": "200",
+        "table.poll.interval.ms": "1000",
+        "tasks.max": "2",
+    });
+    let r = members[0].rest.create("tables", &config).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    wait_status(&members[0].rest, "tables", "one RUNNING task", |r| {
+        all_in(r, "RUNNING", 1)
+    })
+    .await;
+
+    wasmconnect_tests::databases::sqlite3(
+        &db,
+        "CREATE TABLE second (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO second VALUES (1, 'x'), (2, 'y');",
+    );
+    for m in &members {
+        wait_status(&m.rest, "tables", "two RUNNING tasks", |r| {
+            all_in(r, "RUNNING", 2)
+        })
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while topic_size(broker.bootstrap(), "dist-second") < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the new table's rows never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(topic_size(broker.bootstrap(), "dist-second"), 2);
+    assert_eq!(topic_size(broker.bootstrap(), "dist-first"), 1);
+}

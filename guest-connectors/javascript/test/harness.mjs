@@ -15,7 +15,7 @@
 // Errors come back as jco's ComponentError: `e.payload` is the task-error
 // ({ tag: 'fatal', val } or { tag: 'retriable', val: { message, backoffMs } }).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,6 +32,9 @@ const nodeModules = join(polyglot, 'node/node_modules');
  */
 export async function loadTransform(wasmPath, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wasmconnect-js-harness-'));
+  // The transpiled component is imported from here once; nothing needs it
+  // after the process ends.
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   // The transpiled module imports @bytecodealliance/preview2-shim for WASI.
   symlinkSync(nodeModules, join(dir, 'node_modules'));
   execFileSync(join(nodeModules, '.bin/jco'), [

@@ -2,94 +2,22 @@
 
     ~/.cache/wasmconnect/polyglot/venv/bin/python -m unittest discover -s guest-connectors/python/tests
 
-Generates the sink bindings into a temporary directory (componentize-py,
-offline), replaces the host imports (logging, files, context) with fakes
-and drives the export classes as the worker would. `build.sh` plus
-`wasmconnect plugin test` check the real components.
+The fake host (fakehost.py) generates the bindings into a temporary
+directory (componentize-py, offline) and replaces the host imports with
+fakes; these tests drive the export classes as the worker would.
+`build.sh` plus `wasmconnect plugin test` check the real components;
+test_db.py covers the database wrapper and the SqlSink example.
 """
 
 import base64
-import importlib.util
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-KIT = os.path.dirname(HERE)
-ROOT = os.path.dirname(os.path.dirname(KIT))
-POLYGLOT = os.environ.get("WASMCONNECT_POLYGLOT", os.path.expanduser("~/.cache/wasmconnect/polyglot"))
-CPY = os.path.join(POLYGLOT, "venv", "bin", "componentize-py")
+from fakehost import (DISK, GRANTED, LOGS, SYNCS, Err, FakeFile, batches, files, load_app,
+                      record, types)
 
-_bindings = tempfile.TemporaryDirectory(prefix="wasmconnect-bindings-")
-subprocess.run([CPY, "-d", os.path.join(ROOT, "wit"), "-w", "sink", "bindings", _bindings.name],
-               check=True, stdout=subprocess.DEVNULL)
-sys.path[:0] = [_bindings.name, KIT]
-
-from componentize_py_types import Err  # noqa: E402
-from wit_world.imports import context, files, logging, types  # noqa: E402
-
-import wasmconnect_kit as wc  # noqa: E402
-from wasmconnect_kit.batch import pack_sink  # noqa: E402
-from wit_world.imports import batches  # noqa: E402
-
-LOGS = []
-DISK = {}  # path -> bytearray
-GRANTED = {}  # path -> "append" | "read"
-SYNCS = []
-
-
-class FakeFile:
-    def __init__(self, path):
-        self.path = path
-
-    def append(self, data):
-        DISK.setdefault(self.path, bytearray()).extend(data)
-
-    def read(self, offset, max_len):
-        return bytes(DISK.get(self.path, b"")[offset:offset + max_len])
-
-    def sync(self):
-        SYNCS.append(self.path)
-
-    def size(self):
-        return len(DISK.get(self.path, b""))
-
-    def __exit__(self, *exc):
-        pass
-
-
-def fake_open(path, mode):
-    want = "append" if mode == files.OpenMode.APPEND else "read"
-    if GRANTED.get(path) != want:
-        raise Err(files.FileError_NotGranted(f"{path} is not granted for {want}"))
-    if want == "read" and path not in DISK:
-        raise Err(files.FileError_NotFound(path))
-    return FakeFile(path)
-
-
-logging.enabled = lambda level: level != logging.Level.TRACE
-logging.log = lambda level, message: LOGS.append((level.name, message))
-files.open = fake_open
-context.connector_name = lambda: "test"
-context.task_id = lambda: 0
-context.stop_requested = lambda: False
-
-
-def load_app(directory):
-    path = os.path.join(KIT, directory, "app.py")
-    spec = importlib.util.spec_from_file_location(f"app_{directory.replace('/', '_')}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def record(offset, key=None, value=None, headers=(), timestamp=1_700_000_000_000):
-    return types.SinkRecord("t", 0, offset, key, value,
-                            [types.Header(k, v) for k, v in headers], timestamp,
-                            types.TimestampType.CREATE_TIME)
+import wasmconnect_kit as wc
+from wasmconnect_kit.batch import pack_sink
 
 
 class KitTest(unittest.TestCase):

@@ -29,6 +29,9 @@ What is here:
 * payloads: :func:`decode`, :func:`schema`, :func:`headers`, and
   :func:`text` / :func:`binary` / :func:`json_payload` to build them;
 * context: :func:`connector_name`, :func:`task_id`, :func:`stop_requested`;
+* databases: :mod:`wasmconnect_kit.db` (``wc.db.connect(url, user,
+  password)``), :class:`DatabaseError`; the app's ``world`` file must name
+  ``sink-with-database``;
 * sinks: :class:`SinkConnector`, :class:`SinkTask`, :func:`export_sink`.
 
 componentize-py keeps only the modules imported while it pre-initializes
@@ -38,7 +41,9 @@ inside a method, or the import fails at run time. The kit does the same.
 
 from wit_world.imports import context
 
+from . import db
 from .config import Config, Key, config_value
+from .db import DatabaseError
 from .errors import Fatal, Retriable, TaskFailure
 from .files import File, FileError, open_append, open_read, read_bytes, read_text
 from .logs import LogHandler, debug, enabled, error, info, log, trace, warn, warning
@@ -71,4 +76,5 @@ __all__ = [
     "binary", "decode", "headers", "json_payload", "schema", "text",
     "SinkConnector", "SinkTask", "export_sink",
     "connector_name", "task_id", "stop_requested",
+    "db", "DatabaseError",
 ]

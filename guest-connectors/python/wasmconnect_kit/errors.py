@@ -4,7 +4,9 @@ Raise :class:`Retriable` or :class:`Fatal` from any connector or task method;
 the kit turns them into the WIT ``task-error`` (``retriable{message,
 backoff-ms}`` or ``fatal(message)``). Any other exception escaping a method
 that returns a result becomes ``fatal`` with its traceback as the message,
-so it shows in the task's status ``trace``.
+so it shows in the task's status ``trace``. Other kit errors that subclass
+:class:`TaskFailure` (:class:`wasmconnect_kit.db.DatabaseError`) say for
+themselves whether they are retriable.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from wit_world.imports import types
 
 
 class TaskFailure(Exception):
-    """Base class of the errors the host understands."""
+    """Base class of the errors the host understands: ``str(exc)`` is the
+    message the task's status shows, ``retriable`` and ``backoff_ms`` say
+    whether and when the host calls again."""
+
+    #: Whether the host should call again with the same input.
+    retriable: bool = False
+    #: The backoff to ask for when retriable; ``None``: the host's policy.
+    backoff_ms: Optional[int] = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,6 +36,8 @@ class Retriable(TaskFailure):
     """Transient failure: the host waits and retries the same call with the
     same input (Kafka's ``RetriableException``). ``backoff_ms=None`` uses the
     host's backoff policy."""
+
+    retriable = True
 
     def __init__(self, message: str, backoff_ms: Optional[int] = None) -> None:
         super().__init__(message)
@@ -42,9 +53,9 @@ class Fatal(TaskFailure):
 def to_task_error(exc: BaseException):
     """The WIT ``task-error`` for ``exc``."""
 
-    if isinstance(exc, Retriable):
-        return types.TaskError_Retriable(types.RetriableError(exc.message, exc.backoff_ms))
-    if isinstance(exc, Fatal):
-        return types.TaskError_Fatal(exc.message)
+    if isinstance(exc, TaskFailure):
+        if exc.retriable:
+            return types.TaskError_Retriable(types.RetriableError(str(exc), exc.backoff_ms))
+        return types.TaskError_Fatal(str(exc))
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return types.TaskError_Fatal(f"{type(exc).__name__}: {exc}\n{detail}".rstrip())

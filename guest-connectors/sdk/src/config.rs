@@ -1,6 +1,8 @@
 //! Reading configuration maps and declaring configuration keys.
 
-use crate::{ConfigKey, ConfigType, Importance, ResourceKind, TaskError, Width, fatal};
+use crate::{
+    ConfigKey, ConfigType, ConfigValue, Importance, ResourceKind, TaskError, Width, fatal,
+};
 
 /// Lookups on a configuration map (`[(key, value)]`).
 pub trait ConfigExt {
@@ -119,4 +121,49 @@ impl From<Key> for ConfigKey {
     fn from(key: Key) -> ConfigKey {
         key.0
     }
+}
+
+/// A key in one call, as a definition that lists many reads best: name,
+/// type, default (`None`: null), importance, group and order within it,
+/// documentation.
+pub fn config_key(
+    name: &str,
+    ty: ConfigType,
+    default: Option<&str>,
+    importance: Importance,
+    group: &str,
+    order: i32,
+    doc: &str,
+) -> ConfigKey {
+    let mut key = Key::new(name, ty)
+        .importance(importance)
+        .group(group, order)
+        .doc(doc);
+    if let Some(d) = default {
+        key = key.default_value(d);
+    }
+    key.into()
+}
+
+/// What `validate` answers for problems found as (key, message) pairs: a
+/// value per key named, with its messages and the value given. Keys with
+/// no problem need no entry (the host fills those in).
+pub fn validation_errors(
+    config: &[(String, String)],
+    problems: Vec<(String, String)>,
+) -> Vec<ConfigValue> {
+    let mut values: Vec<ConfigValue> = Vec::new();
+    for (name, error) in problems {
+        match values.iter_mut().find(|v| v.name == name) {
+            Some(v) => v.errors.push(error),
+            None => values.push(ConfigValue {
+                value: config.value(&name).map(str::to_string),
+                name,
+                recommended_values: Vec::new(),
+                errors: vec![error],
+                visible: true,
+            }),
+        }
+    }
+    values
 }

@@ -27,12 +27,16 @@
 #[doc(hidden)]
 pub mod batch;
 mod config;
+#[cfg(feature = "database")]
+pub mod db;
 mod files;
 mod host;
 mod payload;
+#[cfg(feature = "reconfiguration")]
+pub mod reconfiguration;
 mod records;
 
-pub use config::{ConfigExt, Key};
+pub use config::{ConfigExt, Key, config_key, validation_errors};
 pub use files::FileExt;
 pub use host::{connector_name, sleep_unless_stopped, stop_requested, task_id};
 

@@ -13,11 +13,15 @@
 //!
 //! then the footprint of a worker process: time to ready, idle RSS, RSS
 //! with 1, 100 and 1,000 running tasks, and the time to start a task from
-//! a precompiled artifact. Every figure is the median of `--repeats` runs
+//! a precompiled artifact. The other suites: the connectors of each
+//! language ([`polyglot`]), the JDBC connectors against PostgreSQL's `COPY`
+//! ([`jdbc`]) and the comparison with Kafka Connect ([`kafka_connect`]).
+//! Every figure is the median of `--repeats` runs
 //! and every throughput is printed with its ratio to the baseline measured
 //! in the same run. See `docs/benchmarks.md`.
 
 mod footprint;
+mod jdbc;
 pub mod kafka_connect;
 pub mod native_datagen;
 mod polyglot;
@@ -63,6 +67,8 @@ pub struct BenchOptions {
     pub polyglot: Option<u64>,
     /// Where the polyglot components are.
     pub polyglot_dir: PathBuf,
+    /// Rows per run of the JDBC suite, when it runs.
+    pub jdbc: Option<u64>,
     /// The comparison with Kafka Connect, when it runs.
     pub kafka_connect: Option<kafka_connect::KafkaConnectOptions>,
 }
@@ -259,6 +265,9 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
     }
     if let Some(n) = opts.polyglot {
         polyglot::run(&env, n, opts.repeats).await?;
+    }
+    if let Some(rows) = opts.jdbc {
+        jdbc::run(&env, rows, opts.repeats).await?;
     }
     if let Some(kc) = &opts.kafka_connect {
         kafka_connect::run(&env, opts, kc).await?;

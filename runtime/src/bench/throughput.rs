@@ -72,17 +72,11 @@ pub fn raw_producer(env: &Env, topic: &str, n: u64, shape: &Shape) -> Result<Dur
         }
         let key = datagen_core::key(shape, seq);
         datagen_core::fill_value(shape, 0, seq, &mut value);
-        let mut record = BaseRecord::to(topic).key(key.as_bytes()).payload(&value);
-        loop {
-            match p.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    p.poll(Duration::from_millis(1));
-                }
-                Err((e, _)) => return Err(format!("raw producer: {e}")),
-            }
-        }
+        send(
+            &p,
+            BaseRecord::to(topic).key(key.as_bytes()).payload(&value),
+        )
+        .map_err(|e| format!("raw producer: {e}"))?;
         if seq % 1024 == 0 {
             p.poll(Duration::ZERO);
         }
@@ -105,6 +99,29 @@ pub fn raw_producer(env: &Env, topic: &str, n: u64, shape: &Shape) -> Result<Dur
         ));
     }
     Ok(took)
+}
+
+/// Sends `record`, serving delivery reports while librdkafka's queue is
+/// full (a loop producing as fast as it can fills it).
+pub(super) fn send<C, K, P>(
+    p: &BaseProducer<C>,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
+where
+    C: ProducerContext<DeliveryOpaque = ()>,
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match p.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                p.poll(Duration::from_millis(1));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
 }
 
 /// Reads `n` records of `topic` from the beginning with the worker's

@@ -37,6 +37,10 @@ pub struct StandaloneParts {
     pub plugin_dir: std::path::PathBuf,
 }
 
+/// How often the standalone herder looks for connectors due a recheck of
+/// their task configurations (each connector sets its own interval).
+const RECHECK_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The herder of a standalone worker.
 pub struct StandaloneHerder {
     worker: Worker,
@@ -200,6 +204,53 @@ impl StandaloneHerder {
             _ => {
                 status.connector(name, State::Running, None);
                 self.worker.start_tasks(name, c, None);
+            }
+        }
+    }
+
+    /// Starts the loop that asks connectors for their task configurations
+    /// again when they asked for it (`wasmconnect:tasks/reconfiguration`)
+    /// and replaces their tasks when the answer changed, as Kafka's
+    /// standalone herder does on `requestTaskReconfiguration`. It ends when
+    /// the herder is dropped; `main` starts it once the herder is shared.
+    pub fn spawn_rechecks(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let herder = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RECHECK_TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(herder) = herder.upgrade() else {
+                    return;
+                };
+                herder.recheck().await;
+            }
+        })
+    }
+
+    async fn recheck(&self) {
+        let mut connectors = self.connectors.lock().await;
+        for (name, c) in connectors.iter_mut() {
+            match self.worker.recheck_task_configs(name, c).await {
+                None => {}
+                Some(Ok(configs)) if configs == c.task_configs => {}
+                Some(Ok(configs)) => {
+                    tracing::info!(
+                        connector = %name,
+                        tasks = configs.len(),
+                        "the connector's task configurations changed; replacing its tasks"
+                    );
+                    self.worker.stop_tasks(name, c, None).await;
+                    self.worker.status().clear_tasks(name);
+                    c.task_configs = configs;
+                    self.activate(name, c).await;
+                }
+                Some(Err(e)) => {
+                    // As a connector that fails to start: its tasks run on
+                    // (Kafka leaves them), a restart brings it back.
+                    c.stop_instance(name).await;
+                    self.worker.fail_connector(name, c, &e);
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use super::database::url::{self as database_url, DatabaseUrl, Target};
 pub use super::grant_policy::{Beneath, GrantPolicy};
 use crate::bindings::config_def::{ConfigKey, ResourceKind};
 
@@ -75,6 +76,23 @@ pub struct Grants {
     dirs: Vec<(PathBuf, bool)>,
     /// Addresses the instance may connect to.
     endpoints: Vec<SocketAddr>,
+    /// Databases the `database` capability may open.
+    databases: Vec<DatabaseGrant>,
+}
+
+/// A database the configuration names (a `url` key holding a database
+/// URL), as checked when the instance started.
+#[derive(Debug, Clone)]
+pub struct DatabaseGrant {
+    /// The configuration value, trimmed: `database.open` must name it.
+    pub value: String,
+    /// What it says.
+    pub url: DatabaseUrl,
+    /// A server's addresses, each allowed; the host connects to these,
+    /// never to a fresh lookup of the name.
+    pub addrs: Vec<SocketAddr>,
+    /// An SQLite file and the allowed directory it lies beneath.
+    pub file: Option<(PathBuf, Option<Beneath>)>,
 }
 
 impl Grants {
@@ -125,6 +143,20 @@ impl Grants {
                         .dirs
                         .push((path, kind == ResourceKind::WriteDirectory));
                 }
+                ResourceKind::Url if database_url::parse(value).is_some() => {
+                    let granted = grant_database(&key.name, value, policy, cwd)?;
+                    grants.endpoints.extend(&granted.addrs);
+                    if let Some((path, beneath)) = &granted.file {
+                        grants.files.insert(
+                            path.clone(),
+                            GrantedFile {
+                                access: FileAccess::Append,
+                                beneath: beneath.clone(),
+                            },
+                        );
+                    }
+                    grants.databases.push(granted);
+                }
                 ResourceKind::NetworkEndpoint | ResourceKind::Url => {
                     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                         let target = if kind == ResourceKind::Url {
@@ -140,26 +172,8 @@ impl Grants {
                         } else {
                             item.to_string()
                         };
-                        let addrs = target.to_socket_addrs().map_err(|e| {
-                            refusal(
-                                &key.name,
-                                format!("configuration {}: cannot resolve {target}: {e}", key.name),
-                            )
-                        })?;
-                        // Every address the name resolves to is checked:
-                        // a public name resolving to loopback is refused.
-                        for addr in addrs {
-                            if let Some(why) = policy.refuse_addr(&addr) {
-                                return Err(refusal(
-                                    &key.name,
-                                    format!(
-                                        "configuration {} names {item}, which this worker does not allow: {why}",
-                                        key.name
-                                    ),
-                                ));
-                            }
-                            grants.endpoints.push(addr);
-                        }
+                        let addrs = checked_addrs(&key.name, item, &target, policy)?;
+                        grants.endpoints.extend(addrs);
                     }
                 }
             }
@@ -174,6 +188,12 @@ impl Grants {
         self.files
             .get_key_value(&wanted)
             .map(|(p, g)| (p.as_path(), g))
+    }
+
+    /// The database a guest's `open` names, if the configuration grants it.
+    pub fn database(&self, requested: &str) -> Option<&DatabaseGrant> {
+        let requested = requested.trim();
+        self.databases.iter().find(|d| d.value == requested)
     }
 
     /// The granted network addresses.
@@ -210,6 +230,98 @@ impl Grants {
             });
         }
         Ok(())
+    }
+}
+
+/// The addresses `target` (`host:port`, from the value `item` of `key`)
+/// resolves to, every one of them allowed by `policy`: a public name
+/// resolving to loopback is refused.
+fn checked_addrs(
+    key: &str,
+    item: &str,
+    target: &str,
+    policy: &GrantPolicy,
+) -> Result<Vec<SocketAddr>, GrantRefusal> {
+    let addrs = target.to_socket_addrs().map_err(|e| {
+        refusal(
+            key,
+            format!("configuration {key}: cannot resolve {target}: {e}"),
+        )
+    })?;
+    let mut checked = Vec::new();
+    for addr in addrs {
+        if let Some(why) = policy.refuse_addr(&addr) {
+            return Err(refusal(
+                key,
+                format!(
+                    "configuration {key} names {item}, which this worker does not allow: {why}"
+                ),
+            ));
+        }
+        checked.push(addr);
+    }
+    Ok(checked)
+}
+
+/// A database URL the configuration names, checked: a server's addresses
+/// against the network allow-list, an SQLite file against the directory
+/// allow-list (read-write, as the database writes it).
+fn grant_database(
+    key: &str,
+    value: &str,
+    policy: &GrantPolicy,
+    cwd: &Path,
+) -> Result<DatabaseGrant, GrantRefusal> {
+    let url = match database_url::parse(value) {
+        Some(Ok(url)) => url,
+        Some(Err(why)) => {
+            return Err(refusal(
+                key,
+                format!("configuration {key}: cannot use database URL: {why}"),
+            ));
+        }
+        None => {
+            return Err(refusal(
+                key,
+                format!("configuration {key}: not a database URL"),
+            ));
+        }
+    };
+    let mut grant = DatabaseGrant {
+        value: value.trim().to_string(),
+        addrs: Vec::new(),
+        file: None,
+        url,
+    };
+    match &grant.url.target {
+        Target::Network { host, port } => {
+            let shown = redacted(value);
+            let target = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            grant.addrs = checked_addrs(key, &shown, &target, policy)?;
+        }
+        Target::File(path) => grant.file = Some(checked_path(key, path, policy, cwd)?),
+        Target::Memory => {}
+    }
+    Ok(grant)
+}
+
+/// `value` with any password in it replaced, for messages.
+fn redacted(value: &str) -> String {
+    let value = value.trim();
+    match database_url::parse(value) {
+        Some(Ok(url)) if url.password.is_some() => match &url.target {
+            Target::Network { host, port } => format!(
+                "{}://{host}:{port}/{} (password hidden)",
+                value.split("://").next().unwrap_or(""),
+                url.database.as_deref().unwrap_or("")
+            ),
+            _ => value.to_string(),
+        },
+        _ => value.to_string(),
     }
 }
 

@@ -7,6 +7,10 @@
 //! * [`context`]: the instance's identity and its stop signal;
 //! * [`offsets`]: committed source offsets (Kafka's `OffsetStorageReader`);
 //! * [`files`]: the files the connector's configuration grants;
+//! * [`database`]: the PostgreSQL, MySQL/MariaDB and SQLite databases the
+//!   connector's configuration names (`wasmconnect:database/sql`);
+//! * [`reconfiguration`]: a connector asking for its task configurations
+//!   to be regenerated at an interval (`wasmconnect:tasks`);
 //! * [`errant_records`]: records a sink task could not write (Kafka's
 //!   `ErrantRecordReporter`);
 //! * [`grants`]: what a configuration grants (files, directories, network
@@ -24,6 +28,7 @@
 //! [`grants`].
 
 pub mod context;
+pub mod database;
 pub mod errant_records;
 pub mod files;
 pub mod grant_policy;
@@ -31,6 +36,7 @@ pub mod grants;
 pub mod log_budget;
 pub mod logging;
 pub mod offsets;
+pub mod reconfiguration;
 
 use std::sync::Arc;
 
@@ -56,6 +62,8 @@ pub trait HostView:
     + context::ContextView
     + offsets::OffsetsView
     + files::FilesView
+    + database::DatabaseView
+    + reconfiguration::ReconfigurationView
     + errant_records::ErrantRecordsView
     + 'static
 {
@@ -67,6 +75,8 @@ impl<T> HostView for T where
         + context::ContextView
         + offsets::OffsetsView
         + files::FilesView
+        + database::DatabaseView
+        + reconfiguration::ReconfigurationView
         + errant_records::ErrantRecordsView
         + 'static
 {
@@ -79,6 +89,8 @@ pub fn add_to_linker<T: HostView>(linker: &mut Linker<T>) -> wasmtime::Result<()
     context::add_to_linker(linker)?;
     offsets::add_to_linker(linker)?;
     files::add_to_linker(linker)?;
+    database::add_to_linker(linker)?;
+    reconfiguration::add_to_linker(linker)?;
     errant_records::add_to_linker(linker)?;
     Ok(())
 }

@@ -54,6 +54,12 @@ impl ConnectorInstance {
         )
     }
 
+    /// How often the connector asked for its task configurations to be
+    /// regenerated (`wasmconnect:tasks/reconfiguration`), if it did.
+    pub fn recheck_interval(&self) -> Option<std::time::Duration> {
+        self.core.store.data().reconfiguration.interval()
+    }
+
     /// `connector.task-configs`; more than `max_tasks` configurations breaks
     /// the contract and is a fatal error.
     pub async fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<Config>, GuestError> {

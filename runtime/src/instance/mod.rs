@@ -181,13 +181,16 @@ impl Core {
         f(&mut self.store, &self.instance).map_err(|e| GuestError::Instantiate(format!("{e:#}")))
     }
 
-    /// Refuses calls on a poisoned instance.
-    pub(crate) fn begin(&self, call: &'static str) -> Result<(), GuestError> {
+    /// Refuses calls on a poisoned instance; otherwise tells the
+    /// capabilities that wait on the outside world when this call must
+    /// end, so that they give up in time instead of poisoning it.
+    pub(crate) fn begin(&mut self, call: &'static str) -> Result<(), GuestError> {
         if self.poisoned {
-            Err(GuestError::Poisoned { call })
-        } else {
-            Ok(())
+            return Err(GuestError::Poisoned { call });
         }
+        let deadline = std::time::Instant::now() + self.limits.call_deadline;
+        self.store.data_mut().database.set_deadline(deadline);
+        Ok(())
     }
 
     /// Turns the outcome of a guarded call into a value or a [`GuestError`].

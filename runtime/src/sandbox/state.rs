@@ -14,12 +14,14 @@ use super::stdio::{GuestOutput, StderrTail, Stream};
 use crate::config::providers::Secrets;
 use crate::host::Identity;
 use crate::host::context::{ContextCtx, ContextState, ContextView};
+use crate::host::database::{DatabaseCtx, DatabaseState, DatabaseView};
 use crate::host::errant_records::{ErrantRecordsState, ErrantRecordsView};
 use crate::host::files::{FilesCtx, FilesState, FilesView};
 use crate::host::grants::Grants;
 use crate::host::log_budget::LogBudget;
 use crate::host::logging::{LoggingState, LoggingView};
 use crate::host::offsets::{OffsetReader, OffsetsState, OffsetsView};
+use crate::host::reconfiguration::{ReconfigurationState, ReconfigurationView};
 
 /// Per-instance host state.
 pub struct HostState {
@@ -31,6 +33,8 @@ pub struct HostState {
     logging: LoggingState,
     context: ContextState,
     files: FilesState,
+    pub(crate) database: DatabaseState,
+    pub(crate) reconfiguration: ReconfigurationState,
     offsets: OffsetsState,
     pub(crate) errant_records: ErrantRecordsState,
 }
@@ -78,6 +82,7 @@ impl HostState {
             parts.secrets.clone(),
         ));
         parts.grants.apply(&mut wasi)?;
+        let grants = Arc::new(parts.grants);
         Ok(HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
@@ -85,7 +90,9 @@ impl HostState {
             stderr,
             logging: LoggingState::new(identity.clone(), log_budget.clone()),
             context: ContextState::new(identity.clone(), parts.stop),
-            files: FilesState::new(identity, Arc::new(parts.grants), parts.cwd),
+            database: DatabaseState::new(identity.clone(), grants.clone()),
+            reconfiguration: ReconfigurationState::new(identity.clone()),
+            files: FilesState::new(identity, grants, parts.cwd),
             offsets: OffsetsState::new(parts.connector, parts.offsets),
             errant_records: ErrantRecordsState::default(),
             log_budget,
@@ -128,6 +135,21 @@ impl FilesView for HostState {
             state: &self.files,
             table: &mut self.table,
         }
+    }
+}
+
+impl DatabaseView for HostState {
+    fn database(&mut self) -> DatabaseCtx<'_> {
+        DatabaseCtx {
+            state: &self.database,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl ReconfigurationView for HostState {
+    fn reconfiguration(&mut self) -> &mut ReconfigurationState {
+        &mut self.reconfiguration
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::task::TaskHandle;
 use crate::config::Config;
@@ -27,6 +28,9 @@ pub struct Connector {
     /// `i` runs `task_configs[i]`.
     pub task_configs: Vec<Config>,
     pub(crate) tasks: BTreeMap<u32, TaskHandle>,
+    /// When the instance last generated task configurations (for
+    /// [`Worker::recheck_task_configs`](super::Worker::recheck_task_configs)).
+    pub(crate) configs_generated: Option<Instant>,
 }
 
 impl Connector {
@@ -39,6 +43,7 @@ impl Connector {
             instance: None,
             task_configs: Vec::new(),
             tasks: BTreeMap::new(),
+            configs_generated: None,
         }
     }
 

@@ -54,7 +54,7 @@ pub mod versions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -295,20 +295,39 @@ impl Worker {
         };
         let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
         instance.start(&resolved).await?;
-        let max = lookup(&resolved, "tasks.max")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(1u32);
-        let configs = instance.task_configs(max).await?;
-        let configs = configs
-            .into_iter()
-            .map(|t| {
-                crate::config::providers::restore_raw(
-                    &task_config_for(&c.plugin, &resolved, t),
-                    &c.config,
-                )
-            })
-            .collect();
+        let configs = generate_task_configs(&c.plugin, &c.config, &resolved, &mut instance).await?;
+        c.configs_generated = Some(Instant::now());
         Ok((instance, configs))
+    }
+
+    /// The running connector's task configurations generated again, when
+    /// its instance asked to be rechecked (`wasmconnect:tasks/reconfiguration`,
+    /// as a JDBC source watches for new tables) and its interval has passed
+    /// since they were last generated; `None` when nothing is due. Only a
+    /// started connector is rechecked: a paused one has stopped working, as
+    /// Kafka stops a paused connector.
+    pub async fn recheck_task_configs(
+        &self,
+        name: &str,
+        c: &mut Connector,
+    ) -> Option<Result<Vec<Config>, GuestError>> {
+        if c.target != TargetState::Started {
+            return None;
+        }
+        let interval = c.instance.as_ref()?.recheck_interval()?;
+        if c.configs_generated
+            .is_some_and(|at| at.elapsed() < interval)
+        {
+            return None;
+        }
+        c.configs_generated = Some(Instant::now());
+        let resolved = self.providers.resolve(&c.config);
+        let instance = c.instance.as_mut()?;
+        tracing::debug!(
+            connector = name,
+            "asking the connector for its task configurations again"
+        );
+        Some(generate_task_configs(&c.plugin, &c.config, &resolved, instance).await)
     }
 
     /// Starts the connector instance and takes its task configurations;
@@ -321,14 +340,20 @@ impl Worker {
                 true
             }
             Err(e) => {
-                let resolved = self.providers.resolve(&c.config);
-                let trace = Secrets::of(&c.config, &resolved)
-                    .hide(&e.to_string())
-                    .into_owned();
-                self.status.connector(name, State::Failed, Some(trace));
+                self.fail_connector(name, c, &e);
                 false
             }
         }
+    }
+
+    /// Reports the connector FAILED with `e` as its trace, the values of
+    /// its secret keys hidden.
+    pub fn fail_connector(&self, name: &str, c: &Connector, e: &GuestError) {
+        let resolved = self.providers.resolve(&c.config);
+        let trace = Secrets::of(&c.config, &resolved)
+            .hide(&e.to_string())
+            .into_owned();
+        self.status.connector(name, State::Failed, Some(trace));
     }
 
     /// Spawns every task (of `only`, when given) that is not running and
@@ -573,6 +598,25 @@ fn task_config_for(plugin: &Plugin, connector: &Config, mut task: Config) -> Con
         add("topics.regex", lookup(connector, "topics.regex"));
     }
     task
+}
+
+/// `connector.task-configs` under `tasks.max`, each configuration
+/// completed by [`task_config_for`] and with values that came from
+/// placeholders shown as the placeholders again (`raw`).
+async fn generate_task_configs(
+    plugin: &Plugin,
+    raw: &Config,
+    resolved: &Config,
+    instance: &mut ConnectorInstance,
+) -> Result<Vec<Config>, GuestError> {
+    let max = lookup(resolved, "tasks.max")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(1u32);
+    let configs = instance.task_configs(max).await?;
+    Ok(configs
+        .into_iter()
+        .map(|t| crate::config::providers::restore_raw(&task_config_for(plugin, resolved, t), raw))
+        .collect())
 }
 
 fn render_map(config: &Config) -> String {

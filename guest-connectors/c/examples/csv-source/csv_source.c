@@ -177,10 +177,14 @@ static struct {
 static size_t split_fields(const uint8_t *line, size_t len, char delimiter, wc_buf_t **out) {
   size_t count = 0, cap = 8;
   wc_buf_t *fields = calloc(cap, sizeof *fields);
+  if (!fields) __builtin_trap();
   size_t i = 0;
   for (;;) {
     if (count == cap) {
-      fields = realloc(fields, (cap *= 2) * sizeof *fields);
+      /* Out of memory has no recovery in a sandbox: trap, as the kit does. */
+      wc_buf_t *grown = realloc(fields, (cap *= 2) * sizeof *fields);
+      if (!grown) __builtin_trap();
+      fields = grown;
       memset(fields + count, 0, (cap - count) * sizeof *fields);
     }
     wc_buf_t *field = &fields[count++];
@@ -385,7 +389,9 @@ bool exports_wasmconnect_connector_source_task_poll(wc_source_batch_t *batch, wc
     if (len == 0) continue;
     if (records.len == cap) {
       cap = cap ? cap * 2 : 64;
-      records.ptr = realloc(records.ptr, cap * sizeof *records.ptr);
+      record_t *grown = realloc(records.ptr, cap * sizeof *records.ptr);
+      if (!grown) __builtin_trap();
+      records.ptr = grown;
     }
     record_t *r = &records.ptr[records.len++];
     memset(r, 0, sizeof *r);

@@ -288,9 +288,19 @@ impl DistributedHerder {
                 }
                 Err(e) => {
                     c.failed = true;
-                    self.worker
-                        .status()
-                        .connector(name, State::Failed, Some(e.to_string()));
+                    self.worker.fail_connector(name, c, &e);
+                    return;
+                }
+            }
+        } else if let Some(regenerated) = self.worker.recheck_task_configs(name, c).await {
+            // The connector asked to be asked again; what differs from the
+            // stored set is published below, and the tasks follow it.
+            match regenerated {
+                Ok(configs) => c.generated = Some(configs),
+                Err(e) => {
+                    c.failed = true;
+                    c.stop_instance(name).await;
+                    self.worker.fail_connector(name, c, &e);
                     return;
                 }
             }
