@@ -45,9 +45,18 @@ DIR="${KAFKA_DIR:-$root/build/kafka}"
 
 log() { echo "kafka.sh: $*" >&2; }
 
+# Everything `setup.sh` installs. The other commands install only what they
+# use: a broker or a Kafka Connect worker never waits on (or races another
+# test over) Debezium's archive.
 install() {
   install_kafka
   install_reference_plugins
+}
+
+need_tools() {
+  for tool in java mvn; do
+    command -v "$tool" >/dev/null || { log "$tool is missing (apt-get install openjdk-17-jdk-headless maven)"; exit 1; }
+  done
 }
 
 install_kafka() {
@@ -56,9 +65,7 @@ install_kafka() {
   # test plugins were added is installed again)
   stamp=$( (cat "$pom"; echo "with test-plugins") | sha256sum | cut -d' ' -f1)
   if [ -f "$LIB/.installed" ] && [ "$(cat "$LIB/.installed")" = "$stamp" ]; then return 0; fi
-  for tool in java mvn; do
-    command -v "$tool" >/dev/null || { log "$tool is missing (apt-get install openjdk-17-jdk-headless maven)"; exit 1; }
-  done
+  need_tools
   log "installing Apache Kafka $VERSION jars into $LIB (Maven Central)"
   rm -rf "$LIB"
   mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
@@ -78,6 +85,7 @@ install_kafka() {
 install_reference_plugins() {
   local stamp="debezium-connector-jdbc $DEBEZIUM_JDBC_VERSION"
   if [ -f "$REFERENCE_PLUGINS/.installed" ] && [ "$(cat "$REFERENCE_PLUGINS/.installed")" = "$stamp" ]; then return 0; fi
+  need_tools
   log "installing Debezium's JDBC sink $DEBEZIUM_JDBC_VERSION into $REFERENCE_PLUGINS (Maven Central)"
   rm -rf "$REFERENCE_PLUGINS"
   local download="$REFERENCE_PLUGINS.download"
@@ -154,7 +162,7 @@ PROPS
 }
 
 start() {
-  install
+  install_kafka
   mapfile -t client < <(ports)
   mapfile -t control < <(controller_ports)
   local count=${#client[@]}
@@ -250,9 +258,9 @@ case "${1:-}" in
   kill) signal KILL ;;
   start-node) shift; [ $# -gt 0 ] || { echo "usage: $0 start-node N [N…]" >&2; exit 2; }; start_nodes "$@" ;;
   status) status ;;
-  java) shift; install; jvm "$@" ;;
-  lib) install; echo "$LIB" ;;
-  test-plugins) install; echo "$TEST_PLUGINS" ;;
-  reference-plugins) install; echo "$REFERENCE_PLUGINS" ;;
+  java) shift; install_kafka; jvm "$@" ;;
+  lib) install_kafka; echo "$LIB" ;;
+  test-plugins) install_kafka; echo "$TEST_PLUGINS" ;;
+  reference-plugins) install_reference_plugins; echo "$REFERENCE_PLUGINS" ;;
   *) echo "usage: $0 install|start|start-node N [N…]|stop|kill|status|java CLASS ARGS…|lib|test-plugins|reference-plugins" >&2; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use wasmconnect_tests::databases::{MariaDb, Postgres, sqlite3};
-use wasmconnect_tests::{Broker, Rest, WorkerProcess, worker_props};
+use wasmconnect_tests::{Broker, Rest, WorkerProcess, wait_until, worker_props};
 
 const TOPIC: &str = "pg-customers";
 
@@ -257,7 +257,7 @@ async fn a_postgres_table_reaches_mariadb_sqlite_and_postgres_exactly() {
 
     // A graceful restart resumes exactly where the offsets say: one new
     // row makes exactly one new record.
-    worker.terminate(Duration::from_secs(30));
+    assert_eq!(worker.terminate(Duration::from_secs(30)), Some(0));
     let before = topic_count(broker.bootstrap());
     let mut worker = WorkerProcess::start(&worker_dir, &worker_props, &[]);
     rest.wait_ready(&worker).await;
@@ -275,6 +275,12 @@ async fn a_postgres_table_reaches_mariadb_sqlite_and_postgres_exactly() {
     // kill -9 with rows arriving; after the restart nothing is missing
     // (upserts make a repeated batch harmless).
     pg.psql("INSERT INTO customers (name) SELECT 'bulk ' || g FROM generate_series(1, 500) g;");
+    wait_until(
+        Duration::from_secs(60),
+        "the bulk rows to start arriving",
+        || topic_count(broker.bootstrap()) > before + 1,
+    )
+    .await;
     worker.kill9();
     let mut worker = WorkerProcess::start(&worker_dir, &worker_props, &[]);
     rest.wait_ready(&worker).await;
@@ -288,5 +294,5 @@ async fn a_postgres_table_reaches_mariadb_sqlite_and_postgres_exactly() {
     );
     wait_copies(&pg, &maria, &sqlite, true, &worker).await;
     assert!(source_rows(&pg, true).ends_with("\tgold"));
-    worker.terminate(Duration::from_secs(30));
+    assert_eq!(worker.terminate(Duration::from_secs(30)), Some(0));
 }

@@ -273,7 +273,6 @@ async fn a_connection_the_server_dropped_is_replaced_on_the_retry() {
         .await
         .expect_err("the connection is gone");
     assert!(err.is_retriable(), "a lost connection is retriable: {err}");
-    println!("after the server dropped the connection: {err}");
     // The worker retries the same batch; the kit opens a new connection.
     task.put(&second_batch()).await.unwrap();
     task.stop().await.unwrap();

@@ -40,8 +40,9 @@ impl Decimal {
         {
             return None;
         }
-        let scale = frac_part.len() as i64 - exponent;
-        if scale.abs() > MAX_SCALE_SHIFT {
+        // Checked: the exponent is the text's, whatever its size.
+        let scale = (frac_part.len() as i64).checked_sub(exponent)?;
+        if scale.unsigned_abs() > MAX_SCALE_SHIFT.unsigned_abs() {
             return None;
         }
         let digits: Vec<u8> = int_part
@@ -287,6 +288,12 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exponent_of_any_size_is_refused_not_overflowed() {
+        assert!(Decimal::parse("1e-9223372036854775808").is_none());
+        assert!(Decimal::parse("1e9223372036854775807").is_none());
+    }
 
     fn bytes_of(text: &str, scale: i32) -> Vec<u8> {
         Decimal::parse(text)

@@ -94,7 +94,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         .find(|&(_, c)| c == ' ' || c == 'T')
         .map(|(i, _)| i);
     let Some(split) = split else {
-        return parse_date(s).map(|d| d * MICROS_PER_DAY);
+        return parse_date(s)?.checked_mul(MICROS_PER_DAY);
     };
     let days = parse_date(&s[..split])?;
     let mut rest = s[split + 1..].trim_start();
@@ -114,7 +114,10 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         rest = clock.trim_end();
     }
     let time = parse_time(rest)?;
-    Some(days * MICROS_PER_DAY + time - zone_micros)
+    // Checked: a year of many digits is text a column may hold.
+    days.checked_mul(MICROS_PER_DAY)?
+        .checked_add(time)?
+        .checked_sub(zone_micros)
 }
 
 /// `YYYY-MM-DD` of a day count.
@@ -175,6 +178,12 @@ pub const fn micros_per_day() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timestamp_beyond_the_microsecond_range_is_refused_not_overflowed() {
+        assert_eq!(parse_timestamp("999999999-01-01"), None);
+        assert_eq!(parse_timestamp("999999999-01-01 00:00:00"), None);
+    }
 
     #[test]
     fn civil_round_trip() {

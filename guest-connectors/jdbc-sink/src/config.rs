@@ -60,7 +60,7 @@ impl SinkConfig {
     /// Parses and checks a sink configuration.
     pub fn parse(config: &[(String, String)]) -> Result<SinkConfig, Problems> {
         let mut problems = Problems::new();
-        let text = |k: &str| config.get_non_blank(k).map(|v| v.trim().to_string());
+        let text = |k: &str| settings::text(config, k);
         let conn = settings::connection(config, &mut problems);
         let insert_raw = text(INSERT_MODE).unwrap_or_else(|| "insert".into());
         let insert_mode = InsertMode::parse(&insert_raw).unwrap_or_else(|| {

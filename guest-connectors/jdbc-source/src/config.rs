@@ -80,7 +80,7 @@ impl SourceConfig {
     /// Parses and checks a connector or task configuration.
     pub fn parse(config: &[(String, String)]) -> Result<SourceConfig, Problems> {
         let mut problems = Problems::new();
-        let text = |k: &str| config.get_non_blank(k).map(|v| v.trim().to_string());
+        let text = |k: &str| settings::text(config, k);
         let conn = settings::connection(config, &mut problems);
         let mode_raw = config.value(MODE).unwrap_or_default();
         let mode = Mode::parse(mode_raw).unwrap_or_else(|| {

@@ -240,10 +240,8 @@ impl StandaloneHerder {
                         tasks = configs.len(),
                         "the connector's task configurations changed; replacing its tasks"
                     );
-                    self.worker.stop_tasks(name, c, None).await;
-                    self.worker.status().clear_tasks(name);
                     c.task_configs = configs;
-                    self.activate(name, c).await;
+                    self.replace_tasks(name, c).await;
                 }
                 Some(Err(e)) => {
                     // As a connector that fails to start: its tasks run on
@@ -287,10 +285,16 @@ impl StandaloneHerder {
         };
         status.connector(name, state, None);
         if c.task_configs != before {
-            self.worker.stop_tasks(name, c, None).await;
-            status.clear_tasks(name);
-            self.activate(name, c).await;
+            self.replace_tasks(name, c).await;
         }
+    }
+
+    /// Stops the running tasks and starts those of `c.task_configs`, which
+    /// the connector instance has just changed.
+    async fn replace_tasks(&self, name: &str, c: &mut Connector) {
+        self.worker.stop_tasks(name, c, None).await;
+        self.worker.status().clear_tasks(name);
+        self.activate(name, c).await;
     }
 }
 

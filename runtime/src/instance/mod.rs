@@ -183,14 +183,18 @@ impl Core {
 
     /// Refuses calls on a poisoned instance; otherwise tells the
     /// capabilities that wait on the outside world when this call must
-    /// end, so that they give up in time instead of poisoning it.
-    pub(crate) fn begin(&mut self, call: &'static str) -> Result<(), GuestError> {
+    /// end, so that they give up in time instead of poisoning it, and
+    /// returns when the call starts.
+    pub(crate) fn begin(&mut self, call: &'static str) -> Result<std::time::Instant, GuestError> {
         if self.poisoned {
             return Err(GuestError::Poisoned { call });
         }
-        let deadline = std::time::Instant::now() + self.limits.call_deadline;
-        self.store.data_mut().database.set_deadline(deadline);
-        Ok(())
+        let started = std::time::Instant::now();
+        self.store
+            .data_mut()
+            .database
+            .set_deadline(started + self.limits.call_deadline);
+        Ok(started)
     }
 
     /// Turns the outcome of a guarded call into a value or a [`GuestError`].
@@ -259,9 +263,8 @@ macro_rules! guarded {
     ($core:ident, $call:literal, |$store:ident| $body:expr) => {{
         match $core.begin($call) {
             Err(e) => Err(e),
-            Ok(()) => {
+            Ok(started) => {
                 let deadline = $core.limits.call_deadline;
-                let started = ::std::time::Instant::now();
                 let $store = &mut $core.store;
                 let outcome = ::tokio::time::timeout(deadline, $body).await;
                 $core.finish($call, started, outcome)

@@ -97,6 +97,8 @@ pub struct HostCursor {
     backend: CursorBackend,
     columns: Vec<Column>,
     cancel: Canceller,
+    /// A fetch was cancelled: the cursor answers nothing more.
+    cancelled: bool,
 }
 
 enum CursorBackend {
@@ -198,6 +200,22 @@ async fn timed<T>(
     }
 }
 
+/// Whether `e` says the statement was cancelled (SQLSTATE 57014): by
+/// [`timed`] at the deadline, or by the server.
+fn is_cancellation(e: &DbError) -> bool {
+    matches!(e, DbError::Retriable(d) if d.sqlstate.as_deref() == Some("57014"))
+}
+
+/// The answer to `next` on a cursor whose query was cancelled.
+fn cancelled_cursor() -> DbError {
+    retriable(ErrorDetail {
+        message: "this cursor's query was cancelled at the call deadline and may have lost rows; run the query again".into(),
+        sqlstate: Some("57014".into()),
+        vendor_code: None,
+        connection_lost: false,
+    })
+}
+
 fn timeout_error() -> DbError {
     retriable(ErrorDetail {
         message: "the statement was cancelled: it ran into the end of the guest call's time (the worker's sandbox call deadline)".into(),
@@ -219,9 +237,11 @@ fn not_granted(id: &Identity, url: &str) -> DbError {
         task = id.task,
         "plugin asked for a database its configuration does not name"
     );
+    // Shown only when it parses and carries no password: a URL that does
+    // not parse may still hold one.
     let shown = match url::parse(url) {
-        Some(Ok(u)) if u.password.is_some() => "that URL (password hidden)".to_string(),
-        _ => url.to_string(),
+        Some(Ok(u)) if u.password.is_none() => url.to_string(),
+        _ => "that URL (not shown: it may hold a password)".to_string(),
     };
     DbError::NotGranted(format!(
         "{shown} is not the value of any url setting of this connector"
@@ -464,6 +484,7 @@ impl sql::HostStatement for DatabaseCtx<'_> {
                 backend,
                 columns,
                 cancel,
+                cancelled: false,
             })?)),
             Err(e) => Ok(Err(e)),
         }
@@ -517,10 +538,18 @@ impl sql::HostCursor for DatabaseCtx<'_> {
         let c = self.table.get_mut(&cursor)?;
         let cancel = c.cancel.clone();
         let max_rows = max_rows.max(1);
+        if c.cancelled {
+            return Ok(Err(cancelled_cursor()));
+        }
         let fetched = match &mut c.backend {
             CursorBackend::Postgres(p) => timed(budget, &cancel, p.next(max_rows)).await,
             CursorBackend::Served(a) => timed(budget, &cancel, a.next(max_rows)).await,
         };
+        // A fetch cut off at the deadline may have taken rows off the wire
+        // that never reached the guest: reading on would skip them.
+        if fetched.as_ref().is_err_and(is_cancellation) {
+            c.cancelled = true;
+        }
         Ok(fetched.map(|(batch, done)| batch.finish(done)))
     }
 

@@ -117,10 +117,14 @@ async fn answer(conn: &mut Conn, request: Request) {
             let mut counts = Vec::with_capacity(rows.len());
             let mut failed = None;
             for row in rows {
-                match conn.exec_drop(sql.as_str(), bind(&row)).await {
+                let executed = match bind(&row) {
+                    Ok(params) => conn.exec_drop(sql.as_str(), params).await.map_err(error),
+                    Err(e) => Err(e),
+                };
+                match executed {
                     Ok(()) => counts.push(conn.affected_rows()),
                     Err(e) => {
-                        failed = Some(error(e));
+                        failed = Some(e);
                         break;
                     }
                 }
@@ -148,7 +152,14 @@ async fn run_query(
     reply: Reply<()>,
     inbox: &mut mpsc::UnboundedReceiver<Request>,
 ) -> Option<Request> {
-    let mut result = match conn.exec_iter(sql, bind(&params)).await {
+    let params = match bind(&params) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return inbox.recv().await;
+        }
+    };
+    let mut result = match conn.exec_iter(sql, params).await {
         Ok(r) => r,
         Err(e) => {
             let _ = reply.send(Err(error(e)));
@@ -346,54 +357,60 @@ fn pack(batch: &mut RowBatchBuilder, column: &Column, value: MyValue) -> DbResul
     Ok(())
 }
 
-fn bind(params: &[Value]) -> mysql_async::Params {
+/// The parameters as MySQL values; a date beyond the years MySQL's
+/// protocol can carry is refused rather than stored as another date.
+fn bind(params: &[Value]) -> DbResult<mysql_async::Params> {
     if params.is_empty() {
-        return mysql_async::Params::Empty;
+        return Ok(mysql_async::Params::Empty);
     }
-    let datetime = |micros: i64| {
-        let days = micros.div_euclid(86_400_000_000);
-        let in_day = micros.rem_euclid(86_400_000_000);
+    // Days and the time of day apart, so that no date overflows on its way
+    // to microseconds.
+    let date_time = |days: i64, in_day: i64| {
         let (y, m, d) = rows::civil_from_days(days);
+        let year =
+            u16::try_from(y).map_err(|_| fatal(format!("the year {y} cannot be sent to MySQL")))?;
         let secs = in_day / 1_000_000;
-        MyValue::Date(
-            u16::try_from(y).unwrap_or(0),
+        Ok(MyValue::Date(
+            year,
             m as u8,
             d as u8,
             (secs / 3600) as u8,
             (secs / 60 % 60) as u8,
             (secs % 60) as u8,
             (in_day % 1_000_000) as u32,
-        )
+        ))
     };
-    mysql_async::Params::Positional(
-        params
-            .iter()
-            .map(|v| match v {
-                Value::Null => MyValue::NULL,
-                Value::Boolean(b) => MyValue::Int(i64::from(*b)),
-                Value::Int(i) => MyValue::Int(*i),
-                Value::Float32(f) => MyValue::Float(*f),
-                Value::Float64(f) => MyValue::Double(*f),
-                Value::Decimal(s) | Value::Text(s) => MyValue::Bytes(s.as_bytes().to_vec()),
-                Value::Bytes(b) => MyValue::Bytes(b.clone()),
-                Value::Date(d) => datetime(i64::from(*d) * 86_400_000_000),
-                Value::Time(t) => {
-                    let negative = *t < 0;
-                    let micros = t.unsigned_abs();
-                    let secs = micros / 1_000_000;
-                    MyValue::Time(
-                        negative,
-                        (secs / 86_400) as u32,
-                        (secs / 3600 % 24) as u8,
-                        (secs / 60 % 60) as u8,
-                        (secs % 60) as u8,
-                        (micros % 1_000_000) as u32,
-                    )
-                }
-                Value::Timestamp(t) | Value::TimestampTz(t) => datetime(*t),
-            })
-            .collect(),
-    )
+    let values = params
+        .iter()
+        .map(|v| match v {
+            Value::Null => Ok(MyValue::NULL),
+            Value::Boolean(b) => Ok(MyValue::Int(i64::from(*b))),
+            Value::Int(i) => Ok(MyValue::Int(*i)),
+            Value::Float32(f) => Ok(MyValue::Float(*f)),
+            Value::Float64(f) => Ok(MyValue::Double(*f)),
+            Value::Decimal(s) | Value::Text(s) => Ok(MyValue::Bytes(s.as_bytes().to_vec())),
+            Value::Bytes(b) => Ok(MyValue::Bytes(b.clone())),
+            Value::Date(d) => date_time(i64::from(*d), 0),
+            Value::Time(t) => {
+                let negative = *t < 0;
+                let micros = t.unsigned_abs();
+                let secs = micros / 1_000_000;
+                Ok(MyValue::Time(
+                    negative,
+                    (secs / 86_400) as u32,
+                    (secs / 3600 % 24) as u8,
+                    (secs / 60 % 60) as u8,
+                    (secs % 60) as u8,
+                    (micros % 1_000_000) as u32,
+                ))
+            }
+            Value::Timestamp(t) | Value::TimestampTz(t) => date_time(
+                t.div_euclid(rows::MICROS_PER_DAY),
+                t.rem_euclid(rows::MICROS_PER_DAY),
+            ),
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(mysql_async::Params::Positional(values))
 }
 
 /// Deadlocks, lock waits, too many connections, shutdowns and killed or
@@ -421,5 +438,36 @@ fn error(e: mysql_async::Error) -> DbError {
             lost("the server closed the connection")
         }
         other => fatal(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_sent_whole_and_those_mysql_cannot_carry_are_refused() {
+        // 2024-05-06 and 2024-05-06T07:08:09.123456.
+        let Ok(mysql_async::Params::Positional(values)) = bind(&[
+            Value::Date(19_849),
+            Value::Timestamp(19_849 * rows::MICROS_PER_DAY + 25_689_123_456),
+        ]) else {
+            panic!("both bind");
+        };
+        assert_eq!(
+            values,
+            [
+                MyValue::Date(2024, 5, 6, 0, 0, 0, 0),
+                MyValue::Date(2024, 5, 6, 7, 8, 9, 123_456)
+            ]
+        );
+        // Far beyond any year a u16 holds: refused, not overflowed.
+        for far in [
+            Value::Date(i32::MAX),
+            Value::Date(i32::MIN),
+            Value::Timestamp(i64::MIN),
+        ] {
+            assert!(bind(&[far]).is_err());
+        }
     }
 }

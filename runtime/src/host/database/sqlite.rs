@@ -149,7 +149,9 @@ fn run_query(
             return inbox.blocking_recv();
         }
     };
-    let kinds: Vec<ValueKind> = describe(conn, &stmt).iter().map(|c| c.kind).collect();
+    // Only the declared types: `describe`'s catalog lookups are for
+    // `prepare`, not for every query.
+    let kinds: Vec<ValueKind> = stmt.columns().map(|c| kind_of(c.decl_type())).collect();
     let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
     let mut rows = match stmt.query(rusqlite::params_from_iter(bind(params))) {
         Ok(r) => r,
