@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks, once: the wasm32-wasip2 target, a
 # JDK and Maven (apt) with the pinned Apache Kafka jars the tests run
-# (scripts/kafka.sh install), the toolchains of the non-Rust guests, and
+# (scripts/kafka.sh install), OpenSearch and HDFS (scripts/opensearch.sh,
+# scripts/hdfs.sh), s3s-fs, the toolchains of the non-Rust guests, and
 # the test tools from PyPI (tests/requirements-tools.txt).
 # Safe to run again: each part is skipped when it is in place.
 set -euo pipefail
@@ -17,7 +18,16 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
   $sudo apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
 fi
 bash "$root/scripts/kafka.sh" install
+bash "$root/scripts/opensearch.sh" install
+bash "$root/scripts/hdfs.sh" install
 bash "$root/scripts/setup-polyglot.sh"
+# The S3-compatible server the S3 sink's tests run: s3s-fs from crates.io
+# (0.14.1 is the newest that builds on Rust 1.95), into the cache.
+s3s="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/s3s"
+if ! "$s3s/bin/s3s-fs" --version 2>/dev/null | grep -q ' 0.14.1'; then
+  echo "setup: building s3s-fs 0.14.1 (crates.io; about 3 minutes on 2 cores)"
+  cargo install --locked s3s-fs@0.14.1 --features binary --root "$s3s"
+fi
 bash "$root/scripts/setup-databases.sh"
 # Test tools from PyPI (schemathesis), in a venv of their own.
 tools="${WASMCONNECT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/test-tools}"

@@ -17,7 +17,10 @@ poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polygl
 "$poly/venv/bin/python" -m unittest discover -s guest-connectors/python/tests
 node guest-connectors/javascript/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
 node guest-connectors/zig/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
-# The guests' host-testable libraries (the generator shared by datagen, the
-# null sink and the benchmark; the JDBC connectors' SQL and schema logic).
+# The guests' host-testable code (the generator shared by datagen, the null
+# sink and the benchmark; configuration checks; the JDBC connectors' SQL and
+# schema logic; the storage sinks' partitioners, formats and rotation; the
+# HTTP sinks' requests, answers and signing).
 (cd guest-connectors && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target" \
-  cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core -p jdbc-common)
+  cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core -p config-checks \
+    -p jdbc-common -p storage-common -p elasticsearch-sink -p s3-sink -p hdfs-sink)

@@ -8,14 +8,14 @@
 # An APP_DIR may name its world (wit/connector.wit) in a file `world`, e.g.
 # `sink-with-database` to reach databases; without one it is `sink`.
 # Without APP_DIRs: the template and the examples (python-template.wasm,
-# python-json-lines-sink.wasm, python-sql-sink.wasm). Uses componentize-py
+# python-json-lines-sink.wasm, python-sql-sink.wasm, python-webhook-sink.wasm). Uses componentize-py
 # from the venv at ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv
 # and the repository's wit/; needs no network.
 source "$(dirname "$0")/../build-env.sh" python "$@"
 shift
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
-  apps=("$here/template" "$here/examples/json-lines-sink" "$here/examples/sql-sink")
+  apps=("$here/template" "$here/examples/json-lines-sink" "$here/examples/sql-sink" "$here/examples/webhook-sink")
 fi
 
 cpy="$venv/bin/componentize-py"

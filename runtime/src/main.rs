@@ -73,13 +73,22 @@ enum Command {
         tasks: Vec<u32>,
         /// What to measure: `core` (baselines, sandbox tax, footprint),
         /// `polyglot` (the connectors of each language), `jdbc` (the JDBC
-        /// connectors against PostgreSQL's COPY), `kafka-connect` (side by
-        /// side with Apache Kafka Connect), or `all`.
-        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot", "jdbc", "kafka-connect"])]
+        /// connectors against PostgreSQL's COPY), `sinks` (the
+        /// Elasticsearch, S3 and HDFS sinks against plain client loops),
+        /// `kafka-connect` (side by side with Apache Kafka Connect), or `all`.
+        #[arg(long, default_value = "all", value_parser = ["all", "core", "polyglot", "jdbc", "sinks", "kafka-connect"])]
         suite: String,
         /// Rows per run in the JDBC suite.
         #[arg(long, default_value_t = 100_000)]
         records_jdbc: u64,
+        /// Records per run in the sinks suite (rounded up to a multiple of
+        /// 100,000: ten files of 10,000).
+        #[arg(long, default_value_t = 100_000)]
+        records_sinks: u64,
+        /// The repository's scripts (`opensearch.sh`, `hdfs.sh`), which
+        /// start the sinks suite's servers.
+        #[arg(long, default_value = "scripts")]
+        scripts_dir: PathBuf,
         /// Records per flow in the comparison with Kafka Connect.
         #[arg(long, default_value_t = 200_000)]
         records_compare: u64,
@@ -181,6 +190,8 @@ fn main() -> ExitCode {
                 records_compare,
                 kafka_sh,
                 records_jdbc,
+                records_sinks,
+                scripts_dir,
             } => {
                 let runs = |name: &str| suite == "all" || suite == name;
                 let opts = wasmconnect::bench::BenchOptions {
@@ -193,6 +204,8 @@ fn main() -> ExitCode {
                     polyglot: runs("polyglot").then_some(records_polyglot.max(10)),
                     polyglot_dir,
                     jdbc: runs("jdbc").then_some(records_jdbc.max(10)),
+                    sinks: runs("sinks").then_some(records_sinks.max(10)),
+                    scripts_dir,
                     kafka_connect: runs("kafka-connect").then_some(
                         wasmconnect::bench::kafka_connect::KafkaConnectOptions {
                             kafka_sh,
@@ -514,6 +527,16 @@ fn worker_sandbox(config: &WorkerConfig, worker_file: &std::path::Path) -> Resul
     let own = wasmconnect::config::listeners::listener_addrs(&config.listeners);
     sandbox_config.grant_policy = GrantPolicy::from_worker(&config.raw, &cwd, own)
         .map_err(|e| format!("{}: {e}", worker_file.display()))?;
+    // Outbound HTTPS trusts the system's roots and the worker's CA file.
+    if let Some(ca) = config
+        .get("sandbox.http.ca.file")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        let tls = wasmconnect::config::tls::outbound_http(Some(std::path::Path::new(ca)))
+            .map_err(|e| format!("{}: {e}", worker_file.display()))?;
+        sandbox_config.http_tls = std::sync::Arc::new(tls);
+    }
     Sandbox::new(sandbox_config).map_err(|e| format!("{e:#}"))
 }
 

@@ -14,12 +14,20 @@
 //!   to synchronise);
 //! * [`tls::TestPki`]: certificates for HTTPS listeners;
 //! * [`databases`]: PostgreSQL and MariaDB servers of a test's own, and
-//!   SQL run through their clients (and SQLite's).
+//!   SQL run through their clients (and SQLite's);
+//! * [`search`]: an OpenSearch node of a test's own;
+//! * [`objects`]: an S3-compatible server (s3s-fs) of a test's own;
+//! * [`hdfs`]: an HDFS (MiniDFSCluster with WebHDFS) of a test's own;
+//! * [`receiver`]: small HTTP(S) endpoints that record what they get.
 
 pub mod cluster_setup;
 pub mod compat;
 pub mod databases;
+pub mod hdfs;
+pub mod objects;
+pub mod receiver;
 pub mod rest_setup;
+pub mod search;
 pub mod tls;
 
 use std::net::TcpListener;
@@ -31,6 +39,39 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use wasmconnect::{Plugin, Sandbox, SandboxConfig};
+
+/// The sandbox settings a worker file with
+/// `sandbox.allowed.hosts=127.0.0.1` and `sandbox.allowed.dirs=<allowed>`
+/// gives, sharing the test binaries' artifact cache (a Python component
+/// compiles once, about 10 s, then loads in milliseconds).
+pub fn worker_sandbox_config(allowed: &Path) -> SandboxConfig {
+    let allowed = allowed.to_str().expect("UTF-8 temporary directory");
+    let policy = wasmconnect::sandbox::GrantPolicy::from_worker(
+        &config(&[
+            ("sandbox.allowed.hosts", "127.0.0.1"),
+            ("sandbox.allowed.dirs", allowed),
+        ]),
+        Path::new(allowed),
+        Vec::new(),
+    )
+    .expect("worker grant policy");
+    // target/<profile>/deps/<test> → target/<profile>/test-artifacts, as
+    // sandbox() does.
+    let cache = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|p| p.join("test-artifacts")));
+    SandboxConfig {
+        cache_dir: cache,
+        max_instances: 8,
+        grant_policy: policy,
+        ..SandboxConfig::default()
+    }
+}
+
+/// A sandbox with [`worker_sandbox_config`].
+pub fn worker_sandbox(allowed: &Path) -> Sandbox {
+    Sandbox::new(worker_sandbox_config(allowed)).expect("sandbox")
+}
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -238,6 +279,69 @@ impl Drop for Broker {
         // SIGKILL: a test's broker holds nothing worth a controlled shutdown.
         let _ = kafka_sh(self.dir.path()).arg("kill").status();
     }
+}
+
+/// Polls `fetch` until what it returns equals `want` (two minutes at
+/// most); otherwise fails naming the keys missing, extra and different,
+/// with `context()` (a worker's log, say).
+pub async fn wait_for_contents<V: PartialEq>(
+    what: &str,
+    want: &std::collections::BTreeMap<String, V>,
+    mut fetch: impl AsyncFnMut() -> std::collections::BTreeMap<String, V>,
+    context: impl Fn() -> String,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut got = fetch().await;
+    while &got != want {
+        if Instant::now() > deadline {
+            let missing: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+            let extra: Vec<&String> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+            let differ: Vec<&String> = want
+                .iter()
+                .filter(|(k, v)| got.get(*k).is_some_and(|g| g != *v))
+                .map(|(k, _)| k)
+                .collect();
+            panic!(
+                "{what} did not reach the {} expected: {} there, missing {missing:?}, extra {extra:?}, different {differ:?}\n{}",
+                want.len(),
+                got.len(),
+                context()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        got = fetch().await;
+    }
+}
+
+/// Runs `wasmconnect plugin test` (the conformance kit) on the bundled
+/// plugin `name` in `dir`, with each `settings` item `key=value` as a
+/// `--config` and each of `values` as a `--value`; fails the test unless
+/// every check passes and the report contains `expected`.
+pub fn conformance_kit(
+    dir: &Path,
+    name: &str,
+    settings: &[String],
+    values: &[String],
+    expected: &str,
+) {
+    let mut command = Command::new(worker_bin());
+    command
+        .current_dir(dir)
+        .args(["plugin", "test"])
+        .arg(plugin_dir().join(format!("{name}.wasm")));
+    for setting in settings {
+        command.arg("--config").arg(setting);
+    }
+    for value in values {
+        command.arg("--value").arg(value);
+    }
+    let output = command.output().expect("run wasmconnect plugin test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(" 0 failed") && stdout.contains(expected),
+        "{name} failed the conformance kit:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// The jar of Kafka's `connect-test-plugins` (its Verifiable source and

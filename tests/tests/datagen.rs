@@ -241,6 +241,7 @@ async fn source_tasks_share_a_producer_and_each_stores_its_own_offsets() {
 async fn the_benchmark_runs_and_prints_every_row() {
     let broker = Broker::start();
     let kafka_sh = wasmconnect_tests::repo_root().join("scripts/kafka.sh");
+    let scripts = wasmconnect_tests::repo_root().join("scripts");
     let out = tokio::process::Command::new(wasmconnect_tests::worker_bin())
         .args([
             "bench",
@@ -264,6 +265,10 @@ async fn the_benchmark_runs_and_prints_every_row() {
             "3000",
             "--records-jdbc",
             "2000",
+            "--records-sinks",
+            "100000",
+            "--scripts-dir",
+            scripts.to_str().unwrap(),
             "--kafka-sh",
             kafka_sh.to_str().unwrap(),
         ])
@@ -306,6 +311,13 @@ async fn the_benchmark_runs_and_prints_every_row() {
         "| PostgreSQL COPY FROM STDIN ",
         "| pipelined INSERTs, plain client (baseline) ",
         "| Kafka -> JdbcSinkConnector -> PostgreSQL ",
+        "Sinks over outbound HTTP (100000 records",
+        "| _bulk requests to OpenSearch, plain client (baseline) ",
+        "| Kafka -> ElasticsearchSinkConnector -> OpenSearch ",
+        "| object PUTs to s3s-fs, plain client (baseline) ",
+        "| Kafka -> S3SinkConnector -> s3s-fs ",
+        "| WebHDFS CREATE + RENAME, plain client (baseline) ",
+        "| Kafka -> HdfsSinkConnector -> HDFS ",
         "against Kafka Connect (standalone workers on the same broker, 3000 records a flow",
         "| start to REST ready ",
         "| start to first record ",

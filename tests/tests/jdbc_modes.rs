@@ -587,51 +587,24 @@ fn both_connectors_pass_the_conformance_kit() {
             r#"{{"schema":{{"type":"struct","optional":false,"fields":[{{"field":"id","type":"int32","optional":false}},{{"field":"score","type":"double","optional":true}}]}},"payload":{{"id":{id},"score":{id}.5}}}}"#
         )
     };
-    let runs: [(&str, Vec<String>, &str); 2] = [
-        (
-            "jdbc-source",
-            vec![
-                url.clone(),
-                "mode=incrementing".into(),
-                "topic.prefix=kit-".into(),
-            ],
-            "PASS poll: 3 records",
-        ),
-        (
-            "jdbc-sink",
-            vec![
-                url,
-                "topics=conformance".into(),
-                "auto.create=true".into(),
-                "--value".into(),
-                value(1),
-                "--value".into(),
-                value(2),
-            ],
-            "PASS put: ",
-        ),
-    ];
-    for (name, args, expected) in runs {
-        let mut command = std::process::Command::new(wasmconnect_tests::worker_bin());
-        command
-            .current_dir(dir.path())
-            .args(["plugin", "test"])
-            .arg(wasmconnect_tests::plugin_dir().join(format!("{name}.wasm")));
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--value" => command.arg("--value").arg(args.next().unwrap()),
-                setting => command.arg("--config").arg(setting),
-            };
-        }
-        let output = command.output().expect("run wasmconnect plugin test");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains(" 0 failed") && stdout.contains(expected),
-            "{name} failed the conformance kit:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    wasmconnect_tests::conformance_kit(
+        dir.path(),
+        "jdbc-source",
+        &[
+            url.clone(),
+            "mode=incrementing".into(),
+            "topic.prefix=kit-".into(),
+        ],
+        &[],
+        "PASS poll: 3 records",
+    );
+    wasmconnect_tests::conformance_kit(
+        dir.path(),
+        "jdbc-sink",
+        &[url, "topics=conformance".into(), "auto.create=true".into()],
+        &[value(1), value(2)],
+        "PASS put: ",
+    );
     assert_eq!(
         wasmconnect_tests::databases::sqlite3(
             &db,

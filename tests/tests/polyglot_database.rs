@@ -15,46 +15,16 @@
 //! not allow when the task starts, and one the configuration does not name
 //! when the guest asks for it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use wasmconnect::bindings::types::{
     JsonPayload, PartitionOffset, Payload, SinkRecord, TimestampType, TopicPartition,
 };
-use wasmconnect::sandbox::GrantPolicy;
-use wasmconnect::{InstanceSpec, Plugin, Sandbox, SandboxConfig, SinkTaskInstance, World};
+use wasmconnect::{InstanceSpec, Plugin, Sandbox, SinkTaskInstance, World};
 use wasmconnect_tests::databases::{Postgres, sqlite3};
-use wasmconnect_tests::{config, polyglot_dir, wait_until};
+use wasmconnect_tests::{config, polyglot_dir, wait_until, worker_sandbox};
 
 const TOPIC: &str = "orders";
-
-/// A sandbox with the policy a worker file with
-/// `sandbox.allowed.hosts=127.0.0.1` and `sandbox.allowed.dirs=<allowed>`
-/// sets, sharing the test binaries' artifact cache (the Python component
-/// compiles once, about 10 s, then loads in milliseconds).
-fn worker_sandbox(allowed: &Path) -> Sandbox {
-    let allowed = allowed.to_str().expect("UTF-8 temporary directory");
-    let policy = GrantPolicy::from_worker(
-        &config(&[
-            ("sandbox.allowed.hosts", "127.0.0.1"),
-            ("sandbox.allowed.dirs", allowed),
-        ]),
-        Path::new(allowed),
-        Vec::new(),
-    )
-    .expect("worker grant policy");
-    // target/<profile>/deps/<test> → target/<profile>/test-artifacts, as
-    // wasmconnect_tests::sandbox() does.
-    let cache = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(|p| p.join("test-artifacts")));
-    Sandbox::new(SandboxConfig {
-        cache_dir: cache,
-        max_instances: 8,
-        grant_policy: policy,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox")
-}
 
 /// The SqlSink component, loaded into `sandbox`.
 async fn sql_sink(sandbox: &Sandbox) -> Plugin {

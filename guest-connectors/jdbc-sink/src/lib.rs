@@ -28,16 +28,15 @@ use std::rc::Rc;
 use tables::{TableError, Tables};
 use wasmconnect_sdk::db::{Connection, DbError, Statement, Value};
 use wasmconnect_sdk::{
-    Config, ConfigKey, ConfigValue, Connector, Payload, Plugin, PluginKind, PluginMetadata,
-    SinkRecord, SinkTask, TaskError, fatal, report_errant_record, retriable, warn,
+    Config, ConfigKey, Payload, PluginKind, PluginMetadata, ReplicatingSinkConnector,
+    SinkDescription, SinkRecord, SinkTask, TaskError, fatal, problems_error, report_errant_record,
+    retriable, warn,
 };
 
-/// The connector role: `tasks.max` identical tasks.
-pub struct JdbcSinkConnector {
-    config: Config,
-}
+/// The connector role: every task runs the connector's configuration.
+pub struct JdbcSink;
 
-impl Plugin for JdbcSinkConnector {
+impl SinkDescription for JdbcSink {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "io.confluent.connect.jdbc.JdbcSinkConnector".into(),
@@ -53,40 +52,8 @@ impl Plugin for JdbcSinkConnector {
         config::definition()
     }
 
-    fn validate(config: &[(String, String)]) -> Vec<ConfigValue> {
-        match SinkConfig::parse(config) {
-            Ok(_) => Vec::new(),
-            Err(problems) => wasmconnect_sdk::validation_errors(config, problems),
-        }
-    }
-}
-
-fn start_error(problems: config::Problems) -> TaskError {
-    fatal(
-        problems
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
-}
-
-impl Connector for JdbcSinkConnector {
-    fn start(config: Config) -> Result<Self, TaskError> {
-        SinkConfig::parse(&config).map_err(start_error)?;
-        Ok(JdbcSinkConnector { config })
-    }
-
-    fn task_configs(&mut self, max_tasks: u32) -> Result<Vec<Config>, TaskError> {
-        Ok(vec![self.config.clone(); max_tasks.max(1) as usize])
-    }
-
-    fn alter_offsets(
-        _config: &[(String, String)],
-        _offsets: &[(String, Option<String>)],
-    ) -> Result<bool, TaskError> {
-        // Offsets live only in the consumer group.
-        Ok(true)
+    fn problems(config: &[(String, String)]) -> Vec<(String, String)> {
+        SinkConfig::parse(config).err().unwrap_or_default()
     }
 }
 
@@ -176,7 +143,7 @@ pub struct JdbcSinkTask {
 
 impl SinkTask for JdbcSinkTask {
     fn start(config: Config) -> Result<Self, TaskError> {
-        let cfg = SinkConfig::parse(&config).map_err(start_error)?;
+        let cfg = SinkConfig::parse(&config).map_err(problems_error)?;
         Ok(JdbcSinkTask {
             attempts_left: cfg.conn.attempts,
             retries_left: cfg.max_retries,
@@ -569,4 +536,4 @@ impl JdbcSinkTask {
     }
 }
 
-wasmconnect_sdk::export_sink!(JdbcSinkConnector, JdbcSinkTask);
+wasmconnect_sdk::export_sink!(ReplicatingSinkConnector<JdbcSink>, JdbcSinkTask);

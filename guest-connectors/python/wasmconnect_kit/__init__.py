@@ -32,6 +32,9 @@ What is here:
 * databases: :mod:`wasmconnect_kit.db` (``wc.db.connect(url, user,
   password)``), :class:`DatabaseError`; the app's ``world`` file must name
   ``sink-with-database``;
+* outbound HTTP: :mod:`wasmconnect_kit.http` (``wc.http.request(method,
+  url, …)``), :class:`HttpError`; the app's ``world`` file must name
+  ``sink-with-http``;
 * sinks: :class:`SinkConnector`, :class:`SinkTask`, :func:`export_sink`.
 
 componentize-py keeps only the modules imported while it pre-initializes
@@ -41,10 +44,11 @@ inside a method, or the import fails at run time. The kit does the same.
 
 from wit_world.imports import context
 
-from . import db
+from . import db, http
 from .config import Config, Key, config_value
 from .db import DatabaseError
 from .errors import Fatal, Retriable, TaskFailure
+from .http import HttpError
 from .files import File, FileError, open_append, open_read, read_bytes, read_text
 from .logs import LogHandler, debug, enabled, error, info, log, trace, warn, warning
 from .payload import binary, decode, headers, json_payload, schema, text

@@ -10,7 +10,9 @@ receives into ordinary ``SinkRecord`` objects (``.topic``, ``.key``, …).
 from __future__ import annotations
 
 from componentize_py_types import Err
-from wit_world.imports import batches, types
+from wit_world.imports import batches
+
+from ._types import types
 
 from .errors import to_task_error, Fatal
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import traceback
 from typing import Optional
 
-from wit_world.imports import types
+from ._types import types
 
 
 class TaskFailure(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as _json
 from typing import Any, Optional
 
-from wit_world.imports import types
+from ._types import types
 
 
 def decode(payload) -> Any:

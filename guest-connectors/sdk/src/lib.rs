@@ -31,10 +31,20 @@ mod config;
 pub mod db;
 mod files;
 mod host;
+#[cfg(feature = "http")]
+pub mod http;
 mod payload;
 #[cfg(feature = "reconfiguration")]
 pub mod reconfiguration;
 mod records;
+#[cfg(all(feature = "sink", not(feature = "source")))]
+mod redelivery;
+#[cfg(all(feature = "sink", not(feature = "source")))]
+pub use redelivery::Redelivery;
+#[cfg(all(feature = "sink", not(feature = "source")))]
+mod sink_connector;
+#[cfg(all(feature = "sink", not(feature = "source")))]
+pub use sink_connector::{ReplicatingSinkConnector, SinkDescription, problems_error};
 
 pub use config::{ConfigExt, Key, config_key, validation_errors};
 pub use files::FileExt;
@@ -117,6 +127,24 @@ pub use world::wasmconnect::connector::offsets::read as read_offsets;
 /// does not tolerate errors; the task then fails whatever `put` returns.
 #[cfg(all(feature = "sink", not(feature = "source")))]
 pub use world::wasmconnect::connector::errant_records::report as report_errant_record;
+
+/// Reports `record` as errant because of `why` (logged at WARN); when the
+/// connector does not tolerate errors, returns the fatal error that fails
+/// the task, naming the record.
+#[cfg(all(feature = "sink", not(feature = "source")))]
+pub fn errant(record: &SinkRecord, why: &str) -> Result<(), TaskError> {
+    let text = format!(
+        "Sink record (topic='{}',partition={},offset={}) could not be written: {why}",
+        record.topic, record.partition, record.offset
+    );
+    match report_errant_record(record, &text) {
+        Ok(()) => {
+            warn!("{text}; reported to the error handler");
+            Ok(())
+        }
+        Err(_) => Err(fatal(text)),
+    }
+}
 
 /// What a transform does with one record.
 #[cfg(all(feature = "transform", not(any(feature = "source", feature = "sink"))))]

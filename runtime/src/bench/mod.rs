@@ -15,7 +15,8 @@
 //! with 1, 100 and 1,000 running tasks, and the time to start a task from
 //! a precompiled artifact. The other suites: the connectors of each
 //! language ([`polyglot`]), the JDBC connectors against PostgreSQL's `COPY`
-//! ([`jdbc`]) and the comparison with Kafka Connect ([`kafka_connect`]).
+//! ([`jdbc`]), the Elasticsearch, S3 and HDFS sinks against plain client
+//! loops to the same servers ([`sinks`]) and the comparison with Kafka Connect ([`kafka_connect`]).
 //! Every figure is the median of `--repeats` runs
 //! and every throughput is printed with its ratio to the baseline measured
 //! in the same run. See `docs/benchmarks.md`.
@@ -26,6 +27,7 @@ pub mod kafka_connect;
 pub mod native_datagen;
 mod polyglot;
 mod process;
+mod sinks;
 mod throughput;
 
 use std::path::PathBuf;
@@ -69,6 +71,10 @@ pub struct BenchOptions {
     pub polyglot_dir: PathBuf,
     /// Rows per run of the JDBC suite, when it runs.
     pub jdbc: Option<u64>,
+    /// Records per run of the outbound-HTTP sinks suite, when it runs.
+    pub sinks: Option<u64>,
+    /// Where `opensearch.sh` and `hdfs.sh` are.
+    pub scripts_dir: PathBuf,
     /// The comparison with Kafka Connect, when it runs.
     pub kafka_connect: Option<kafka_connect::KafkaConnectOptions>,
 }
@@ -268,6 +274,9 @@ pub async fn run(opts: &BenchOptions, sandbox: Sandbox) -> Result<(), String> {
     }
     if let Some(rows) = opts.jdbc {
         jdbc::run(&env, rows, opts.repeats).await?;
+    }
+    if let Some(records) = opts.sinks {
+        sinks::run(&env, records, opts.repeats, &opts.scripts_dir).await?;
     }
     if let Some(kc) = &opts.kafka_connect {
         kafka_connect::run(&env, opts, kc).await?;

@@ -417,6 +417,66 @@ fn trust_store(s: &Settings) -> Result<Option<RootCertStore>, String> {
     Ok(Some(roots))
 }
 
+/// TLS for connectors' outbound HTTP: the system's roots and, when the
+/// worker names one (`sandbox.http.ca.file`), the certificates of a PEM
+/// file, for servers signed by a private authority.
+pub fn outbound_http(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = system_roots();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            format!(
+                "sandbox.http.ca.file {} cannot be read: {e}",
+                path.display()
+            )
+        })?;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| {
+                format!(
+                    "sandbox.http.ca.file {}: not valid PEM: {e}",
+                    path.display()
+                )
+            })?;
+            roots.add(cert).map_err(|e| {
+                format!(
+                    "sandbox.http.ca.file {}: a certificate cannot be trusted: {e}",
+                    path.display()
+                )
+            })?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!(
+                "sandbox.http.ca.file {}: no certificate (-----BEGIN CERTIFICATE-----) found",
+                path.display()
+            ));
+        }
+    }
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS settings rejected: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // The sender speaks HTTP/1.1 only.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// [`outbound_http`] with the system's roots alone, read once per process.
+pub fn outbound_http_default() -> Arc<rustls::ClientConfig> {
+    static DEFAULT: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| match outbound_http(None) {
+            Ok(config) => Arc::new(config),
+            // Without a CA file nothing above can fail but the provider's
+            // protocol versions, which *ring* supports.
+            Err(e) => unreachable!("{e}"),
+        })
+        .clone()
+}
+
 /// The operating system's trusted roots (Java's default trust store plays
 /// this part in Kafka). Unreadable ones are skipped with a log line.
 fn system_roots() -> RootCertStore {

@@ -123,6 +123,7 @@ const KNOWN: &[&str] = &[
     "connector.client.config.override.unsafe.allow",
     "sandbox.allowed.dirs",
     "sandbox.allowed.hosts",
+    "sandbox.http.ca.file",
     "topic.creation.enable",
     "topic.tracking.enable",
     "topic.tracking.allow.reset",

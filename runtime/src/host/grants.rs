@@ -26,6 +26,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use super::database::url::{self as database_url, DatabaseUrl, Target};
 pub use super::grant_policy::{Beneath, GrantPolicy};
+use super::http::HttpOrigin;
 use crate::bindings::config_def::{ConfigKey, ResourceKind};
 
 /// A configuration value the policy refuses, or that cannot be used.
@@ -78,6 +79,8 @@ pub struct Grants {
     endpoints: Vec<SocketAddr>,
     /// Databases the `database` capability may open.
     databases: Vec<DatabaseGrant>,
+    /// Origins outbound HTTP requests may go to.
+    http_origins: Vec<HttpOrigin>,
 }
 
 /// A database the configuration names (a `url` key holding a database
@@ -173,6 +176,16 @@ impl Grants {
                             item.to_string()
                         };
                         let addrs = checked_addrs(&key.name, item, &target, policy)?;
+                        if kind == ResourceKind::Url
+                            && let Some((https, host, port)) = HttpOrigin::parse(item)
+                        {
+                            grants.http_origins.push(HttpOrigin {
+                                https,
+                                host,
+                                port,
+                                addrs: addrs.clone(),
+                            });
+                        }
                         grants.endpoints.extend(addrs);
                     }
                 }
@@ -194,6 +207,14 @@ impl Grants {
     pub fn database(&self, requested: &str) -> Option<&DatabaseGrant> {
         let requested = requested.trim();
         self.databases.iter().find(|d| d.value == requested)
+    }
+
+    /// The granted origin a request to `https`, `host` (lowercase) and
+    /// `port` goes to, if any.
+    pub fn http_origin(&self, https: bool, host: &str, port: u16) -> Option<&HttpOrigin> {
+        self.http_origins
+            .iter()
+            .find(|o| o.https == https && o.port == port && o.host == host)
     }
 
     /// The granted network addresses.
@@ -540,6 +561,36 @@ mod tests {
                 "configuration url names http://localhost:9200/, which this worker does not allow:"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn http_urls_grant_their_origins_only() {
+        let def = [key("urls", Some(ResourceKind::Url))];
+        let g = Grants::from_config(
+            &def,
+            &cfg(&[("urls", "http://127.0.0.1:9200/a, https://LOCALHOST:9443")]),
+            &GrantPolicy::default(),
+            Path::new("/"),
+        )
+        .unwrap();
+        let origin = g.http_origin(false, "127.0.0.1", 9200).expect("granted");
+        assert_eq!(
+            origin.addrs,
+            ["127.0.0.1:9200".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(g.http_origin(true, "localhost", 9443).is_some());
+        assert!(
+            g.http_origin(true, "127.0.0.1", 9200).is_none(),
+            "the scheme counts"
+        );
+        assert!(
+            g.http_origin(false, "127.0.0.1", 9201).is_none(),
+            "the port counts"
+        );
+        assert!(
+            g.http_origin(false, "localhost", 9200).is_none(),
+            "the host as named"
         );
     }
 

@@ -9,6 +9,8 @@
 //! * [`files`]: the files the connector's configuration grants;
 //! * [`database`]: the PostgreSQL, MySQL/MariaDB and SQLite databases the
 //!   connector's configuration names (`wasmconnect:database/sql`);
+//! * [`http`]: outbound HTTP to the origins the connector's configuration
+//!   names (`wasi:http/outgoing-handler`);
 //! * [`reconfiguration`]: a connector asking for its task configurations
 //!   to be regenerated at an interval (`wasmconnect:tasks`);
 //! * [`errant_records`]: records a sink task could not write (Kafka's
@@ -33,6 +35,7 @@ pub mod errant_records;
 pub mod files;
 pub mod grant_policy;
 pub mod grants;
+pub mod http;
 pub mod log_budget;
 pub mod logging;
 pub mod offsets;
@@ -63,6 +66,7 @@ pub trait HostView:
     + offsets::OffsetsView
     + files::FilesView
     + database::DatabaseView
+    + wasmtime_wasi_http::WasiHttpView
     + reconfiguration::ReconfigurationView
     + errant_records::ErrantRecordsView
     + 'static
@@ -76,6 +80,7 @@ impl<T> HostView for T where
         + offsets::OffsetsView
         + files::FilesView
         + database::DatabaseView
+        + wasmtime_wasi_http::WasiHttpView
         + reconfiguration::ReconfigurationView
         + errant_records::ErrantRecordsView
         + 'static
@@ -90,6 +95,7 @@ pub fn add_to_linker<T: HostView>(linker: &mut Linker<T>) -> wasmtime::Result<()
     offsets::add_to_linker(linker)?;
     files::add_to_linker(linker)?;
     database::add_to_linker(linker)?;
+    http::add_to_linker(linker)?;
     reconfiguration::add_to_linker(linker)?;
     errant_records::add_to_linker(linker)?;
     Ok(())

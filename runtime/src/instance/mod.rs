@@ -33,6 +33,7 @@ use crate::bindings::types::TaskError;
 pub use crate::config::providers::Secrets;
 use crate::error::GuestError;
 use crate::host::grants::Grants;
+use crate::host::http::HttpSettings;
 use crate::host::offsets::OffsetReader;
 use crate::plugin::Plugin;
 use crate::sandbox::limits::Usage;
@@ -129,6 +130,12 @@ impl Core {
             cwd: spec.cwd,
             memory_limit: limits.memory_bytes,
             log_lines_per_second: limits.log_lines_per_second,
+            http: HttpSettings {
+                connect_timeout: limits.http_connect_timeout,
+                response_timeout: limits.http_response_timeout,
+                response_bytes: limits.http_response_bytes,
+                tls: config.http_tls.clone(),
+            },
             offsets: spec.offsets,
             stop: stop_rx,
             secrets: spec.secrets,
@@ -190,10 +197,11 @@ impl Core {
             return Err(GuestError::Poisoned { call });
         }
         let started = std::time::Instant::now();
-        self.store
-            .data_mut()
+        let state = self.store.data_mut();
+        state
             .database
             .set_deadline(started + self.limits.call_deadline);
+        state.http.set_deadline(started + self.limits.call_deadline);
         Ok(started)
     }
 
@@ -248,10 +256,14 @@ impl Core {
     /// Resources used so far.
     fn usage(&self) -> Usage {
         let state = self.store.data();
+        let (http_requests, http_bytes_sent, http_bytes_received) = state.http.counts();
         Usage {
             memory_bytes: state.limiter.current(),
             peak_memory_bytes: state.limiter.peak(),
             log_lines_dropped: state.log_budget.dropped(),
+            http_requests,
+            http_bytes_sent,
+            http_bytes_received,
             ..self.usage
         }
     }

@@ -56,6 +56,9 @@ fn usage_json(u: &Usage) -> Value {
         "calls": u.calls,
         "faults": u.faults,
         "log_lines_dropped": u.log_lines_dropped,
+        "http_requests": u.http_requests,
+        "http_bytes_sent": u.http_bytes_sent,
+        "http_bytes_received": u.http_bytes_received,
     })
 }
 

@@ -18,6 +18,12 @@ pub struct Usage {
     pub faults: u64,
     /// Log lines (stdout, stderr, `logging`) dropped by the log rate limit.
     pub log_lines_dropped: u64,
+    /// Outbound HTTP requests sent (`wasi:http`), whatever their answer.
+    pub http_requests: u64,
+    /// Request bytes sent over HTTP: bodies, not headers.
+    pub http_bytes_sent: u64,
+    /// Response bytes received over HTTP: bodies, not headers.
+    pub http_bytes_received: u64,
 }
 
 /// What one instance may use.
@@ -33,6 +39,13 @@ pub struct Limits {
     pub log_lines_per_second: u32,
     /// Records one `poll` may return.
     pub batch_records: u32,
+    /// How long an outbound HTTP request may take to connect (TCP and TLS).
+    pub http_connect_timeout: Duration,
+    /// How long an outbound HTTP request may wait for its response to
+    /// start, and then between two pieces of its body.
+    pub http_response_timeout: Duration,
+    /// The largest outbound HTTP response body, in bytes.
+    pub http_response_bytes: u64,
 }
 
 impl Default for Limits {
@@ -43,6 +56,9 @@ impl Default for Limits {
             call_deadline: Duration::from_secs(60),
             log_lines_per_second: 1_000,
             batch_records: 100_000,
+            http_connect_timeout: Duration::from_secs(10),
+            http_response_timeout: Duration::from_secs(30),
+            http_response_bytes: 64 << 20,
         }
     }
 }
@@ -55,6 +71,9 @@ impl Limits {
             call_deadline: Duration::from_secs(600),
             log_lines_per_second: 100_000,
             batch_records: 1_000_000,
+            http_connect_timeout: Duration::from_secs(600),
+            http_response_timeout: Duration::from_secs(600),
+            http_response_bytes: 1 << 30,
         }
     }
 
@@ -125,7 +144,7 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
     LimitKey {
         key: "wasm.call.timeout.ms",
         max_key: "wasm.call.timeout.max.ms",
-        get: |l| l.call_deadline.as_millis().try_into().unwrap_or(u64::MAX),
+        get: |l| millis(l.call_deadline),
         set: |l, v| l.call_deadline = Duration::from_millis(v),
     },
     LimitKey {
@@ -140,7 +159,29 @@ pub const LIMIT_KEYS: &[LimitKey] = &[
         get: |l| l.batch_records.into(),
         set: |l, v| l.batch_records = u32::try_from(v).unwrap_or(u32::MAX),
     },
+    LimitKey {
+        key: "wasm.http.connect.timeout.ms",
+        max_key: "wasm.http.connect.timeout.max.ms",
+        get: |l| millis(l.http_connect_timeout),
+        set: |l, v| l.http_connect_timeout = Duration::from_millis(v),
+    },
+    LimitKey {
+        key: "wasm.http.response.timeout.ms",
+        max_key: "wasm.http.response.timeout.max.ms",
+        get: |l| millis(l.http_response_timeout),
+        set: |l, v| l.http_response_timeout = Duration::from_millis(v),
+    },
+    LimitKey {
+        key: "wasm.http.response.bytes",
+        max_key: "wasm.http.response.max.bytes",
+        get: |l| l.http_response_bytes,
+        set: |l, v| l.http_response_bytes = v,
+    },
 ];
+
+fn millis(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
+}
 
 /// Most table elements one instance may have: far above what real guests
 /// use, low enough that a runaway `table.grow` cannot eat the host.
@@ -242,6 +283,8 @@ mod tests {
             call_deadline: Duration::from_secs(1),
             log_lines_per_second: 10,
             batch_records: 5_000_000,
+            http_response_bytes: 4 << 30,
+            ..Limits::default()
         };
         let max = Limits::default_maximums();
         assert_eq!(
@@ -251,6 +294,8 @@ mod tests {
                 call_deadline: Duration::from_secs(1),
                 log_lines_per_second: 10,
                 batch_records: 1_000_000,
+                http_response_bytes: 1 << 30,
+                ..Limits::default()
             }
         );
     }

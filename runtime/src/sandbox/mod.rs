@@ -50,6 +50,9 @@ pub struct SandboxConfig {
     pub grant_policy: GrantPolicy,
     /// How often busy guests are interrupted to yield (and deadlines checked).
     pub epoch_tick: Duration,
+    /// TLS for outbound HTTP: the system's roots and the worker's
+    /// `sandbox.http.ca.file`.
+    pub http_tls: Arc<rustls::ClientConfig>,
 }
 
 impl Default for SandboxConfig {
@@ -61,6 +64,7 @@ impl Default for SandboxConfig {
             max_limits: Limits::default_maximums(),
             grant_policy: GrantPolicy::default(),
             epoch_tick: Duration::from_millis(10),
+            http_tls: crate::config::tls::outbound_http_default(),
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::host::database::{DatabaseCtx, DatabaseState, DatabaseView};
 use crate::host::errant_records::{ErrantRecordsState, ErrantRecordsView};
 use crate::host::files::{FilesCtx, FilesState, FilesView};
 use crate::host::grants::Grants;
+use crate::host::http::{HttpSettings, HttpState};
 use crate::host::log_budget::LogBudget;
 use crate::host::logging::{LoggingState, LoggingView};
 use crate::host::offsets::{OffsetReader, OffsetsState, OffsetsView};
@@ -34,6 +35,7 @@ pub struct HostState {
     context: ContextState,
     files: FilesState,
     pub(crate) database: DatabaseState,
+    pub(crate) http: HttpState,
     pub(crate) reconfiguration: ReconfigurationState,
     offsets: OffsetsState,
     pub(crate) errant_records: ErrantRecordsState,
@@ -47,6 +49,8 @@ pub(crate) struct StateParts {
     pub cwd: PathBuf,
     pub memory_limit: usize,
     pub log_lines_per_second: u32,
+    /// What outbound HTTP requests are held to.
+    pub http: HttpSettings,
     pub offsets: Option<Arc<dyn OffsetReader>>,
     pub stop: watch::Receiver<bool>,
     /// Hidden from the guest's log lines and output.
@@ -91,6 +95,7 @@ impl HostState {
             logging: LoggingState::new(identity.clone(), log_budget.clone()),
             context: ContextState::new(identity.clone(), parts.stop),
             database: DatabaseState::new(identity.clone(), grants.clone()),
+            http: HttpState::new(identity.clone(), grants.clone(), parts.http),
             reconfiguration: ReconfigurationState::new(identity.clone()),
             files: FilesState::new(identity, grants, parts.cwd),
             offsets: OffsetsState::new(parts.connector, parts.offsets),
@@ -111,6 +116,12 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        self.http.view(&mut self.table)
     }
 }
 

@@ -36,6 +36,7 @@ use crate::convert::Converter;
 const RECV_WAIT: Duration = Duration::from_millis(100);
 
 /// What one round of polling gave.
+#[derive(Default)]
 pub(super) struct Polled {
     /// Converted records, in order.
     pub(super) records: Vec<SinkRecord>,

@@ -138,16 +138,26 @@ impl Runner {
 impl TaskLoop for Runner {
     async fn run(&mut self) -> Result<(), String> {
         let mut last_commit = Instant::now();
+        // Records were put since the last commit: the task may hold some.
+        let mut holding = false;
         while !*self.stop.borrow() {
             self.apply_assignments().await?;
-            if let Some(polled) = self.next_batch().await?
-                && !polled.is_empty()
-            {
-                self.put(polled).await?;
+            match self.next_batch().await? {
+                Some(polled) if !polled.is_empty() => {
+                    self.put(polled).await?;
+                    holding = true;
+                }
+                // Nothing came: a task that may hold records (lingering
+                // before a bulk request, say) hears of the time passing
+                // through an empty put, as Kafka's tasks do after a poll
+                // that returned nothing. Idle tasks are not called.
+                _ if holding => self.put(Polled::default()).await?,
+                _ => {}
             }
             if last_commit.elapsed() >= self.ctx.worker.offset_flush_interval {
                 self.commit_periodically().await?;
                 last_commit = Instant::now();
+                holding = false;
             }
         }
         Ok(())
@@ -460,11 +470,23 @@ impl Runner {
                 offset: *offset,
             })
             .collect();
-        let asked = self
-            .instance
-            .pre_commit(&current)
-            .await
-            .map_err(|e| e.to_string())?;
+        let asked = match self.instance.pre_commit(&current).await {
+            Ok(asked) => asked,
+            // A task that could not write out what it holds (its server is
+            // down) keeps it: nothing is committed now, and the next flush
+            // tries again, as Kafka's WorkerSinkTask carries on after a
+            // failed commit.
+            Err(e) if e.is_retriable() => {
+                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; the offsets are committed at a later flush");
+                self.report_errant_records()?;
+                return Ok(tpl);
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        // What the task reported while flushing goes to the error handling,
+        // and reaches the dead letter queue before its offsets are committed.
+        self.report_errant_records()?;
+        self.errors.flush().await?;
         let (safe, ignored) = clamp(asked, &held);
         for (po, why) in ignored {
             tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "Ignoring invalid task provided offset {}-{}/{} -- {why}", po.topic, po.partition, po.offset);
