@@ -82,7 +82,7 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         records_jdbc: u64,
         /// Records per run in the sinks suite (rounded up to a multiple of
-        /// 100,000: ten files of 10,000).
+        /// ten: the storage sinks write ten files of a tenth each).
         #[arg(long, default_value_t = 100_000)]
         records_sinks: u64,
         /// The repository's scripts (`opensearch.sh`, `hdfs.sh`), which

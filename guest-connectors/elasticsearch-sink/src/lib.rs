@@ -123,7 +123,18 @@ impl SinkTask for ElasticsearchSinkTask {
     }
 
     fn close(&mut self, partitions: Vec<TopicPartition>) -> Result<(), TaskError> {
-        self.send_buffered()?;
+        // Their offsets were not committed past what is buffered: the
+        // partitions' next owner reads those records again, so they are
+        // dropped here rather than sent (which could fail the task while
+        // the server is down, as Confluent's close does not send either).
+        self.buffer.retain(|p| {
+            !partitions
+                .iter()
+                .any(|c| c.topic == p.record.topic && c.partition == p.record.partition)
+        });
+        if self.buffer.is_empty() {
+            self.oldest = None;
+        }
         self.taken.forget(&partitions);
         Ok(())
     }

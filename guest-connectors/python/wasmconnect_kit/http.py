@@ -89,11 +89,10 @@ def request(method: str, url: str, *, headers: Optional[Mapping[str, str]] = Non
 def _send(method: str, url: str, headers: Dict[str, str], body: bytes,
           timeout_ms: Optional[int]) -> Response:
     scheme, authority, path = _split(url)
-    # A declared length: servers that refuse chunked uploads take it, and
-    # the worker checks the body against it.
-    if body or method.upper() in ("POST", "PUT", "PATCH"):
-        if not any(k.lower() == "content-length" for k in headers):
-            headers["content-length"] = str(len(body))
+    # A declared length, always: servers that refuse chunked uploads take
+    # it, and the worker checks the body against it.
+    if not any(k.lower() == "content-length" for k in headers):
+        headers["content-length"] = str(len(body))
     try:
         fields = wh.Fields.from_list([(k, v.encode()) for k, v in headers.items()])
     except Err as e:
@@ -133,15 +132,19 @@ def _send(method: str, url: str, headers: Dict[str, str], body: bytes,
     incoming = response.consume()
     stream = incoming.stream()
     chunks = []
-    while True:
-        try:
-            chunks.append(stream.blocking_read(_CHUNK))
-        except Err as e:
-            if isinstance(e.value, streams.StreamError_Closed):
-                break
-            raise HttpError("transport", f"reading the answer from {url} failed: "
-                                         f"{e.value.value.to_debug_string()}") from None
-    stream.__exit__(None, None, None)
+    try:
+        while True:
+            try:
+                chunks.append(stream.blocking_read(_CHUNK))
+            except Err as e:
+                if isinstance(e.value, streams.StreamError_Closed):
+                    break
+                raise HttpError("transport", f"reading the answer from {url} failed: "
+                                             f"{e.value.value.to_debug_string()}") from None
+    finally:
+        # The stream is the body's child: it goes first, whatever happened.
+        stream.__exit__(None, None, None)
+        incoming.__exit__(None, None, None)
     return Response(url, status, entries, b"".join(chunks))
 
 

@@ -93,6 +93,12 @@ impl S3Config {
             ));
         } else if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             problems.push((STORE_URL.into(), format!("Invalid value {endpoint} for configuration {STORE_URL}: must be an http:// or https:// URL")));
+        } else if endpoint
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .is_some_and(|(_, path)| !path.trim_matches('/').is_empty())
+        {
+            problems.push((STORE_URL.into(), format!("Invalid value {endpoint} for configuration {STORE_URL}: name the endpoint without a path (objects go to <store.url>/<bucket>/<key>)")));
         }
         let access = text(config, ACCESS_KEY);
         let secret = value(config, SECRET_KEY)

@@ -218,7 +218,13 @@ fn classify(r: &Response, what: &str) -> StoreError {
     let message = between(&text, "<Message>", "</Message>")
         .unwrap_or_else(|| text.chars().take(300).collect());
     let why = format!("{what}: HTTP {} {code} {message}", r.status);
-    if r.status >= 500 || r.status == 429 || code == "SlowDown" || code == "RequestTimeout" {
+    let transient = [
+        "SlowDown",
+        "RequestTimeout",
+        "InternalError",
+        "ServiceUnavailable",
+    ];
+    if r.status >= 500 || r.status == 429 || transient.contains(&code.as_str()) {
         StoreError::Retry(why)
     } else {
         StoreError::Fatal(why)

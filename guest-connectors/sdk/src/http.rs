@@ -228,17 +228,11 @@ fn start(request: Request) -> Result<Started, HttpError> {
     let parts = UrlParts::parse(&url)
         .ok_or_else(|| HttpError::Invalid(format!("not an http or https URL: {url}")))?;
     let mut entries: Vec<(String, Vec<u8>)> = request.headers;
-    // A declared length: servers that refuse chunked uploads (S3) take it,
-    // and the worker checks the body against it.
-    let has_body = !request.body.is_empty()
-        || matches!(
-            request.method.to_ascii_uppercase().as_str(),
-            "POST" | "PUT" | "PATCH"
-        );
-    if has_body
-        && !entries
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    // A declared length, always (0 included): servers that refuse chunked
+    // uploads (S3) take it, and the worker checks the body against it.
+    if !entries
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
     {
         entries.push((
             "content-length".into(),

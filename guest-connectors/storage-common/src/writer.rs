@@ -53,8 +53,9 @@ struct PartitionFiles {
     /// The offset after the last record whose file is stored, or that
     /// needed no file.
     stored: Option<i64>,
-    /// Done files not yet confirmed stored: their first offsets and the
-    /// offsets after their last records.
+    /// Done files not yet confirmed stored: the first offset of the
+    /// rotation that made each (all its files together), and the offset
+    /// after the file's last record.
     in_flight: Vec<(i64, i64)>,
 }
 
@@ -220,7 +221,11 @@ impl Writer {
 }
 
 /// Moves the committable offset up to the first record not yet stored
-/// (in an open file or a file in flight), or past everything taken.
+/// (in an open file or a file in flight), or past everything taken. A
+/// rotation's files count as one: until all are stored the offset stays at
+/// the rotation's first record, so a task that starts again there cuts the
+/// same files (one stored file's later records read again into a file of
+/// another name would be written twice).
 fn advance(part: &mut PartitionFiles) {
     let pending = part.open.values().map(|f| f.start);
     let in_flight = part.in_flight.iter().map(|&(start, _)| start);
@@ -241,6 +246,7 @@ fn rotate(settings: &StorageSettings, key: &(String, i32), part: &mut PartitionF
     let files = std::mem::take(&mut part.open);
     part.records = 0;
     part.first_timestamp = None;
+    let first = files.values().map(|f| f.start).min().unwrap_or_default();
     files
         .into_iter()
         .map(|(encoded, f)| {
@@ -261,7 +267,7 @@ fn rotate(settings: &StorageSettings, key: &(String, i32), part: &mut PartitionF
             name.push_str(s.format.extension());
             let dir =
                 [s.topics_dir.as_str(), topic.as_str(), encoded.as_str()].join(&s.directory_delim);
-            part.in_flight.push((f.start, f.end));
+            part.in_flight.push((first, f.end));
             Done {
                 path: format!("{dir}{}{name}", s.directory_delim),
                 data: f.data,
@@ -367,6 +373,42 @@ mod tests {
         assert_eq!(done.len(), 1);
         w.stored(&done[0]);
         assert_eq!(w.committable()[0].offset, 1);
+    }
+
+    #[test]
+    fn a_rotation_commits_only_once_all_its_files_are_stored() {
+        let mut s = settings(3, None);
+        s.partitioner = Partitioner::Field(vec!["k".into()]);
+        let json = |v: &str| {
+            Some(Payload::Json(wasmconnect_sdk::JsonPayload {
+                document: v.into(),
+                schema: None,
+            }))
+        };
+        let mut w = Writer::new(s);
+        let mut add = |offset: i64, v: &str| {
+            let mut r = record(0, offset, None, 0);
+            r.value = json(v);
+            w.add(&r, 0).unwrap()
+        };
+        add(10, r#"{"k":"x"}"#);
+        add(11, r#"{"k":"y"}"#);
+        let done = add(12, r#"{"k":"x"}"#);
+        assert_eq!(done.len(), 2);
+        let (x, y) = (&done[0], &done[1]);
+        assert_eq!(
+            (x.path.as_str(), y.path.as_str()),
+            (
+                "topics/t/k=x/t+0+0000000010.bin",
+                "topics/t/k=y/t+0+0000000011.bin"
+            )
+        );
+        // x holds 10 and 12; with y not stored, committing 11 would read 12
+        // again into a file named +12 beside x's copy.
+        w.stored(x);
+        assert_eq!(w.committable()[0].offset, 10);
+        w.stored(y);
+        assert_eq!(w.committable()[0].offset, 13);
     }
 
     #[test]

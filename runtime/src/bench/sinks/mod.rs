@@ -22,9 +22,8 @@ use super::{Env, median};
 use crate::convert::Converter;
 use servers::{S3Fs, Scripted};
 
-/// Records a `_bulk` request carries, and records a file or object holds.
+/// Records a `_bulk` request carries.
 const BATCH: usize = 2000;
-const FILE_RECORDS: usize = 10_000;
 const BUCKET: &str = "bench-bucket";
 
 /// The record values: JSON objects of about 100 bytes.
@@ -41,9 +40,9 @@ fn value(i: u64) -> String {
 /// Runs the rows, `records` a run, `repeats` times each, and prints them.
 pub async fn run(env: &Env, records: u64, repeats: usize, scripts: &Path) -> Result<(), String> {
     // The storage sinks commit a file at a time, so a run's progress moves
-    // in files: ten whole files make the untimed first tenth one file.
-    let unit = 10 * FILE_RECORDS as u64;
-    let records = records.div_ceil(unit) * unit;
+    // in files: ten files make the untimed first tenth one file.
+    let records = records.div_ceil(10) * 10;
+    let file_records = (records / 10) as usize;
     let tag = std::process::id();
     let topic = format!("bench-sinks-{tag}");
     env.kafka.ensure_topic(&topic, 1, 1).await?;
@@ -95,6 +94,7 @@ pub async fn run(env: &Env, records: u64, repeats: usize, scripts: &Path) -> Res
                 &client,
                 &format!("{}/{BUCKET}/plain-{rep}", s3.url),
                 &values,
+                file_records,
             )
             .await?,
         );
@@ -104,7 +104,7 @@ pub async fn run(env: &Env, records: u64, repeats: usize, scripts: &Path) -> Res
             ("topics".into(), topic.clone()),
             ("s3.bucket.name".into(), BUCKET.into()),
             ("store.url".into(), s3.url.clone()),
-            ("flush.size".into(), FILE_RECORDS.to_string()),
+            ("flush.size".into(), file_records.to_string()),
             ("topics.dir".into(), format!("connector-{rep}")),
         ];
         times[3].push(
@@ -120,14 +120,23 @@ pub async fn run(env: &Env, records: u64, repeats: usize, scripts: &Path) -> Res
         );
 
         progress("WebHDFS CREATE + RENAME, plain client (baseline)");
-        times[4].push(hdfs_plain(&client, &nn, &format!("/plain-{rep}"), &values).await?);
+        times[4].push(
+            hdfs_plain(
+                &client,
+                &nn,
+                &format!("/plain-{rep}"),
+                &values,
+                file_records,
+            )
+            .await?,
+        );
         progress("Kafka -> HdfsSinkConnector -> HDFS");
         let config = vec![
             ("connector.class".into(), "HdfsSinkConnector".into()),
             ("topics".into(), topic.clone()),
             ("hdfs.url".into(), nn.clone()),
             ("webhdfs.datanode.urls".into(), dn.clone()),
-            ("flush.size".into(), FILE_RECORDS.to_string()),
+            ("flush.size".into(), file_records.to_string()),
             ("topics.dir".into(), format!("connector-{rep}")),
             ("logs.dir".into(), format!("logs-{rep}")),
         ];
@@ -156,7 +165,7 @@ pub async fn run(env: &Env, records: u64, repeats: usize, scripts: &Path) -> Res
     ];
     println!();
     println!(
-        "Sinks over outbound HTTP ({records} records of about 100 bytes a run, the first {} of a connector run untimed; _bulk of {BATCH}, files of {FILE_RECORDS})",
+        "Sinks over outbound HTTP ({records} records of about 100 bytes a run, the first {} of a connector run untimed; _bulk of {BATCH}, files of {file_records})",
         warm_up(records)
     );
     println!(
@@ -266,9 +275,9 @@ async fn bulk_plain(
     Ok(started.elapsed())
 }
 
-/// One JSON-lines body of [`FILE_RECORDS`] records a file.
-fn files(values: &[String]) -> impl Iterator<Item = (usize, String)> + '_ {
-    values.chunks(FILE_RECORDS).enumerate().map(|(n, chunk)| {
+/// One JSON-lines body of `per_file` records a file.
+fn files(values: &[String], per_file: usize) -> impl Iterator<Item = (usize, String)> + '_ {
+    values.chunks(per_file).enumerate().map(|(n, chunk)| {
         let mut body = String::with_capacity(chunk.len() * 110);
         for v in chunk {
             body.push_str(v);
@@ -283,9 +292,10 @@ async fn put_plain(
     client: &reqwest::Client,
     prefix: &str,
     values: &[String],
+    per_file: usize,
 ) -> Result<Duration, String> {
     let started = Instant::now();
-    for (n, body) in files(values) {
+    for (n, body) in files(values, per_file) {
         let r = client
             .put(format!("{prefix}/{n:010}.json"))
             .body(body)
@@ -304,6 +314,7 @@ async fn hdfs_plain(
     namenode: &str,
     dir: &str,
     values: &[String],
+    per_file: usize,
 ) -> Result<Duration, String> {
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -316,7 +327,7 @@ async fn hdfs_plain(
         .await
         .map_err(|e| format!("MKDIRS: {e}"))?;
     check(mkdirs, "MKDIRS").await?;
-    for (n, body) in files(values) {
+    for (n, body) in files(values, per_file) {
         let temp = format!("{dir}/{n:010}.json.tmp");
         let asked = no_redirects
             .put(format!(

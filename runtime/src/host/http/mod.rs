@@ -117,6 +117,9 @@ pub struct HttpState {
 
 struct Hooks {
     identity: Identity,
+    /// Origins refused so far: each is logged once, so a guest asking again
+    /// and again cannot flood the worker's log.
+    refused: std::collections::HashSet<String>,
     grants: Arc<Grants>,
     settings: HttpSettings,
     deadline: Option<Instant>,
@@ -130,6 +133,7 @@ impl HttpState {
             ctx: WasiHttpCtx::new(),
             hooks: Hooks {
                 identity,
+                refused: Default::default(),
                 grants,
                 settings,
                 deadline: None,
@@ -188,12 +192,14 @@ impl WasiHttpHooks for Hooks {
         };
         let shown = HttpOrigin::display(https, &host, port);
         let Some(origin) = self.grants.http_origin(https, &host, port) else {
-            tracing::warn!(
-                connector = %self.identity.connector,
-                task = ?self.identity.task,
-                origin = %shown,
-                "outbound HTTP request refused: no configuration key marked `url` names this origin"
-            );
+            if self.refused.len() < 100 && self.refused.insert(shown.clone()) {
+                tracing::warn!(
+                    connector = %self.identity.connector,
+                    task = ?self.identity.task,
+                    origin = %shown,
+                    "outbound HTTP request refused: no configuration key marked `url` names this origin (logged once per origin)"
+                );
+            }
             return Box::new(async { Err(Error::HttpRequestDenied) });
         };
         let asked = options.unwrap_or_default();

@@ -58,6 +58,7 @@ pub(super) async fn send(
     plan: Plan,
 ) -> Result<(http::Response<WasiBody>, Io), Error> {
     plan.counters.requests.fetch_add(1, Ordering::Relaxed);
+    let method_is_head = request.method() == http::Method::HEAD;
     let connect_by = plan.until(plan.connect_timeout);
     let stream = connect(&plan, connect_by).await?;
     let (mut sender, conn) = tokio::time::timeout_at(
@@ -77,38 +78,64 @@ pub(super) async fn send(
         .map_err(|_| Error::HttpRequestUriInvalid)?;
     *request.uri_mut() = path;
     let counters = plan.counters.clone();
+    // Told when hyper is done with the body (sent whole, or dropped): the
+    // wait for the answer starts then, as a socket read timeout would,
+    // so a large upload is not cut off by the first-byte timeout.
+    let (uploaded_tx, uploaded) = tokio::sync::oneshot::channel::<()>();
     let request = request.map(|body| {
         CountedRequest {
             inner: body,
             counters,
+            uploaded: Some(uploaded_tx),
         }
         .boxed_unsync()
     });
 
     let mut conn = Box::pin(conn);
-    let responded = sender.send_request(request);
-    let waiting = async {
-        tokio::pin!(responded);
-        tokio::select! {
-            biased;
-            r = &mut responded => r.map_err(Error::from),
-            c = &mut conn => {
-                // The connection ended first: the answer (or hyper's
-                // reason why none came) is ready now.
-                c.map_err(Error::from)?;
-                responded.await.map_err(Error::from)
+    // Set when the connection ends before the answer: it must not be
+    // polled again afterwards.
+    let mut conn_done = false;
+    let response = {
+        let responded = sender.send_request(request);
+        let waiting = async {
+            tokio::pin!(responded);
+            tokio::select! {
+                biased;
+                r = &mut responded => r.map_err(Error::from),
+                c = &mut conn => {
+                    // The connection ended first: the answer (or hyper's
+                    // reason why none came) is ready now.
+                    conn_done = true;
+                    c.map_err(Error::from)?;
+                    responded.await.map_err(Error::from)
+                }
             }
+        };
+        tokio::pin!(waiting);
+        // While the body goes out only the call's deadline bounds the wait
+        // (a server may also answer before it has read it all).
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
+        let early = tokio::select! {
+            r = &mut waiting => Some(r),
+            _ = uploaded => None,
+            () = tokio::time::sleep_until(plan.deadline.unwrap_or(far)) => {
+                return Err(Error::ConnectionWriteTimeout);
+            }
+        };
+        match early {
+            Some(r) => r?,
+            None => tokio::time::timeout_at(plan.until(plan.first_byte_timeout), waiting)
+                .await
+                .map_err(|_| Error::ConnectionReadTimeout)??,
         }
     };
-    let response = tokio::time::timeout_at(plan.until(plan.first_byte_timeout), waiting)
-        .await
-        .map_err(|_| Error::ConnectionReadTimeout)??;
 
     let declared = response
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > plan.response_bytes) {
+    let bodiless = method_is_head || response.status() == http::StatusCode::NOT_MODIFIED;
+    if !bodiless && declared.is_some_and(|n| n > plan.response_bytes) {
         return Err(Error::HttpResponseBodySize(declared));
     }
     let gap = plan.between_bytes_timeout;
@@ -125,7 +152,11 @@ pub(super) async fn send(
         }
         .boxed_unsync()
     });
-    let io: Io = Box::new(async move { conn.await.map_err(Error::from) });
+    let io: Io = if conn_done {
+        Box::new(async { Ok(()) })
+    } else {
+        Box::new(async move { conn.await.map_err(Error::from) })
+    };
     Ok((response, io))
 }
 
@@ -163,10 +194,12 @@ async fn connect(plan: &Plan, by: Instant) -> Result<Box<dyn Stream>, Error> {
     }
 }
 
-/// The guest's request body, counted as it is written.
+/// The guest's request body, counted as it is written; `uploaded` fires
+/// when it ends (or, dropped with it, when hyper lets it go).
 struct CountedRequest {
     inner: WasiBody,
     counters: Arc<Counters>,
+    uploaded: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Body for CountedRequest {
@@ -179,12 +212,20 @@ impl Body for CountedRequest {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled
-            && let Some(data) = frame.data_ref()
-        {
-            this.counters
-                .sent
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.counters
+                        .sent
+                        .fetch_add(data.len() as u64, Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
+                if let Some(done) = this.uploaded.take() {
+                    let _ = done.send(());
+                }
+            }
+            Poll::Pending => {}
         }
         polled
     }
