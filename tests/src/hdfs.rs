@@ -5,64 +5,45 @@
 //! installs it.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::{free_port, repo_root};
+use crate::free_port;
+use crate::scripted::Scripted;
 
 /// One MiniDFSCluster.
 pub struct Hdfs {
-    dir: tempfile::TempDir,
+    server: Scripted,
     http_port: u16,
     datanode_port: u16,
-    rpc_port: u16,
     http: reqwest::Client,
 }
 
 impl Hdfs {
     /// Starts a cluster and waits until WebHDFS answers (about 6 s).
     pub fn start() -> Hdfs {
-        let hdfs = Hdfs {
-            dir: tempfile::Builder::new()
-                .prefix("wasmconnect-hdfs-")
-                .tempdir()
-                .expect("a directory for HDFS"),
-            http_port: free_port(),
-            datanode_port: free_port(),
-            rpc_port: free_port(),
+        let (http_port, datanode_port) = (free_port(), free_port());
+        let env = vec![
+            ("HDFS_HTTP_PORT", http_port.to_string()),
+            ("HDFS_DATANODE_HTTP_PORT", datanode_port.to_string()),
+            ("HDFS_RPC_PORT", free_port().to_string()),
+        ];
+        Hdfs {
+            server: Scripted::start("hdfs.sh", "HDFS_DIR", env),
+            http_port,
+            datanode_port,
             http: reqwest::Client::new(),
-        };
-        hdfs.start_again();
-        hdfs
+        }
     }
 
     /// Starts the cluster again after [`Hdfs::kill`], on its data.
     pub fn start_again(&self) {
-        let out = self.script("start");
-        assert!(
-            out.status.success(),
-            "scripts/hdfs.sh start failed (run `bash scripts/setup.sh` if it is not installed):\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.server.start_again();
     }
 
     /// Kills the cluster (SIGKILL): an outage.
     pub fn kill(&self) {
-        let _ = self.script("kill");
-    }
-
-    fn script(&self, command: &str) -> Output {
-        Command::new("bash")
-            .arg(repo_root().join("scripts/hdfs.sh"))
-            .arg(command)
-            .env("HDFS_DIR", self.dir.path())
-            .env("HDFS_HTTP_PORT", self.http_port.to_string())
-            .env("HDFS_DATANODE_HTTP_PORT", self.datanode_port.to_string())
-            .env("HDFS_RPC_PORT", self.rpc_port.to_string())
-            .output()
-            .expect("run scripts/hdfs.sh")
+        self.server.kill();
     }
 
     /// The namenode's WebHDFS address.
@@ -76,7 +57,7 @@ impl Hdfs {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("hdfs.log")).unwrap_or_default()
+        std::fs::read_to_string(self.server.dir().join("hdfs.log")).unwrap_or_default()
     }
 
     /// Every file beneath `dir` (absolute) by path, with its bytes; empty
@@ -114,11 +95,5 @@ impl Hdfs {
             }
         }
         out
-    }
-}
-
-impl Drop for Hdfs {
-    fn drop(&mut self) {
-        self.kill();
     }
 }

@@ -15,7 +15,8 @@
 //! * [`tls::TestPki`]: certificates for HTTPS listeners;
 //! * [`databases`]: PostgreSQL and MariaDB servers of a test's own, and
 //!   SQL run through their clients (and SQLite's);
-//! * [`search`]: an OpenSearch node of a test's own;
+//! * [`search`]: an OpenSearch node of a test's own ([`scripted`]: what
+//!   it shares with [`hdfs`], a server a repository script runs);
 //! * [`objects`]: an S3-compatible server (s3s-fs) of a test's own;
 //! * [`hdfs`]: an HDFS (MiniDFSCluster with WebHDFS) of a test's own;
 //! * [`receiver`]: small HTTP(S) endpoints that record what they get.
@@ -27,6 +28,7 @@ pub mod hdfs;
 pub mod objects;
 pub mod receiver;
 pub mod rest_setup;
+pub mod scripted;
 pub mod search;
 pub mod tls;
 

@@ -4,61 +4,42 @@
 //! dropped, also when the test panics. `bash scripts/setup.sh` installs it.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::{free_port, repo_root};
+use crate::free_port;
+use crate::scripted::Scripted;
 
 /// One OpenSearch node.
 pub struct OpenSearch {
-    dir: tempfile::TempDir,
+    server: Scripted,
     port: u16,
-    transport_port: u16,
     http: reqwest::Client,
 }
 
 impl OpenSearch {
     /// Starts a node and waits until it answers (a few seconds).
     pub fn start() -> OpenSearch {
-        let node = OpenSearch {
-            dir: tempfile::Builder::new()
-                .prefix("wasmconnect-opensearch-")
-                .tempdir()
-                .expect("a directory for OpenSearch"),
-            port: free_port(),
-            transport_port: free_port(),
+        let port = free_port();
+        let env = vec![
+            ("OPENSEARCH_PORT", port.to_string()),
+            ("OPENSEARCH_TRANSPORT_PORT", free_port().to_string()),
+        ];
+        OpenSearch {
+            server: Scripted::start("opensearch.sh", "OPENSEARCH_DIR", env),
+            port,
             http: reqwest::Client::new(),
-        };
-        node.start_again();
-        node
+        }
     }
 
     /// Starts the node again after [`OpenSearch::kill`], on its data.
     pub fn start_again(&self) {
-        let out = self.script("start");
-        assert!(
-            out.status.success(),
-            "scripts/opensearch.sh start failed (run `bash scripts/setup.sh` if it is not installed):\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.server.start_again();
     }
 
     /// Kills the node (SIGKILL): an outage.
     pub fn kill(&self) {
-        let _ = self.script("kill");
-    }
-
-    fn script(&self, command: &str) -> Output {
-        Command::new("bash")
-            .arg(repo_root().join("scripts/opensearch.sh"))
-            .arg(command)
-            .env("OPENSEARCH_PORT", self.port.to_string())
-            .env("OPENSEARCH_TRANSPORT_PORT", self.transport_port.to_string())
-            .env("OPENSEARCH_DIR", self.dir.path())
-            .output()
-            .expect("run scripts/opensearch.sh")
+        self.server.kill();
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -68,7 +49,7 @@ impl OpenSearch {
 
     /// The node's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("logs/wasmconnect.log")).unwrap_or_default()
+        std::fs::read_to_string(self.server.dir().join("logs/wasmconnect.log")).unwrap_or_default()
     }
 
     /// A request; returns the status and the JSON answer (`null` when the
@@ -112,11 +93,5 @@ impl OpenSearch {
                 })
                 .collect(),
         )
-    }
-}
-
-impl Drop for OpenSearch {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
