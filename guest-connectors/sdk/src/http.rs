@@ -200,14 +200,14 @@ pub fn send_all(requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
         .into_iter()
         .map(|s| {
             let s = s?;
-            // A refused or failed request also stops the body's stream:
-            // the response says why, so it is asked first.
+            // The answer says what happened: with the length declared, a
+            // server answers only once it has the whole body (hyper drops
+            // the body's stream as soon as it has sent that many bytes, so a
+            // final flush may find it closed), and a request that failed
+            // while the body went out fails its answer too.
             let response = wait(&s.url, &s.future)?;
-            if let Some(why) = s.unwritten {
-                return Err(HttpError::Transport(format!(
-                    "cannot write the request to {}: {why}",
-                    s.url
-                )));
+            if let Some(why) = &s.unwritten {
+                debug_note(&s.url, why);
             }
             read(&s.url, response)
         })
@@ -315,6 +315,14 @@ fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), String> {
     }
     stream.blocking_flush().map_err(stream_error)?;
     Ok(())
+}
+
+/// A body write that ended early although the request was answered.
+fn debug_note(url: &str, why: &str) {
+    crate::log(
+        crate::Level::Debug,
+        &format!("the request body to {url} ended early ({why}); the server answered"),
+    );
 }
 
 fn stream_error(e: StreamError) -> String {
