@@ -4,6 +4,9 @@
 # JavaScript connectors) and puts the components into:
 #   build/plugins/<crate-name>.wasm   (override with WASMCONNECT_PLUGIN_DIR)
 #   build/polyglot/<language>-<name>.wasm   (WASMCONNECT_POLYGLOT_PLUGIN_DIR)
+#   build/test-connectors/<crate-name>.wasm for the test-only connectors
+#     under guest-connectors/testing/ (WASMCONNECT_TEST_CONNECTOR_DIR), so a
+#     user's `GET /connector-plugins` never lists them
 # Each crate is built on its own so that it gets exactly one WIT world.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,14 +18,19 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
 
-mkdir -p "$out"
+test_connectors="${WASMCONNECT_TEST_CONNECTOR_DIR:-$root/build/test-connectors}"
+mkdir -p "$out" "$test_connectors"
+# Earlier builds put the test-only connectors beside the bundled ones.
+rm -f "$out"/misbehaving-*.wasm
 cd "$root/guest-connectors"
 mapfile -t crates < <(grep -l 'crate-type = \["cdylib"\]' -r --include=Cargo.toml . | xargs -n1 dirname | sort)
 for dir in "${crates[@]}"; do
   name=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n1)
+  dest="$out"
+  case "$dir" in ./testing/*) dest="$test_connectors" ;; esac
   echo "building plugin $name ($dir)"
   cargo build --quiet --release -p "$name"
-  cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/${name//-/_}.wasm" "$out/$name.wasm"
+  cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/${name//-/_}.wasm" "$dest/$name.wasm"
 done
 
 # Connectors in other languages (see each guest-connectors/<language>/README.md),
@@ -55,4 +63,4 @@ CARGO_TARGET_DIR="$CARGO_TARGET_DIR-v2" WASMCONNECT_PLUGIN_VERSION=2.0.0 \
 cp "$CARGO_TARGET_DIR-v2/wasm32-wasip2/release/file_source.wasm" "$test_out/file-source-2.0.0.wasm"
 cargo build --quiet --release -p not-a-plugin
 cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/not-a-plugin.wasm" "$test_out/not-a-plugin.wasm"
-ls -l "$out" ${polyglot_out:+"$polyglot_out"} "$test_out"
+ls -l "$out" ${polyglot_out:+"$polyglot_out"} "$test_connectors" "$test_out"

@@ -2,8 +2,9 @@
 # Installs what a fresh machine lacks, once: the wasm32-wasip2 target, a
 # JDK and Maven (apt) with the pinned Apache Kafka jars the tests run
 # (scripts/kafka.sh install), OpenSearch and HDFS (scripts/opensearch.sh,
-# scripts/hdfs.sh), s3s-fs, the toolchains of the non-Rust guests, and
-# the test tools from PyPI (tests/requirements-tools.txt).
+# scripts/hdfs.sh), s3s-fs, the toolchains of the non-Rust guests, the
+# web console's npm packages and Chromium, and the test tools from PyPI
+# (tests/requirements-tools.txt).
 # Safe to run again: each part is skipped when it is in place.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,22 @@ if ! "$s3s/bin/s3s-fs" --version 2>/dev/null | grep -q ' 0.14.1'; then
   cargo install --locked s3s-fs@0.14.1 --features binary --root "$s3s"
 fi
 bash "$root/scripts/setup-databases.sh"
+# The web console's build and browser test (console/): its npm packages,
+# pinned in console/package-lock.json, into console/node_modules (install
+# scripts off: esbuild ships its binary as a package of its own); and
+# Debian's Chromium, which the test drives through playwright-core
+# (Playwright's own browser download does not work everywhere).
+if ! cmp -s "$root/console/package-lock.json" "$root/console/node_modules/.installed-lock" 2>/dev/null; then
+  echo "setup: installing the console's npm packages (npm ci in console/)"
+  (cd "$root/console" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$root/console/package-lock.json" "$root/console/node_modules/.installed-lock"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Chromium (apt) for the console's browser test"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq chromium >/dev/null
+fi
 # Test tools from PyPI (schemathesis), in a venv of their own.
 tools="${WASMCONNECT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/test-tools}"
 requirements="$root/tests/requirements-tools.txt"

@@ -9,8 +9,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/was
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build-plugins.sh
+# The console's sources type-check and build to the committed assets.
+bash scripts/check-console.sh
 cargo build --locked -p wasmconnect --bin wasmconnect --features bench
-cargo test --workspace --locked --no-fail-fast
+# Every test binary, two at a time (most of them wait on brokers and
+# deadlines rather than the CPU); WASMCONNECT_TEST_JOBS=1 runs one at a time.
+python3 scripts/lib/run_tests.py --locked
 # The Python, JavaScript and Zig kits' own tests (host-side, on generated
 # bindings and the built components).
 poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}"
@@ -23,4 +27,4 @@ node guest-connectors/zig/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$ro
 # HTTP sinks' requests, answers and signing).
 (cd guest-connectors && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/guest-target" \
   cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')" -p datagen-core -p config-checks \
-    -p jdbc-common -p storage-common -p elasticsearch-sink -p s3-sink -p hdfs-sink)
+    -p jdbc-common -p storage-common -p elasticsearch-sink -p s3-sink -p hdfs-sink -p kafka-transforms)

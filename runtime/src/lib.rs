@@ -35,6 +35,7 @@
 //! * [`store`]: the seams to where state lives (record logs, source offsets),
 //!   with in-memory implementations.
 //! * [`rest`]: the Kafka Connect REST API.
+//! * [`metrics`]: `GET /metrics`, Kafka Connect's metrics for Prometheus.
 //! * [`logs`]: the log, with levels changeable at run time.
 //! * [`allocator`]: the binary's memory allocator and its tuning.
 
@@ -52,6 +53,7 @@ pub mod herder;
 pub mod host;
 pub mod instance;
 pub mod logs;
+pub mod metrics;
 pub mod plugin;
 pub mod rest;
 pub mod sandbox;

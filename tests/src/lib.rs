@@ -20,6 +20,8 @@
 //! * [`objects`]: an S3-compatible server (s3s-fs) of a test's own;
 //! * [`hdfs`]: an HDFS (MiniDFSCluster with WebHDFS) of a test's own;
 //! * [`receiver`]: small HTTP(S) endpoints that record what they get.
+//! * [`replay`]: the JSON-lines replay sources (a Java one for Kafka
+//!   Connect, a component for us) the transforms comparison runs.
 
 pub mod cluster_setup;
 pub mod compat;
@@ -27,10 +29,15 @@ pub mod databases;
 pub mod hdfs;
 pub mod objects;
 pub mod receiver;
+pub mod replay;
+pub mod rest_client;
 pub mod rest_setup;
 pub mod scripted;
 pub mod search;
 pub mod tls;
+pub mod transform_cases;
+
+pub use rest_client::{Reply, Rest};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -90,16 +97,56 @@ pub fn plugin_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("build/plugins"))
 }
 
-/// The built component `name` (for example `file-source`); panics with the
-/// command to run when it is missing.
+/// The directory holding the test-only connectors (`misbehaving-source`,
+/// …), built from `guest-connectors/testing/` apart from the bundled ones
+/// so that a user's worker never lists them.
+pub fn test_connector_dir() -> PathBuf {
+    std::env::var_os("WASMCONNECT_TEST_CONNECTOR_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("build/test-connectors"))
+}
+
+/// The built component `name` (for example `file-source`), bundled or
+/// test-only; panics with the command to run when it is missing.
 pub fn plugin_path(name: &str) -> PathBuf {
-    let path = plugin_dir().join(format!("{name}.wasm"));
+    let file = format!("{name}.wasm");
+    let bundled = plugin_dir().join(&file);
+    let path = if bundled.exists() {
+        bundled
+    } else {
+        test_connector_dir().join(&file)
+    };
     assert!(
         path.exists(),
         "{} is missing: run `bash scripts/build-plugins.sh` first",
         path.display()
     );
     path
+}
+
+/// A program of the test tools' Python venv (`venv/bin/<name>`: `python`,
+/// `schemathesis`), which `scripts/setup.sh` installs from
+/// `tests/requirements-tools.txt` into `$WASMCONNECT_TEST_TOOLS` (default
+/// `~/.cache/wasmconnect/test-tools`); panics with the command to run when
+/// it is missing.
+pub fn test_tool(name: &str) -> PathBuf {
+    let tools = std::env::var_os("WASMCONNECT_TEST_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache")
+                });
+            cache.join("wasmconnect/test-tools")
+        });
+    let bin = tools.join("venv/bin").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/setup.sh, which installs tests/requirements-tools.txt",
+        bin.display()
+    );
+    bin
 }
 
 /// The directory holding the C, Zig, Go, Python and JavaScript components
@@ -445,12 +492,18 @@ pub fn worker_bin() -> PathBuf {
 
 /// A standalone worker's properties for tests: `bootstrap`, String
 /// converters, offsets in `connect.offsets` flushed every 200 ms, a 6 s
-/// consumer session, REST on `port`, the bundled plugins, file grants
+/// consumer session, REST on `port`, the bundled and the test-only
+/// connectors, file grants
 /// allowed beneath the temporary directory (a cluster member's working
 /// directory is a subdirectory of the test's, where its files are); then
 /// `extra` (later keys win).
 pub fn worker_props(bootstrap: &str, port: u16, extra: &str) -> String {
-    worker_props_with_plugins(bootstrap, port, &plugin_dir(), extra)
+    let plugins = format!(
+        "{},{}",
+        plugin_dir().display(),
+        test_connector_dir().display()
+    );
+    worker_props_with_plugins(bootstrap, port, Path::new(&plugins), extra)
 }
 
 /// As [`worker_props`], with `plugin.path` set to `plugins`.
@@ -679,170 +732,6 @@ pub fn wait_for_lines(path: &Path, lines: usize, timeout: Duration, worker: &Wor
             worker.log()
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A REST client for one worker. Cheap to clone.
-#[derive(Clone)]
-pub struct Rest {
-    base: String,
-    client: reqwest::Client,
-}
-
-/// A response: status and body (JSON when it parses, else a JSON string).
-#[derive(Debug)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Parsed body (`Null` when empty).
-    pub body: serde_json::Value,
-    /// The `Location` header, if any.
-    pub location: Option<String>,
-}
-
-impl Reply {
-    /// Whether a distributed worker refused the request because a rebalance
-    /// is under way (Kafka Connect's 409 "likely because a rebalance was
-    /// underway" or "stale configuration"): when that happens is timing, so
-    /// callers retry it.
-    pub fn is_rebalancing(&self) -> bool {
-        self.status == 409
-            && self.body["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("rebalanc") || m.contains("stale configuration"))
-    }
-}
-
-impl Rest {
-    /// A client for `http://127.0.0.1:<port>`.
-    pub fn new(port: u16) -> Rest {
-        Rest {
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    /// A client for `https://127.0.0.1:<port>` that trusts only `ca_pem`
-    /// and, when `identity_pem` is given, presents that key and
-    /// certificate.
-    pub fn https(port: u16, ca_pem: &str, identity_pem: Option<&str>) -> Rest {
-        let mut builder = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("CA"));
-        if let Some(pem) = identity_pem {
-            builder =
-                builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
-        }
-        Rest {
-            base: format!("https://127.0.0.1:{port}"),
-            client: builder.build().expect("https client"),
-        }
-    }
-
-    /// Sends a request; `body` is sent as JSON when given.
-    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        self.send(req).await
-    }
-
-    /// As [`Rest::call`], retrying for 30 s while a distributed worker
-    /// answers that a rebalance is under way (a worker whose REST server is
-    /// up may not have joined its group yet).
-    pub async fn call_settled(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> Reply {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let reply = self.call(method, path, body.clone()).await;
-            if !reply.is_rebalancing() || Instant::now() >= deadline {
-                return reply;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// Sends a prepared request.
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let resp = req.send().await.expect("request sent");
-        let status = resp.status().as_u16();
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = resp.text().await.unwrap_or_default();
-        let body = if text.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
-        };
-        Reply {
-            status,
-            body,
-            location,
-        }
-    }
-
-    /// A raw request builder, for unusual requests.
-    pub fn raw(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        self.client.request(method, format!("{}{path}", self.base))
-    }
-
-    /// `POST /connectors` with `name` and `config`, retried while a
-    /// rebalance is under way.
-    pub async fn create(&self, name: &str, config: &serde_json::Value) -> Reply {
-        self.call_settled(
-            "POST",
-            "/connectors",
-            Some(serde_json::json!({"name": name, "config": config})),
-        )
-        .await
-    }
-
-    /// Waits until `GET /connectors` answers.
-    pub async fn wait_ready(&self, worker: &WorkerProcess) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = self
-                .client
-                .get(format!("{}/connectors", self.base))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "REST API not up after 60 s; log:\n{}",
-                worker.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Polls `GET path` until `check` accepts the reply.
-    pub async fn wait_for(&self, path: &str, what: &str, check: impl Fn(&Reply) -> bool) -> Reply {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let r = self.call("GET", path, None).await;
-            if check(&r) {
-                return r;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: last reply {r:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 

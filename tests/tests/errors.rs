@@ -16,7 +16,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde_json::{Value, json};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, free_port, plugin_dir, polyglot_dir, start_worker,
+    Broker, Rest, WorkerProcess, free_port, plugin_dir, plugin_path, polyglot_dir, start_worker,
     worker_props_with_plugins,
 };
 
@@ -128,8 +128,8 @@ async fn worker(broker: &Broker, dir: &Path) -> (WorkerProcess, Rest) {
     std::fs::create_dir_all(&plugins).unwrap();
     for from in [
         plugin_dir().join("file-sink.wasm"),
-        plugin_dir().join("misbehaving-sink.wasm"),
-        plugin_dir().join("misbehaving-source.wasm"),
+        plugin_path("misbehaving-sink"),
+        plugin_path("misbehaving-source"),
         polyglot_dir().join("js-mask-field.wasm"),
     ] {
         std::fs::copy(&from, plugins.join(from.file_name().unwrap()))

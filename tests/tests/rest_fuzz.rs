@@ -16,35 +16,13 @@
 //! list. The worker uses librdkafka's embedded mock cluster: the REST API is
 //! under test, not Kafka.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use wasmconnect_tests::{Rest, free_port, repo_root, start_worker, worker_props};
-
-/// The schemathesis `scripts/setup.sh` installed.
-fn schemathesis() -> PathBuf {
-    let tools = std::env::var_os("WASMCONNECT_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache")
-                });
-            cache.join("wasmconnect/test-tools")
-        });
-    let bin = tools.join("venv/bin/schemathesis");
-    assert!(
-        bin.exists(),
-        "{} is missing: run scripts/setup.sh, which installs tests/requirements-tools.txt",
-        bin.display()
-    );
-    bin
-}
+use wasmconnect_tests::{Rest, free_port, repo_root, start_worker, test_tool, worker_props};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_nothing_and_the_worker_stays_healthy() {
-    let bin = schemathesis();
+    let bin = test_tool("schemathesis");
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     // Connectors schemathesis creates may only touch files in this test's

@@ -165,6 +165,11 @@ impl Env {
         config: Vec<(String, String)>,
     ) -> Result<TaskContext, String> {
         let settings = Arc::new(TaskSettings::parse(&config, &self.worker)?);
+        // Counted, not shown: a benchmark has no REST server.
+        let kind = match plugin.info().world {
+            crate::plugin::World::Sink => crate::metrics::TaskKind::Sink,
+            _ => crate::metrics::TaskKind::Source,
+        };
         Ok(TaskContext {
             connector: name.to_string(),
             task: 0,
@@ -182,6 +187,7 @@ impl Env {
             transforms: Arc::from([]),
             settings,
             secrets: Default::default(),
+            metrics: crate::metrics::TaskMetrics::detached(kind),
         })
     }
 

@@ -121,6 +121,7 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
                         alias: "t".into(),
                         plugin: plugins[i].clone(),
                         config: transform_config(i),
+                        predicate: None,
                     }]);
                     throughput::run_source(env, ctx, &topic(i), n, None).await?
                 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::bindings::config_def::{ConfigKey, ConfigType, Importance, Width};
 use crate::config::worker::lookup;
 use crate::plugin::{Plugin, World};
+use crate::worker::predicates::{self, PredicateClass};
 use crate::worker::transforms::StageSpec;
 use crate::worker::validation;
 
@@ -161,8 +162,30 @@ fn transform_definitions(stage: &StageSpec) -> Vec<KeyInfo> {
         dependents: Vec::new(),
         resource: None,
     };
+    // Every transformation gets these two implicitly (Kafka's
+    // `TransformationStage` keys), masking any of its own of that name.
+    let implicit = [
+        implicit_key(
+            "predicate",
+            ConfigType::String,
+            None,
+            "The alias of a predicate used to determine whether to apply this transformation.",
+        ),
+        implicit_key(
+            "negate",
+            ConfigType::Boolean,
+            Some("false"),
+            "Whether the configured predicate should be negated.",
+        ),
+    ];
+    let own = stage
+        .plugin
+        .config_definition()
+        .iter()
+        .filter(|k| k.name != "predicate" && k.name != "negate");
     std::iter::once(&type_key)
-        .chain(stage.plugin.config_definition())
+        .chain(&implicit)
+        .chain(own)
         .enumerate()
         .map(|(order, key)| {
             let mut info = plugin_key(key);
@@ -174,6 +197,75 @@ fn transform_definitions(stage: &StageSpec) -> Vec<KeyInfo> {
             info
         })
         .collect()
+}
+
+fn implicit_key(
+    name: &str,
+    type_: ConfigType,
+    default: Option<&str>,
+    documentation: &str,
+) -> ConfigKey {
+    predicates::framework_key(name, type_, false, default, documentation)
+}
+
+/// The keys each alias of `predicates` adds, as Kafka's validate shows
+/// them: `type`, `plugin.version`, then the predicate's own keys (when its
+/// class is known), prefixed with `predicates.<alias>.` and grouped under
+/// `Predicates: <alias>`.
+fn predicate_definitions(config: &[(String, String)]) -> Vec<KeyInfo> {
+    let (declared, _) = predicates::resolve(config, |_| None);
+    let mut out = Vec::new();
+    for d in declared {
+        let alias = &d.alias;
+        let group = format!("Predicates: {alias}");
+        let type_key = ConfigKey {
+            name: "type".into(),
+            type_: ConfigType::Class,
+            required: true,
+            default_value: None,
+            importance: Importance::High,
+            documentation: format!("Class for the '{alias}' predicate."),
+            group: None,
+            order_in_group: 0,
+            width: Width::Long,
+            display_name: format!("Predicate type for {alias}"),
+            dependents: Vec::new(),
+            resource: None,
+        };
+        let version_key = ConfigKey {
+            name: "plugin.version".into(),
+            type_: ConfigType::String,
+            required: false,
+            default_value: Some(predicates::VERSION.into()),
+            documentation: format!("Version of the '{alias}' predicate."),
+            display_name: format!("Predicate version for {alias}"),
+            importance: Importance::High,
+            width: Width::Long,
+            ..type_key.clone()
+        };
+        let own = d.class.map(|c| c.config_definition()).unwrap_or_default();
+        for (order, key) in [type_key, version_key].iter().chain(&own).enumerate() {
+            let mut info = plugin_key(key);
+            info.name = format!("predicates.{alias}.{}", key.name);
+            info.group = Some(group.clone());
+            info.json["name"] = json!(info.name);
+            info.json["group"] = json!(group);
+            info.json["order_in_group"] = json!(order);
+            out.push(info);
+        }
+    }
+    out
+}
+
+/// `GET /connector-plugins/{plugin}/config` for a built-in predicate.
+pub fn predicate_config(class: PredicateClass) -> Value {
+    Value::Array(
+        class
+            .config_definition()
+            .iter()
+            .map(|k| plugin_key(k).json)
+            .collect(),
+    )
 }
 
 /// `GET /connector-plugins/{plugin}/config`: the plugin's keys, then the
@@ -212,6 +304,7 @@ pub async fn config_infos(
     problems.0.extend(chain_problems.iter().cloned());
     let mut defs = definitions(plugin);
     defs.extend(stages.iter().flat_map(transform_definitions));
+    defs.extend(predicate_definitions(config));
     let mut groups: Vec<String> = Vec::new();
     for d in &defs {
         if let Some(g) = &d.group

@@ -176,6 +176,15 @@ pub async fn openapi() -> Reply {
     Ok(([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response())
 }
 
+/// `GET /metrics`: this worker's connectors and tasks for Prometheus (see
+/// [`crate::metrics`]). Served locally on every worker, never forwarded:
+/// each worker reports what runs on it.
+pub async fn metrics(State(w): W) -> Reply {
+    let worker = w.worker();
+    let text = worker.metrics().render(worker.status());
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
+}
+
 // ---- plugins ---------------------------------------------------------------
 
 pub async fn list_plugins(State(w): W, RawQuery(raw): RawQuery) -> Reply {
@@ -201,6 +210,12 @@ pub async fn list_plugins(State(w): W, RawQuery(raw): RawQuery) -> Reply {
         for class in CONVERTER_CLASSES {
             out.push(
                 json!({"class": class, "type": "converter", "version": crate::worker::validation::CONVERTER_VERSION}),
+            );
+        }
+        // Kafka's predicates, built into the worker.
+        for class in crate::worker::predicates::PredicateClass::ALL {
+            out.push(
+                json!({"class": class.class_name(), "type": "predicate", "version": crate::worker::predicates::VERSION}),
             );
         }
     }
@@ -255,6 +270,9 @@ fn converter_config(class: &str) -> Option<Value> {
 pub async fn plugin_config(State(w): W, Path(plugin): Path<String>) -> Reply {
     if let Some(p) = w.worker().registry().find(&plugin) {
         return ok(configinfo::plugin_config(&p));
+    }
+    if let Some(class) = crate::worker::predicates::PredicateClass::find(&plugin) {
+        return ok(configinfo::predicate_config(class));
     }
     match converter_config(&plugin) {
         Some(v) => ok(v),

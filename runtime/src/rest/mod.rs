@@ -9,6 +9,7 @@
 //! * [`error`]: `{"error_code": N, "message": "…"}` for every failure;
 //! * [`uploads`]: plugin management (upload, versions, delete);
 //! * [`auth`]: optional Basic / Bearer authentication of writes;
+//! * [`console`]: the web console at `/ui`, in front of the API;
 //! * [`forwarding`]: following a herder's redirect to the leader (or a
 //!   task's owner) in distributed mode.
 //!
@@ -19,6 +20,7 @@
 
 pub mod auth;
 pub mod configinfo;
+pub mod console;
 pub mod entities;
 pub mod error;
 pub mod forwarding;
@@ -58,7 +60,9 @@ pub async fn serve(herder: Arc<dyn Herder>) -> Result<Vec<SocketAddr>, String> {
         let addr = socket.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, scheme, "REST API listening");
         bound.push(addr);
-        let app = NormalizePathLayer::trim_trailing_slash().layer(router(herder.clone())?);
+        let app = console::with_console(
+            NormalizePathLayer::trim_trailing_slash().layer(router(herder.clone())?),
+        );
         let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
         if scheme == "https" {
             let tls = config

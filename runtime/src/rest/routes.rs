@@ -15,6 +15,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/metrics"),
     ("GET", "/connector-plugins"),
     ("GET", "/connector-plugins/{plugin}/config"),
     ("PUT", "/connector-plugins/{plugin}/config/validate"),
@@ -69,6 +70,7 @@ pub fn routes(max_upload: usize) -> Router<Arc<dyn Herder>> {
         .route("/", get(h::server_info))
         .route("/health", get(h::health))
         .route("/openapi.json", get(h::openapi))
+        .route("/metrics", get(h::metrics))
         .route("/connector-plugins", get(h::list_plugins))
         .route("/connector-plugins/{plugin}/config", get(h::plugin_config))
         .route(

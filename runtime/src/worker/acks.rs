@@ -12,6 +12,7 @@ use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::{ClientContext, Message};
 
 use crate::bindings::source_task::{AckStatus, RecordAck};
+use crate::metrics::TaskMetrics;
 
 /// Records handed to the producer, in order, until their offsets are stored.
 #[derive(Debug, Default)]
@@ -21,6 +22,9 @@ pub struct AckTracker {
     unacked: usize,
     failure: Option<String>,
     guest_acks: Vec<RecordAck>,
+    /// Where Kafka's answers are counted (`source-record-write-total`):
+    /// here, under the lock each answer already takes.
+    metrics: Option<Arc<TaskMetrics>>,
 }
 
 #[derive(Debug)]
@@ -32,6 +36,14 @@ struct Pending {
 }
 
 impl AckTracker {
+    /// A tracker that counts Kafka's answers in `metrics`.
+    pub fn with_metrics(metrics: Arc<TaskMetrics>) -> AckTracker {
+        AckTracker {
+            metrics: Some(metrics),
+            ..AckTracker::default()
+        }
+    }
+
     /// Registers a record about to be sent; returns its sequence number.
     pub fn push(&mut self, partition: String, offset: String, token: Option<u64>) -> u64 {
         let seq = self.first_seq + self.entries.len() as u64;
@@ -78,6 +90,9 @@ impl AckTracker {
             Ok((partition, offset)) => {
                 entry.acked = true;
                 self.unacked -= 1;
+                if let Some(m) = &self.metrics {
+                    m.written();
+                }
                 if let Some(token) = entry.token {
                     self.guest_acks.push(RecordAck {
                         token,
@@ -86,6 +101,9 @@ impl AckTracker {
                 }
             }
             Err(e) => {
+                if let Some(m) = &self.metrics {
+                    m.write_failed();
+                }
                 self.failure.get_or_insert(e);
             }
         }

@@ -11,6 +11,7 @@ use super::task::TaskHandle;
 use crate::config::Config;
 use crate::config::TargetState;
 use crate::instance::ConnectorInstance;
+use crate::metrics::ConnectorGuard;
 use crate::plugin::{Plugin, World};
 
 /// A connector on this worker (in distributed mode: one whose instance or
@@ -31,6 +32,9 @@ pub struct Connector {
     /// When the instance last generated task configurations (for
     /// [`Worker::recheck_task_configs`](super::Worker::recheck_task_configs)).
     pub(crate) configs_generated: Option<Instant>,
+    /// Keeps the connector in `GET /metrics` from the start of its instance
+    /// until the instance stops (or this connector is dropped).
+    pub(crate) metrics: Option<ConnectorGuard>,
 }
 
 impl Connector {
@@ -44,11 +48,13 @@ impl Connector {
             task_configs: Vec::new(),
             tasks: BTreeMap::new(),
             configs_generated: None,
+            metrics: None,
         }
     }
 
     /// Stops the connector instance, if it runs (a failing stop is logged).
     pub async fn stop_instance(&mut self, name: &str) {
+        self.metrics = None;
         if let Some(mut instance) = self.instance.take()
             && let Err(e) = instance.stop().await
         {

@@ -258,6 +258,9 @@ pub struct ErrorCounts {
     pub dlq_produce_requests: u64,
     /// `deadletterqueue-produce-failures`.
     pub dlq_produce_failures: u64,
+    /// `last-error-timestamp`: when the last record failed, in milliseconds
+    /// since the epoch (0: never).
+    pub last_error_timestamp_ms: u64,
 }
 
 /// How a dead letter queue record is headed: the name, then the value.
@@ -332,6 +335,9 @@ impl ErrorReporter {
     /// trace) or skips the record, sending it to the dead letter queue.
     pub fn report(&mut self, failure: Failure<'_>) -> Result<(), String> {
         self.counts.record_errors += 1;
+        self.counts.last_error_timestamp_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let context = self.context(&failure, self.settings.log_messages);
         if self.settings.log {
             tracing::error!(connector = %self.connector, task = self.task, error = %failure.error, "Error encountered in task {}-{}. {context}", self.connector, self.task);

@@ -37,6 +37,7 @@ pub mod offset_file;
 pub mod offsets;
 pub mod plugin_store;
 pub mod plugins;
+pub mod predicates;
 pub mod producers;
 pub mod rebalance;
 pub mod registry;
@@ -65,6 +66,7 @@ use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
 use crate::error::{GuestError, HerderError};
 use crate::instance::{ConnectorInstance, InstanceSpec};
+use crate::metrics::{Metrics, TaskKind, WindowSpec};
 use crate::plugin::{Plugin, World};
 use crate::sandbox::limits::LIMIT_KEYS;
 use crate::sandbox::{Limits, Sandbox};
@@ -118,6 +120,7 @@ pub struct Worker {
     store: Arc<ConnectorStore>,
     worker_id: String,
     providers: ConfigProviders,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -144,8 +147,10 @@ impl Worker {
         if registry.plugins().is_empty() {
             tracing::warn!(plugin_path = ?config.plugin_path, "no plugins found: set plugin.path to directories holding .wasm plugins");
         }
+        let metrics = Metrics::new(&worker_id, WindowSpec::from_lookup(|k| config.get(k)));
         Worker {
             worker_id,
+            metrics,
             providers: ConfigProviders::from_worker(&config.raw),
             config: Arc::new(config),
             sandbox,
@@ -161,6 +166,11 @@ impl Worker {
     /// `host:port` this worker reports as `worker_id`.
     pub fn worker_id(&self) -> &str {
         &self.worker_id
+    }
+
+    /// What `GET /metrics` shows of this worker.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The worker configuration.
@@ -287,17 +297,26 @@ impl Worker {
         // `Sync`) would keep this future from moving between threads.
         c: &mut Connector,
     ) -> Result<(ConnectorInstance, Vec<Config>), GuestError> {
-        let resolved = self.providers.resolve(&c.config);
-        let spec = InstanceSpec {
-            limits: self.limits_for(&c.config),
-            secrets: Secrets::of(&c.config, &resolved),
-            ..InstanceSpec::new(name, None, resolved.clone())
-        };
-        let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
-        instance.start(&resolved).await?;
-        let configs = generate_task_configs(&c.plugin, &c.config, &resolved, &mut instance).await?;
-        c.configs_generated = Some(Instant::now());
-        Ok((instance, configs))
+        // Shown from the attempt on, as Kafka shows a connector that failed
+        // to start; the guard goes when the instance is stopped.
+        c.metrics = Some(self.metrics.connector_starting(name, &c.plugin));
+        let launched = async {
+            let resolved = self.providers.resolve(&c.config);
+            let spec = InstanceSpec {
+                limits: self.limits_for(&c.config),
+                secrets: Secrets::of(&c.config, &resolved),
+                ..InstanceSpec::new(name, None, resolved.clone())
+            };
+            let mut instance = ConnectorInstance::new(&c.plugin, spec).await?;
+            instance.start(&resolved).await?;
+            let configs =
+                generate_task_configs(&c.plugin, &c.config, &resolved, &mut instance).await?;
+            c.configs_generated = Some(Instant::now());
+            Ok((instance, configs))
+        }
+        .await;
+        self.metrics.connector_started(launched.is_ok());
+        launched
     }
 
     /// The running connector's task configurations generated again, when
@@ -408,6 +427,11 @@ impl Worker {
             // resolved as the task starts.
             let config = self.providers.resolve(task_config);
             let secrets = connector_secrets.union(&Secrets::of(task_config, &config));
+            let kind = match c.plugin.info().world {
+                World::Sink => TaskKind::Sink,
+                _ => TaskKind::Source,
+            };
+            let (metrics_guard, metrics) = self.metrics.task_starting(name, id, kind);
             let ctx = TaskContext {
                 connector: name.to_string(),
                 task: id,
@@ -425,13 +449,21 @@ impl Worker {
                 transforms: stages.clone(),
                 settings: settings.clone(),
                 secrets,
+                metrics,
             };
             let (stop, stop_rx) = watch::channel(false);
             let join = match c.plugin.info().world {
                 World::Sink => tokio::spawn(sink_task::run(ctx, stop_rx)),
                 _ => tokio::spawn(source_task::run(ctx, stop_rx)),
             };
-            c.tasks.insert(id, TaskHandle { stop, join });
+            c.tasks.insert(
+                id,
+                TaskHandle {
+                    stop,
+                    join,
+                    _metrics: metrics_guard,
+                },
+            );
         }
     }
 

@@ -16,6 +16,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use crate::bindings::types::TopicPartition;
+use crate::metrics::TaskMetrics;
 
 /// A change of partition assignment, relayed from librdkafka's rebalance
 /// callback (on the polling thread) to the loop.
@@ -44,6 +45,8 @@ pub(super) struct RebalanceContext {
     /// The task, for the log.
     pub(super) connector: String,
     pub(super) task: u32,
+    /// Where commits are counted (`offset-commit-*`).
+    pub(super) metrics: Arc<TaskMetrics>,
 }
 
 /// How long a revocation waits for the loop's answer. The loop answers as
@@ -52,7 +55,22 @@ pub(super) struct RebalanceContext {
 /// wait ends with it. This only bounds a wait nothing else bounds.
 const REVOCATION_WAIT: Duration = Duration::from_secs(300);
 
-impl ClientContext for RebalanceContext {}
+impl ClientContext for RebalanceContext {
+    /// A subscribed topic that does not exist yet is normal while its
+    /// source starts (the quickstart's sink subscribes before the file
+    /// source's first record creates the topic); Kafka's consumer logs it
+    /// as a warning and keeps waiting, and so do we. Everything else keeps
+    /// librdkafka's ERROR.
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if error.rdkafka_error_code()
+            == Some(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition)
+        {
+            tracing::warn!(connector = %self.connector, task = self.task, "waiting for a subscribed topic: {reason}");
+        } else {
+            tracing::error!(connector = %self.connector, task = self.task, "librdkafka: {error}: {reason}");
+        }
+    }
+}
 
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -77,7 +95,10 @@ impl ConsumerContext for RebalanceContext {
             Ok(offsets) if offsets.count() > 0 => {
                 // Partitions already lost (the session expired) refuse the
                 // commit; their records are read again by their new owner.
-                if let Err(e) = consumer.commit(&offsets, CommitMode::Sync) {
+                let started = std::time::Instant::now();
+                let committed = consumer.commit(&offsets, CommitMode::Sync);
+                self.metrics.committed(committed.is_ok(), started.elapsed());
+                if let Err(e) = committed {
                     tracing::warn!(connector = %self.connector, task = self.task, error = %e, "offset commit before revocation failed");
                 }
             }

@@ -94,6 +94,7 @@ impl Runner {
             revocations: revocations.clone(),
             connector: ctx.connector.clone(),
             task: ctx.task,
+            metrics: ctx.metrics.clone(),
         })
         .map_err(|e| describe_client_error("consumer", &e))?;
         let subscription = &ctx.settings.sink.subscription;
@@ -220,6 +221,7 @@ impl Runner {
                     self.ctx.status.record_topic(&self.ctx.connector, &p.topic);
                 }
                 self.assigned.extend(parts.iter().cloned());
+                self.ctx.metrics.partitions(self.assigned.len());
                 self.instance.open(&parts).await.map_err(|e| e.to_string())
             }
             Assignment::Revoking(parts, reply) => {
@@ -234,6 +236,7 @@ impl Runner {
                 self.current
                     .retain(|(t, p), _| !parts.iter().any(|r| r.partition == *p && r.topic == *t));
                 self.assigned.retain(|a| !parts.contains(a));
+                self.ctx.metrics.partitions(self.assigned.len());
                 self.instance.close(&parts).await.map_err(|e| e.to_string())
             }
         }
@@ -285,6 +288,7 @@ impl Runner {
             raw,
             ..
         } = polled;
+        self.ctx.metrics.read(batch.len() + failed.len());
         // Offsets advance past every consumed record, including those a
         // transformation drops and those skipped as errors, and by the
         // topic-partition they came from even if a transformation renamed
@@ -315,8 +319,9 @@ impl Runner {
         };
         let mut retry = self.retry.start();
         let outcome = loop {
+            let attempt = Instant::now();
             match self.instance.put(&batch).await {
-                Ok(()) => break Ok(()),
+                Ok(()) => break Ok(attempt.elapsed()),
                 Err(e) if e.is_retriable() && !*self.stop.borrow() => match retry.after(&e) {
                     Ok(delay) => {
                         tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "{e}; retrying the batch in {} ms", delay.as_millis());
@@ -332,7 +337,7 @@ impl Runner {
             .status
             .task_usage(&self.ctx.connector, self.ctx.task, self.instance.usage());
         self.report_errant_records()?;
-        outcome?;
+        self.ctx.metrics.put(batch.len(), outcome?);
         self.current.extend(consumed);
         Ok(())
     }
@@ -508,8 +513,17 @@ impl Runner {
         if tpl.count() == 0 {
             return Ok(());
         }
-        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
-            tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit could not be sent: {e}");
+        // Counted when librdkafka takes the commit: its answer does not
+        // reach this consumer's context (see `RebalanceContext`), so a
+        // commit the broker refuses later is not seen here.
+        let started = Instant::now();
+        let sent = self.consumer.commit(&tpl, CommitMode::Async);
+        self.ctx.metrics.committed(sent.is_ok(), started.elapsed());
+        match sent {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(connector = %self.ctx.connector, task = self.ctx.task, "offset commit could not be sent: {e}");
+            }
         }
         Ok(())
     }
@@ -525,10 +539,14 @@ impl Runner {
         for attempt in 1..=attempts.max(1) {
             let consumer = self.consumer.clone();
             let tpl = tpl.clone();
+            let started = Instant::now();
             let outcome =
                 tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync))
                     .await
                     .map_err(|e| format!("the offset commit did not finish: {e}"))?;
+            self.ctx
+                .metrics
+                .committed(outcome.is_ok(), started.elapsed());
             match outcome {
                 Ok(()) => return Ok(()),
                 Err(e) => {

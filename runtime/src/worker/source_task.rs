@@ -151,7 +151,7 @@ impl<G: SourceGuest> Runner<G> {
         mut instance: G,
         on_stop: impl FnOnce() + Send + 'static,
     ) -> Result<Runner<G>, String> {
-        let tracker = Arc::new(Mutex::new(AckTracker::default()));
+        let tracker = Arc::new(Mutex::new(AckTracker::with_metrics(ctx.metrics.clone())));
         let mut settings = ctx.producer_settings("producer");
         let exactly_once = ctx.settings.source.exactly_once;
         if exactly_once.is_some() {
@@ -235,6 +235,7 @@ impl<G: SourceGuest> TaskLoop for Runner<G> {
             if let Some(failure) = self.tracker.lock().ok().and_then(|t| t.failure()) {
                 return Err(failure);
             }
+            let poll_started = Instant::now();
             let polled = self.instance.poll().await;
             // Reported whatever the outcome, so a failed task shows its usage.
             self.ctx
@@ -243,6 +244,7 @@ impl<G: SourceGuest> TaskLoop for Runner<G> {
             let records = match polled {
                 Ok(r) => {
                     self.retry.succeeded();
+                    self.ctx.metrics.polled(r.len(), poll_started.elapsed());
                     r
                 }
                 Err(e) if e.is_retriable() => {
@@ -411,6 +413,8 @@ impl<G: SourceGuest> Runner<G> {
         if let Some(t) = &mut self.transactions {
             t.begin(&self.producer)?;
         }
+        // Counted before the send: Kafka's answer may come first.
+        self.ctx.metrics.sending();
         loop {
             match self.producer.send(out) {
                 Ok(()) => return Ok(()),
@@ -420,6 +424,7 @@ impl<G: SourceGuest> Runner<G> {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 Err((e, _)) => {
+                    self.ctx.metrics.write_failed();
                     return Err(format!(
                         "cannot send a record to topic {}: {e}",
                         record.topic
@@ -605,8 +610,18 @@ impl<G: SourceGuest> Runner<G> {
             .collect()
     }
 
-    /// Stores the offsets of every acknowledged record, then tells the task.
+    /// [`Self::store_offsets`], timed and counted as an offset commit.
     async fn flush(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let stored = self.store_offsets().await;
+        self.ctx
+            .metrics
+            .committed(stored.is_ok(), started.elapsed());
+        stored
+    }
+
+    /// Stores the offsets of every acknowledged record, then tells the task.
+    async fn store_offsets(&mut self) -> Result<(), String> {
         // Offsets past skipped records are stored only once the dead letter
         // queue holds them.
         self.errors.flush().await?;
@@ -633,6 +648,15 @@ impl<G: SourceGuest> Runner<G> {
     /// refused aborts the transaction and fails the task; its successor
     /// starts after the last committed transaction.
     async fn commit_transaction(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let committed = self.commit_transaction_now().await;
+        self.ctx
+            .metrics
+            .committed(committed.is_ok(), started.elapsed());
+        committed
+    }
+
+    async fn commit_transaction_now(&mut self) -> Result<(), String> {
         let Some(t) = self.transactions.as_mut() else {
             return Ok(());
         };

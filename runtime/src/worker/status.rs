@@ -240,6 +240,17 @@ impl StatusBoard {
         }
     }
 
+    /// Forgets what an earlier run of the task reported (usage, record
+    /// errors): a task starting again starts from zero, as its metrics do.
+    pub fn forget_task_reports(&self, name: &str, task: u32) {
+        if let Ok(mut all) = self.connectors.lock()
+            && let Some(c) = all.get_mut(name)
+        {
+            c.usage.remove(&task);
+            c.errors.remove(&task);
+        }
+    }
+
     /// Forgets every task status of the connector.
     pub fn clear_tasks(&self, name: &str) {
         if let Ok(mut all) = self.connectors.lock()

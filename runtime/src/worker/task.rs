@@ -21,6 +21,7 @@ use crate::config::clients::task_producer;
 use crate::config::providers::Secrets;
 use crate::config::{Config, WorkerConfig};
 use crate::convert::Converter;
+use crate::metrics::{TaskGuard, TaskMetrics};
 use crate::plugin::Plugin;
 use crate::sandbox::Limits;
 use crate::store::OffsetBackingStore;
@@ -61,6 +62,8 @@ pub struct TaskContext {
     /// Provider-resolved values of the connector's and the task's
     /// configurations: hidden from the guest's output and from the trace.
     pub secrets: Secrets,
+    /// The task's counters for `GET /metrics`.
+    pub metrics: Arc<TaskMetrics>,
 }
 
 impl TaskContext {
@@ -86,6 +89,8 @@ impl TaskContext {
 pub(crate) struct TaskHandle {
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) join: JoinHandle<()>,
+    /// Keeps the task's series in `GET /metrics` while the handle lives.
+    pub(crate) _metrics: TaskGuard,
 }
 
 impl TaskHandle {
@@ -113,13 +118,18 @@ pub(crate) async fn run_task<L: TaskLoop>(
 ) {
     let (connector, task) = (ctx.connector.clone(), ctx.task);
     ctx.status.task(&connector, task, State::Running, None);
+    ctx.status.forget_task_reports(&connector, task);
     let (outcome, runner) = match start.await {
         Ok(mut runner) => {
+            ctx.metrics.start_succeeded();
             let ran = runner.run().await;
             let stopped = runner.shutdown(ran.is_ok()).await;
             (ran.and(stopped), Some(runner))
         }
-        Err(trace) => (Err(trace), None),
+        Err(trace) => {
+            ctx.metrics.start_failed();
+            (Err(trace), None)
+        }
     };
     // Dropping Kafka clients blocks (a producer joins its polling thread and
     // flushes, a consumer leaves its group): keep that off the async

@@ -10,11 +10,15 @@
 //! record a stage drops is gone for the rest of the chain, but its offset
 //! still advances (a source reports it `filtered`).
 //!
-//! Not supported yet, and refused at validation rather than ignored:
-//! predicates (`transforms.a.predicate`, `predicates=…`).
+//! A stage may name a predicate (`transforms.a.predicate=p`, optionally
+//! `transforms.a.negate=true`; see [`super::predicates`]): it then applies
+//! only to the records for which the predicate (negated or not) holds, and
+//! every other record passes that stage unchanged, as in Kafka's
+//! `TransformationStage`.
 
 use std::sync::Arc;
 
+use super::predicates::{self, Predicate};
 use super::registry::PluginRegistry;
 use crate::bindings::record_transform::Outcome;
 use crate::bindings::types::TransformRecord;
@@ -32,6 +36,21 @@ pub struct StageSpec {
     pub plugin: Arc<Plugin>,
     /// Its settings: `transforms.<alias>.*` with the prefix removed.
     pub config: Config,
+    /// The predicate `transforms.<alias>.predicate` names, if any.
+    pub predicate: Option<StagePredicate>,
+}
+
+/// The predicate of one stage.
+#[derive(Clone, Debug)]
+pub struct StagePredicate {
+    /// Its alias in `predicates`.
+    pub alias: String,
+    /// `transforms.<alias>.negate`.
+    pub negate: bool,
+    /// The predicate; `Err` when `predicates` does not declare the alias,
+    /// which Kafka does not catch at validation but fails the task with
+    /// when it starts.
+    pub predicate: Result<Arc<Predicate>, String>,
 }
 
 /// Keys under `transforms.<alias>.` that belong to the framework, not to
@@ -44,31 +63,33 @@ pub fn resolve(
     registry: &PluginRegistry,
     config: &[(String, String)],
 ) -> (Vec<StageSpec>, Vec<(String, String)>) {
-    let mut problems = Vec::new();
+    let (declared, mut problems) = predicates::resolve(config, |name| {
+        registry
+            .find(name)
+            .filter(|p| p.info().world == World::Transform)
+            .map(|p| p.info().name.clone())
+    });
     let mut stages = Vec::new();
     let aliases = list(lookup(config, "transforms"));
     for (i, alias) in aliases.iter().enumerate() {
         if aliases[..i].contains(alias) {
+            // Reported once, as Kafka's list validator does.
+            if problems.iter().any(|(k, _)| k == "transforms") {
+                continue;
+            }
             problems.push((
                 "transforms".to_string(),
                 format!(
-                    "Invalid value {} for configuration transforms: Duplicate alias provided.",
-                    aliases.join(",")
+                    "Invalid value [{}] for configuration transforms: Duplicate alias provided.",
+                    aliases.join(", ")
                 ),
             ));
             continue;
         }
         let prefix = format!("transforms.{alias}.");
         let type_key = format!("{prefix}type");
-        if lookup(config, &format!("{prefix}predicate")).is_some_and(|p| !p.trim().is_empty()) {
-            problems.push((
-                format!("{prefix}predicate"),
-                format!(
-                    "Transformation {alias} names a predicate; predicates are not supported by \
-                     this worker yet (filter inside the transform instead)"
-                ),
-            ));
-        }
+        let predicate_key = format!("{prefix}predicate");
+        let negate_key = format!("{prefix}negate");
         let Some(class) = lookup(config, &type_key).filter(|c| !c.trim().is_empty()) else {
             problems.push((
                 type_key.clone(),
@@ -79,33 +100,74 @@ pub fn resolve(
             continue;
         };
         let class = class.trim();
-        match registry.find(class) {
-            Some(plugin) if plugin.info().world == World::Transform => {
-                let own = config
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?, v)))
-                    .filter(|(k, _)| !FRAMEWORK_KEYS.contains(k))
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                stages.push(StageSpec {
-                    alias: alias.clone(),
-                    plugin,
-                    config: own,
-                });
-            }
-            _ => problems.push((
+        let Some(plugin) = registry.find(class) else {
+            problems.push((
                 type_key.clone(),
                 format!(
                     "Invalid value {class} for configuration {type_key}: Class {class} could not be found."
                 ),
-            )),
+            ));
+            continue;
+        };
+        // Kafka's type validator: runs once the class resolves.
+        let predicate_alias = lookup(config, &predicate_key);
+        if lookup(config, &negate_key).is_some() && predicate_alias.is_none() {
+            problems.push((
+                type_key.clone(),
+                format!(
+                    "Config '{negate_key}' was provided but there is no config '{predicate_key}' \
+                     defining a predicate to be negated."
+                ),
+            ));
         }
-    }
-    if lookup(config, "predicates").is_some_and(|p| !p.trim().is_empty()) {
-        problems.push((
-            "predicates".to_string(),
-            "predicates are not supported by this worker yet".to_string(),
-        ));
+        if plugin.info().world != World::Transform {
+            problems.push((
+                type_key.clone(),
+                format!(
+                    "Invalid value {class} for configuration {type_key}: Class {class} could not be found."
+                ),
+            ));
+            continue;
+        }
+        let negate = match lookup(config, &negate_key) {
+            None => false,
+            Some(v) => crate::convert::parse_bool(v).unwrap_or_else(|| {
+                problems.push((
+                    negate_key.clone(),
+                    format!(
+                        "Invalid value {v} for configuration {negate_key}: Expected value to be either true or false"
+                    ),
+                ));
+                false
+            }),
+        };
+        let predicate = predicate_alias.map(|p| StagePredicate {
+            alias: p.to_string(),
+            negate,
+            predicate: match declared.iter().find(|d| d.alias == p) {
+                Some(d) => d
+                    .predicate
+                    .clone()
+                    .map(Arc::new)
+                    .ok_or_else(|| format!("predicate {p} is not valid")),
+                None => Err(format!(
+                    "Unknown configuration 'predicates.{p}.type': transformation {alias} names \
+                     predicate {p}, which 'predicates' does not list"
+                )),
+            },
+        });
+        let own = config
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?, v)))
+            .filter(|(k, _)| !FRAMEWORK_KEYS.contains(k))
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        stages.push(StageSpec {
+            alias: alias.clone(),
+            plugin,
+            config: own,
+            predicate,
+        });
     }
     (stages, problems)
 }
@@ -157,6 +219,8 @@ struct Stage {
     alias: String,
     class: String,
     instance: TransformInstance,
+    /// The predicate and whether it is negated.
+    predicate: Option<(Arc<Predicate>, bool)>,
 }
 
 impl TransformChain {
@@ -167,6 +231,18 @@ impl TransformChain {
         let mut stages = Vec::with_capacity(specs.len());
         for spec in specs {
             let class = spec.plugin.info().name.clone();
+            let predicate = match &spec.predicate {
+                None => None,
+                Some(p) => match &p.predicate {
+                    Ok(predicate) => Some((predicate.clone(), p.negate)),
+                    Err(e) => {
+                        return Err(format!(
+                            "transformation {} ({class}) could not start: {e}",
+                            spec.alias
+                        ));
+                    }
+                },
+            };
             let context = |e: crate::GuestError| {
                 format!(
                     "transformation {} ({class}) could not start: {e}",
@@ -186,6 +262,7 @@ impl TransformChain {
                 alias: spec.alias.clone(),
                 class,
                 instance,
+                predicate,
             });
         }
         Ok(TransformChain { stages })
@@ -198,7 +275,8 @@ impl TransformChain {
 
     /// Runs `records` through every stage; the answer has one entry per
     /// input record: `Ok(None)` where a stage dropped it, `Err` where a
-    /// stage refused it. A stage that refuses a batch is given its records
+    /// stage refused it. A stage with a predicate sees only the records it
+    /// applies to (`test XOR negate`); the others pass it unchanged. A stage that refuses a batch is given its records
     /// one at a time, so only the records it refuses alone are refused
     /// (transformations are per-record functions, so this repeats no
     /// effect). `Err` overall: a stage's instance is gone (a trap, a limit).
@@ -209,12 +287,16 @@ impl TransformChain {
         let mut out: Vec<Result<Option<TransformRecord>, Refused>> =
             records.into_iter().map(|r| Ok(Some(r))).collect();
         for stage in &mut self.stages {
-            // Indices (into `out`) of the records still alive.
+            // Indices (into `out`) of the records still alive that this
+            // stage applies to.
             let alive: Vec<usize> = (0..out.len())
-                .filter(|&i| matches!(out[i], Ok(Some(_))))
+                .filter(|&i| match &out[i] {
+                    Ok(Some(record)) => stage.applies_to(record),
+                    _ => false,
+                })
                 .collect();
             if alive.is_empty() {
-                break;
+                continue;
             }
             let batch: Vec<TransformRecord> = alive
                 .iter()
@@ -256,9 +338,19 @@ pub struct Refused {
 }
 
 impl Stage {
+    /// Kafka's `TransformationStage`: `negate ^ predicate.test(record)`.
+    fn applies_to(&self, record: &TransformRecord) -> bool {
+        applies(self.predicate.as_ref(), record)
+    }
+
     fn failed(&self, e: &crate::GuestError) -> String {
         format!("transformation {} ({}) failed: {e}", self.alias, self.class)
     }
+}
+
+/// Whether a stage with `predicate` (and its `negate`) applies to `record`.
+fn applies(predicate: Option<&(Arc<Predicate>, bool)>, record: &TransformRecord) -> bool {
+    predicate.is_none_or(|(predicate, negate)| predicate.test(record) ^ negate)
 }
 
 impl Outcome {
@@ -312,7 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_aliases_and_predicates_are_refused() {
+    fn duplicate_aliases_and_predicate_problems_are_reported() {
         let found = problems(&[
             ("transforms", "a, a"),
             ("transforms.a.type", "Nope"),
@@ -322,16 +414,45 @@ mod tests {
         let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            [
-                "transforms.a.predicate",
-                "transforms.a.type",
-                "transforms",
-                "predicates"
-            ]
+            ["predicates.p.type", "transforms.a.type", "transforms"]
         );
         assert!(
             found[2].1.ends_with("Duplicate alias provided."),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn a_predicate_selects_the_records_a_stage_applies_to() {
+        let (declared, found) = predicates::resolve(
+            &config(&[
+                ("predicates", "t"),
+                ("predicates.t.type", "RecordIsTombstone"),
+            ]),
+            |_| None,
+        );
+        assert!(found.is_empty(), "{found:?}");
+        let tombstones = Arc::new(declared[0].predicate.clone().unwrap());
+        let record = |value: Option<&str>| TransformRecord {
+            topic: "t".into(),
+            partition: None,
+            key: None,
+            value: value.map(|v| crate::bindings::types::Payload::Text(v.into())),
+            headers: Vec::new(),
+            timestamp: None,
+        };
+        let (tombstone, live) = (record(None), record(Some("x")));
+        assert!(applies(None, &tombstone) && applies(None, &live));
+        let plain = (tombstones.clone(), false);
+        assert!(applies(Some(&plain), &tombstone) && !applies(Some(&plain), &live));
+        let negated = (tombstones, true);
+        assert!(!applies(Some(&negated), &tombstone) && applies(Some(&negated), &live));
+    }
+
+    #[test]
+    fn an_undeclared_predicate_fails_the_task_not_the_validation() {
+        // Kafka's validation passes it; its task fails at start.
+        let found = problems(&[("transforms.a.predicate", "p")]);
+        assert!(found.is_empty(), "{found:?}");
     }
 }
