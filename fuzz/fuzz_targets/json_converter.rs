@@ -6,6 +6,6 @@ use wasmconnect::convert::Converter;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for schemas in [true, false] {
-        let _ = Converter::Json { schemas }.to_payload(Some(data));
+        let _ = Converter::json(schemas).to_payload(Some(data));
     }
 });

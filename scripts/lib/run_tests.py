@@ -12,7 +12,7 @@ when it fails; every binary runs even after a failure, as with
 `--no-fail-fast`, and the exit status says whether all passed. Doc tests
 run last through cargo.
 
-Usage: run_tests.py [--jobs N] [cargo test arguments, e.g. --locked]
+Usage: run_tests.py [--jobs N] [cargo test arguments, e.g. --locked] [-- test binary arguments]
 """
 
 import argparse
@@ -75,7 +75,11 @@ def save_times(times):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("WASMCONNECT_TEST_JOBS", "2")))
-    args, cargo_args = parser.parse_known_args()
+    argv = sys.argv[1:]
+    # As with `cargo test`, what follows `--` goes to every test binary.
+    binary_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    args, cargo_args = parser.parse_known_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
 
@@ -86,6 +90,7 @@ def main():
     queue = list(binaries)
     lock = threading.Lock()
     failed = []
+    finished = []
     started = time.monotonic()
     logs = tempfile.mkdtemp(prefix="wasmconnect-tests.")
 
@@ -97,21 +102,29 @@ def main():
                 name, executable, package = queue.pop(0)
             log = Path(logs) / (name.replace("/", "_").replace(" ", "_") + ".log")
             begin = time.monotonic()
-            with open(log, "w") as out:
-                code = subprocess.run([executable], cwd=package, stdout=out, stderr=subprocess.STDOUT).returncode
+            try:
+                with open(log, "w") as out:
+                    code = subprocess.run(
+                        [executable, *binary_args], cwd=package, stdout=out, stderr=subprocess.STDOUT
+                    ).returncode
+                output = log.read_text(errors="replace")
+            except OSError as e:
+                # A binary that cannot run is a failure, never a silent skip.
+                code, output = -1, f"cannot run {executable}: {e}"
             took = time.monotonic() - begin
             with lock:
                 times[name] = round(took, 1)
+                finished.append(name)
                 elapsed = time.monotonic() - started
                 summary = next(
-                    (l.strip() for l in reversed(log.read_text(errors="replace").splitlines()) if l.startswith("test result:")),
+                    (l.strip() for l in reversed(output.splitlines()) if l.startswith("test result:")),
                     "",
                 )
                 status = "ok" if code == 0 else f"FAILED (exit {code})"
                 print(f"[{elapsed:6.0f}s] {status:<16} {name} in {took:.1f}s  {summary}", flush=True)
                 if code != 0:
                     failed.append(name)
-                    print(log.read_text(errors="replace"), flush=True)
+                    print(output, flush=True)
 
     print(f"running {len(binaries)} test binaries, {args.jobs} at a time (outputs in {logs})", flush=True)
     lanes = [threading.Thread(target=lane) for _ in range(args.jobs)]
@@ -120,9 +133,14 @@ def main():
     for t in lanes:
         t.join()
     save_times(times)
+    missing = [b[0] for b in binaries if b[0] not in finished]
+    if missing:
+        failed.extend(f"{name} (never ran)" for name in missing)
 
     print("running the doc tests", flush=True)
-    doc = subprocess.run(["cargo", "test", "--workspace", "--doc", *cargo_args]).returncode
+    doc = subprocess.run(
+        ["cargo", "test", "--workspace", "--doc", *cargo_args, *(["--", *binary_args] if binary_args else [])]
+    ).returncode
     if doc != 0:
         failed.append("doc tests")
     if failed:

@@ -131,9 +131,15 @@ impl Rest {
         .await
     }
 
-    /// Waits until `GET /connectors` answers.
+    /// Waits until `GET /connectors` answers. A worker serves REST once it
+    /// has loaded its plugins, and the first load of the interpreter-based
+    /// components (Python, JavaScript: 12-18 MB each) compiles them, which
+    /// takes well over a minute while another test binary runs beside this
+    /// one on the same two cores; the generous deadline only bounds a worker
+    /// that never comes up.
     pub async fn wait_ready(&self, worker: &WorkerProcess) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        const READY: Duration = Duration::from_secs(240);
+        let deadline = Instant::now() + READY;
         loop {
             if let Ok(r) = self
                 .client
@@ -146,7 +152,7 @@ impl Rest {
             }
             assert!(
                 Instant::now() < deadline,
-                "REST API not up after 60 s; log:\n{}",
+                "REST API not up after {READY:?}; log:\n{}",
                 worker.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;

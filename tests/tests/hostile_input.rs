@@ -186,7 +186,7 @@ fn the_json_converter() {
         br#"{"a":[1,2.5,"x",null,{"b":true}]}"#.to_vec(),
     ];
     for (name, schemas, seed) in [("json with schemas", true, 8), ("json", false, 9)] {
-        let converter = Converter::Json { schemas };
+        let converter = Converter::json(schemas);
         hammer(name, seed, &seeds, |b| {
             converter.to_payload(Some(b)).is_ok()
         });

@@ -13,7 +13,7 @@ use crate::json::{java_double, java_float};
 use crate::schema::{self, Schema, Type};
 use crate::strings::{convert_to_string, java_split, parse_number_like};
 use crate::value::{Value, inferred_type, java_class};
-use crate::{KafkaTransform, Side, member, read, require_map, require_struct, write};
+use crate::{KafkaTransform, Side, field_value, read, require_map, require_struct, write};
 
 const INPUTS: &str = "[INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING, BYTES]";
 const OUTPUTS: &str = "[INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING]";
@@ -22,6 +22,9 @@ const OUTPUTS: &str = "[INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, ST
 pub struct Cast {
     side: Side,
     casts: Vec<(Option<String>, Type)>,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 fn parse_spec(mappings: &[String]) -> Result<Vec<(Option<String>, Type)>, String> {
@@ -251,6 +254,7 @@ impl KafkaTransform for Cast {
         Ok(Cast {
             side,
             casts: parse_spec(&s.list("spec"))?,
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -303,6 +307,7 @@ impl KafkaTransform for Cast {
                 updated.default = schema.default.clone();
                 let mut values = Vec::new();
                 for f in &schema.fields {
+                    let v = field_value(members, f, self.replace_null_with_default);
                     match target(&f.name) {
                         Some(t) => {
                             let mut fs = Schema::of(t).optional(f.schema.optional);
@@ -310,14 +315,11 @@ impl KafkaTransform for Cast {
                                 fs.default = Some(Box::new(cast_value(Some(&f.schema), d, t)?));
                             }
                             updated.push_field(&f.name, fs)?;
-                            values.push((
-                                f.name.clone(),
-                                cast_value(Some(&f.schema), member(members, &f.name), t)?,
-                            ));
+                            values.push((f.name.clone(), cast_value(Some(&f.schema), v, t)?));
                         }
                         None => {
                             updated.push_field(&f.name, f.schema.clone())?;
-                            values.push((f.name.clone(), member(members, &f.name).clone()));
+                            values.push((f.name.clone(), v.clone()));
                         }
                     }
                 }

@@ -73,7 +73,9 @@ pub fn decode(payload: Option<&Payload>) -> Result<Data, String> {
                     // as just that (a source connector may emit it), even
                     // under a required schema: each transform then treats
                     // null as Kafka's does (most pass the record through).
-                    // Only a default replaces it, as JsonConverter would.
+                    // Only a required schema's default replaces it, as
+                    // JsonConverter would (an optional one keeps the null,
+                    // see `value::from_json`).
                     let value = match (&doc, &schema.default) {
                         (json::Json::Null, None) => Value::Null,
                         _ => value::from_json(&schema, &doc)?,

@@ -10,13 +10,18 @@ use crate::data::Data;
 use crate::path::{FieldPath, VERSION_DOC, VERSIONS};
 use crate::schema::{Schema, Type};
 use crate::value::Value;
-use crate::{KafkaTransform, Side, check_put, read, require_map, require_struct, write};
+use crate::{
+    KafkaTransform, Side, check_put, field_value, read, require_map, require_struct, write,
+};
 
 /// `org.apache.kafka.connect.transforms.ExtractField`.
 pub struct ExtractField {
     side: Side,
     original: String,
     path: FieldPath,
+    /// `replace.null.with.default`: read the field with `Struct.get` (a
+    /// null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 impl KafkaTransform for ExtractField {
@@ -54,6 +59,7 @@ impl KafkaTransform for ExtractField {
             side,
             path: FieldPath::new(&original, &version)?,
             original,
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -81,7 +87,11 @@ impl KafkaTransform for ExtractField {
                 let v = if data.value.is_null() {
                     Value::Null
                 } else {
-                    self.path.value_from_struct(schema, &data.value)?
+                    self.path.value_from_struct(
+                        schema,
+                        &data.value,
+                        self.replace_null_with_default,
+                    )?
                 };
                 Data::with_schema(field.schema.clone(), v)
             }
@@ -144,6 +154,9 @@ pub struct SetSchemaMetadata {
     side: Side,
     name: Option<String>,
     version: Option<i32>,
+    /// `replace.null.with.default`: copy a struct's fields with
+    /// `Struct.get` (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 impl KafkaTransform for SetSchemaMetadata {
@@ -182,6 +195,7 @@ impl KafkaTransform for SetSchemaMetadata {
             side,
             name,
             version,
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -199,9 +213,24 @@ impl KafkaTransform for SetSchemaMetadata {
         if let Some(v) = self.version {
             schema.version = Some(v);
         }
+        // `updateSchemaIn`: a struct is copied field by field into one of
+        // the new schema; any other value is kept as it is.
+        let value = match &data.value {
+            Value::Struct(members) => Value::Struct(
+                schema
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let v = field_value(members, f, self.replace_null_with_default);
+                        (f.name.clone(), v.clone())
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
         let out = Data {
             schema: Some(schema),
-            value: data.value,
+            value,
             form: data.form,
         };
         write(record, self.side, &out).map(Some)

@@ -12,7 +12,9 @@ use crate::data::Data;
 use crate::schema::{self, Schema, Type};
 use crate::strings::{java_split, parse_number_like};
 use crate::value::{Value, java_class};
-use crate::{KafkaTransform, Side, check_put, member, read, require_map, require_struct, write};
+use crate::{
+    KafkaTransform, Side, check_put, field_value, read, require_map, require_struct, write,
+};
 
 /// A field to insert, `name?` (optional, the default) or `name!` (required).
 #[derive(Debug, Clone)]
@@ -51,6 +53,9 @@ pub struct InsertField {
     timestamp: Option<Spec>,
     static_field: Option<Spec>,
     static_value: Option<String>,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 fn string_key(name: &'static str, doc: &'static str) -> Def {
@@ -121,6 +126,7 @@ impl KafkaTransform for InsertField {
             timestamp: Spec::parse(s.string("timestamp.field")),
             static_field: Spec::parse(s.string("static.field")),
             static_value: s.string("static.value"),
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         };
         if t.topic.is_none()
             && t.partition.is_none()
@@ -182,10 +188,12 @@ impl KafkaTransform for InsertField {
             Some(schema) => {
                 let members = require_struct(Some(schema), &data.value, PURPOSE)?;
                 let mut updated = Schema::struct_like(schema);
+                let mut values = Vec::with_capacity(schema.fields.len() + inserts.len());
                 for f in &schema.fields {
                     updated.push_field(&f.name, f.schema.clone())?;
+                    let v = field_value(members, f, self.replace_null_with_default);
+                    values.push((f.name.clone(), v.clone()));
                 }
-                let mut values = members.clone();
                 for (spec, v, s) in inserts {
                     updated.push_field(&spec.name, s.optional(spec.optional))?;
                     values.push((spec.name.clone(), v));
@@ -203,6 +211,9 @@ pub struct ReplaceField {
     exclude: Vec<String>,
     include: Vec<String>,
     renames: Vec<(String, String)>,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 fn parse_renames(name: &str, mappings: &[String]) -> Result<Vec<(String, String)>, String> {
@@ -296,6 +307,7 @@ impl KafkaTransform for ReplaceField {
             exclude: s.list("exclude"),
             include: s.list("include"),
             renames: parse_renames("renames", &s.list("renames"))?,
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -328,10 +340,14 @@ impl KafkaTransform for ReplaceField {
                     .fields
                     .iter()
                     .map(|f| {
-                        (
-                            f.name.clone(),
-                            member(members, self.reverse_renamed(&f.name)).clone(),
-                        )
+                        // Kafka reads the field by its original name; one
+                        // the struct lacks reads as null.
+                        let v = schema
+                            .field(self.reverse_renamed(&f.name))
+                            .map_or(&Value::Null, |orig| {
+                                field_value(members, orig, self.replace_null_with_default)
+                            });
+                        (f.name.clone(), v.clone())
                     })
                     .collect();
                 Data::with_schema(updated, Value::Struct(values))
@@ -346,6 +362,9 @@ pub struct MaskField {
     side: Side,
     fields: Vec<String>,
     replacement: Option<String>,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 fn masked(
@@ -455,6 +474,7 @@ impl KafkaTransform for MaskField {
             side,
             fields: s.list("fields"),
             replacement: s.string("replacement"),
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -475,7 +495,7 @@ impl KafkaTransform for MaskField {
                 let members = require_struct(Some(schema), &data.value, PURPOSE)?;
                 let mut values = Vec::with_capacity(members.len());
                 for f in &schema.fields {
-                    let v = member(members, &f.name);
+                    let v = field_value(members, f, self.replace_null_with_default);
                     let v = if self.fields.contains(&f.name) {
                         masked(Some(&f.schema), v, r)?
                     } else {
@@ -493,6 +513,9 @@ impl KafkaTransform for MaskField {
 /// `org.apache.kafka.connect.transforms.ValueToKey`.
 pub struct ValueToKey {
     fields: Vec<String>,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 impl KafkaTransform for ValueToKey {
@@ -519,6 +542,7 @@ impl KafkaTransform for ValueToKey {
     fn configure(_side: Side, s: &Settings) -> Result<Self, String> {
         Ok(ValueToKey {
             fields: s.list("fields"),
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -547,7 +571,7 @@ impl KafkaTransform for ValueToKey {
                         .field(f)
                         .ok_or_else(|| format!("Field does not exist: {f}"))?;
                     key_schema.push_field(f, field.schema.clone())?;
-                    let v = member(members, f).clone();
+                    let v = field_value(members, field, self.replace_null_with_default).clone();
                     check_put(f, &field.schema, &v)?;
                     values.push((f.clone(), v));
                 }

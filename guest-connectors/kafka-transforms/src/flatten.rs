@@ -95,7 +95,8 @@ impl Flatten {
     ) {
         for f in &schema.fields {
             let name = self.name(prefix, &f.name);
-            let v = crate::member(members, &f.name);
+            // Flatten reads every field with `Struct.get`: a null takes its default.
+            let v = crate::field_value(members, f, true);
             match (f.schema.ty, v) {
                 (Type::Struct, Value::Struct(inner)) => self.values(&f.schema, inner, &name, out),
                 (Type::Struct, _) => {}

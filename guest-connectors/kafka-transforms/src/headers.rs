@@ -11,7 +11,7 @@ use crate::data::Data;
 use crate::schema::Schema;
 use crate::strings::{convert_to_string, parse_string};
 use crate::value::Value;
-use crate::{KafkaTransform, Side, member, read, require_map, require_struct, write};
+use crate::{KafkaTransform, Side, field_value, read, require_map, require_struct, write};
 
 fn header(key: &str, schema: Option<&Schema>, value: &Value) -> Header {
     Header {
@@ -127,6 +127,9 @@ pub struct HeaderFrom {
     fields: Vec<String>,
     headers: Vec<String>,
     moving: bool,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 impl KafkaTransform for HeaderFrom {
@@ -176,6 +179,7 @@ impl KafkaTransform for HeaderFrom {
             fields,
             headers,
             moving: s.string("operation").as_deref() == Some("move"),
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -202,7 +206,8 @@ impl KafkaTransform for HeaderFrom {
                 let members = require_struct(Some(schema), &data.value, purpose)?;
                 for (f, h) in self.fields.iter().zip(&self.headers) {
                     let field = schema.field(f).ok_or_else(|| "Cannot invoke \"org.apache.kafka.connect.data.Field.schema()\" because the return value of \"org.apache.kafka.connect.data.Schema.field(String)\" is null".to_string())?;
-                    added.push(header(h, Some(&field.schema), member(members, f)));
+                    let v = field_value(members, field, self.replace_null_with_default);
+                    added.push(header(h, Some(&field.schema), v));
                 }
                 if self.moving {
                     let mut updated = Schema::struct_like(schema);
@@ -213,7 +218,8 @@ impl KafkaTransform for HeaderFrom {
                         .filter(|f| !self.fields.contains(&f.name))
                     {
                         updated.push_field(&f.name, f.schema.clone())?;
-                        values.push((f.name.clone(), member(members, &f.name).clone()));
+                        let v = field_value(members, f, self.replace_null_with_default);
+                        values.push((f.name.clone(), v.clone()));
                     }
                     Data::with_schema(updated, Value::Struct(values))
                 } else {

@@ -43,7 +43,7 @@ pub use timestamps::TimestampConverter;
 use wasmconnect_sdk::{Payload, TransformRecord};
 
 use crate::data::Data;
-use crate::schema::Schema;
+use crate::schema::{Field, Schema};
 use crate::value::{Value, java_class};
 
 /// The key or value a variant works on.
@@ -113,6 +113,23 @@ pub(crate) fn check_put(field: &str, schema: &Schema, value: &Value) -> Result<(
     Ok(())
 }
 
+/// The value of struct field `field`, as Kafka's transforms read it:
+/// `Struct.get` when `with_default` (a null takes the field schema's
+/// default), `Struct.getWithoutDefault` otherwise (a null stays null).
+/// Decoding keeps a null field null, so this is the one place a default
+/// replaces it, as in Kafka, where only `get` substitutes.
+pub(crate) fn field_value<'a>(
+    members: &'a [(String, Value)],
+    field: &'a Field,
+    with_default: bool,
+) -> &'a Value {
+    let v = member(members, &field.name);
+    match (&field.schema.default, with_default) {
+        (Some(d), true) if v.is_null() => d,
+        _ => v,
+    }
+}
+
 /// The value of struct member `name` (null when absent).
 pub(crate) fn member<'a>(members: &'a [(String, Value)], name: &str) -> &'a Value {
     members
@@ -121,6 +138,9 @@ pub(crate) fn member<'a>(members: &'a [(String, Value)], name: &str) -> &'a Valu
         .map(|(_, v)| v)
         .unwrap_or(&Value::Null)
 }
+
+#[cfg(test)]
+mod null_default_tests;
 
 #[cfg(test)]
 pub(crate) mod testing {

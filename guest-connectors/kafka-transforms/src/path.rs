@@ -106,15 +106,22 @@ impl FieldPath {
         current.field(last)
     }
 
-    /// `valueFrom(struct)`.
-    pub fn value_from_struct(&self, schema: &Schema, value: &Value) -> Result<Value, String> {
+    /// `valueFrom(struct, withDefault)`: the steps on the way read with
+    /// `Struct.get` (a null takes its default), the last one with `get`
+    /// only when `with_default` (`replace.null.with.default`).
+    pub fn value_from_struct(
+        &self,
+        schema: &Schema,
+        value: &Value,
+        with_default: bool,
+    ) -> Result<Value, String> {
         let (init, last) = self.split();
         let (mut s, mut v) = (schema, value);
         for step in init {
             let Some(f) = s.field(step) else {
                 return Ok(Value::Null);
             };
-            let sub = v.get(step).unwrap_or(&Value::Null);
+            let sub = field_of(v, f, true);
             match sub {
                 Value::Null => return Ok(Value::Null),
                 Value::Struct(_) => {
@@ -129,10 +136,9 @@ impl FieldPath {
                 }
             }
         }
-        Ok(if s.field(last).is_some() {
-            v.get(last).cloned().unwrap_or(Value::Null)
-        } else {
-            Value::Null
+        Ok(match s.field(last) {
+            Some(f) => field_of(v, f, with_default).clone(),
+            None => Value::Null,
         })
     }
 
@@ -153,6 +159,15 @@ impl FieldPath {
             }
         }
         Ok(v.get(last).cloned().unwrap_or(Value::Null))
+    }
+}
+
+/// Field `f` of struct `v` (`Struct.get` or `getWithoutDefault`); `v` is
+/// a struct here, anything else has no fields and reads as null.
+fn field_of<'a>(v: &'a Value, f: &'a Field, with_default: bool) -> &'a Value {
+    match v {
+        Value::Struct(members) => crate::field_value(members, f, with_default),
+        _ => &Value::Null,
     }
 }
 

@@ -12,14 +12,19 @@ use crate::{KafkaTransform, Side};
 
 /// `org.apache.kafka.connect.transforms.RegexRouter`.
 pub struct RegexRouter {
-    regex: Regex,
+    /// The pattern anchored at both ends: Kafka's `matches()` test.
+    whole: Regex,
+    /// The pattern as given: Kafka's `replaceFirst`, which searches again
+    /// and can match less than the whole topic (`a|ab` on `ab` finds `a`).
+    first: Regex,
     replacement: String,
 }
 
-fn compile(pattern: &str) -> Result<Regex, String> {
-    // `matches()` needs the whole topic: anchor the pattern.
-    Regex::new(&format!("^(?:{pattern})$"))
-        .map_err(|e| invalid("regex", pattern, &format!("Invalid regex: {e}")))
+fn compile(pattern: &str) -> Result<(Regex, Regex), String> {
+    let refuse = |e: regex::Error| invalid("regex", pattern, &format!("Invalid regex: {e}"));
+    let whole = Regex::new(&format!("^(?:{pattern})$")).map_err(refuse)?;
+    let first = Regex::new(pattern).map_err(refuse)?;
+    Ok((whole, first))
 }
 
 fn check_regex(_name: &str, value: &Setting) -> Result<(), String> {
@@ -101,15 +106,28 @@ impl KafkaTransform for RegexRouter {
     }
 
     fn configure(_side: Side, s: &Settings) -> Result<Self, String> {
+        let (whole, first) = compile(&s.string("regex").unwrap_or_default())?;
         Ok(RegexRouter {
-            regex: compile(&s.string("regex").unwrap_or_default())?,
+            whole,
+            first,
             replacement: s.string("replacement").unwrap_or_default(),
         })
     }
 
     fn apply(&self, mut record: TransformRecord) -> Result<Option<TransformRecord>, String> {
-        if let Some(caps) = self.regex.captures(&record.topic) {
-            record.topic = expand(&caps, &self.replacement)?;
+        if !self.whole.is_match(&record.topic) {
+            return Ok(Some(record));
+        }
+        if let Some(caps) = self.first.captures(&record.topic) {
+            // `caps` comes from searching `record.topic`, so its whole match
+            // (group 0) is always present and lies on char boundaries.
+            let span = caps.get(0).map_or(0..0, |m| m.range());
+            let replaced = expand(&caps, &self.replacement)?;
+            record.topic = format!(
+                "{}{replaced}{}",
+                &record.topic[..span.start],
+                &record.topic[span.end..]
+            );
         }
         Ok(Some(record))
     }
@@ -208,6 +226,21 @@ mod tests {
         assert_eq!(
             r.apply(record(None, None)).unwrap().unwrap().topic,
             "orders"
+        );
+        // `matches()` takes the whole topic through the second alternative,
+        // then `replaceFirst` searches again and finds the first one.
+        let r = RegexRouter::configure(
+            Side::Value,
+            &parse(
+                &RegexRouter::definition(),
+                &cfg(&[("regex", "o|orders"), ("replacement", "X")]),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            r.apply(record(None, None)).unwrap().unwrap().topic,
+            "Xrders"
         );
         assert!(
             parse(

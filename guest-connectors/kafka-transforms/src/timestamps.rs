@@ -10,7 +10,7 @@ use crate::data::Data;
 use crate::dates::Pattern;
 use crate::schema::{self, Schema, Type};
 use crate::value::{Value, java_class};
-use crate::{KafkaTransform, Side, member, read, require_map, require_struct, write};
+use crate::{KafkaTransform, Side, field_value, read, require_map, require_struct, write};
 
 const DAY: i64 = 86_400_000;
 
@@ -21,6 +21,9 @@ pub struct TimestampConverter {
     target: String,
     format: Option<Pattern>,
     precision: String,
+    /// `replace.null.with.default`: read struct fields with `Struct.get`
+    /// (a null takes its default) rather than `getWithoutDefault`.
+    replace_null_with_default: bool,
 }
 
 fn logical(name: &str, ty: Type, optional: bool) -> Schema {
@@ -89,7 +92,8 @@ impl TimestampConverter {
                     .unwrap_or_default(),
             ),
             "unix" => Value::I64(match self.precision.as_str() {
-                "seconds" => millis.div_euclid(1000),
+                // `TimeUnit.MILLISECONDS.toSeconds` truncates toward zero.
+                "seconds" => millis / 1000,
                 "microseconds" => millis.saturating_mul(1000),
                 "nanoseconds" => millis.saturating_mul(1_000_000),
                 _ => millis,
@@ -204,6 +208,7 @@ impl KafkaTransform for TimestampConverter {
             target,
             format,
             precision: s.string("unix.precision").unwrap_or_default(),
+            replace_null_with_default: s.boolean(REPLACE_NULL_WITH_DEFAULT.name),
         })
     }
 
@@ -241,7 +246,7 @@ impl KafkaTransform for TimestampConverter {
                     let members = require_struct(Some(schema), &data.value, PURPOSE)?;
                     let mut values = Vec::new();
                     for f in &schema.fields {
-                        let v = member(members, &f.name);
+                        let v = field_value(members, f, self.replace_null_with_default);
                         let v = if f.name == self.field {
                             self.convert(Some(&f.schema), v)?
                         } else {

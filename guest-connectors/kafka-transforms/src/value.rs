@@ -1,7 +1,8 @@
 //! Connect data values and their JsonConverter form. With a schema, a
 //! document is read by [`from_json`] (JsonConverter's `convertToConnect`:
-//! nulls take the schema's default, bytes are base64, a map with
-//! non-string keys is an array of pairs) and written by [`to_json`];
+//! bytes are base64, a map with non-string keys is an array of pairs; a
+//! null stays null where the schema is optional, even with a default,
+//! see [`crate::field_value`]) and written by [`to_json`];
 //! without one, [`from_json_schemaless`] / [`to_json_schemaless`] apply
 //! (integers are INT64, other numbers FLOAT64, objects maps). Logical
 //! types stay in their encoded form (Timestamp an INT64 of epoch
@@ -145,11 +146,18 @@ fn num<T: std::str::FromStr>(json: &Json, ty: Type) -> Result<T, String> {
 /// Reads a document under `schema` (JsonConverter `convertToConnect`).
 pub fn from_json(schema: &Schema, json: &Json) -> Result<Value, String> {
     if *json == Json::Null {
-        if let Some(d) = &schema.default {
-            return Ok((**d).clone());
-        }
+        // The document is Connect data a converter already produced: a null
+        // it holds is the value (JsonConverter with
+        // `replace.null.with.default=false`, or a source connector's own
+        // null), so it stays null and the transform decides, as Kafka's
+        // `Struct.get` / `getWithoutDefault` do, whether the default
+        // replaces it. Only a required schema cannot hold a null: there the
+        // default is what JsonConverter would have read.
         if schema.optional {
             return Ok(Value::Null);
+        }
+        if let Some(d) = &schema.default {
+            return Ok((**d).clone());
         }
         return Err(format!(
             "Invalid null value for required {} field",
@@ -288,11 +296,16 @@ fn type_mismatch(schema: &Schema, value: &Value) -> String {
 /// Writes `value` under `schema` (JsonConverter `convertToJson`).
 pub fn to_json(schema: &Schema, value: &Value) -> Result<Json, String> {
     if value.is_null() {
-        if let Some(d) = &schema.default {
-            return to_json(schema, d);
-        }
+        // A null stays null, so the next transform or the worker's
+        // converter sees what this transform produced (a struct's fields
+        // are written as JsonConverter writes them, `getWithoutDefault`).
+        // A required schema cannot hold one; its default is written, as
+        // JsonConverter does with `replace.null.with.default=true`.
         if schema.optional {
             return Ok(Json::Null);
+        }
+        if let Some(d) = &schema.default {
+            return to_json(schema, d);
         }
         return Err(
             "Conversion error: null value for field that is required and has no default value"
@@ -440,6 +453,25 @@ mod tests {
         );
         let e = from_json(&s, &parse(r#"{"b":null}"#).unwrap()).unwrap_err();
         assert_eq!(e, "Invalid null value for required INT8 field");
+    }
+
+    #[test]
+    fn an_optional_null_keeps_its_null_despite_a_default() {
+        // The transform, not the reader, decides whether the default
+        // replaces it (`replace.null.with.default`); a required field
+        // cannot hold null, so there the default is read and written.
+        let s = schema(
+            r#"{"type":"struct","fields":[{"type":"int32","optional":true,"default":7,"field":"o"},{"type":"int32","optional":false,"default":8,"field":"r"}],"optional":false}"#,
+        );
+        let v = from_json(&s, &parse(r#"{"o":null,"r":null}"#).unwrap()).unwrap();
+        assert_eq!(v.get("o"), Some(&Value::Null));
+        assert_eq!(v.get("r"), Some(&Value::I32(8)));
+        assert_eq!(to_json(&s, &v).unwrap().to_text(), r#"{"o":null,"r":8}"#);
+        let with_null_r = Value::Struct(vec![("o".into(), Value::Null), ("r".into(), Value::Null)]);
+        assert_eq!(
+            to_json(&s, &with_null_r).unwrap().to_text(),
+            r#"{"o":null,"r":8}"#
+        );
     }
 
     #[test]

@@ -109,14 +109,14 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
                     let config = source_config(i, &topic(i), n, &csv);
                     let mut ctx = env.task_context(&name, plugins[i].clone(), config)?;
                     if i != 0 {
-                        ctx.value_converter = Converter::Json { schemas: false };
+                        ctx.value_converter = Converter::json(false);
                     }
                     throughput::run_source(env, ctx, &topic(i), n, None).await?
                 }
                 World::Transform => {
                     let config = source_config(2, &topic(i), n, &csv);
                     let mut ctx = env.task_context(&name, plugins[2].clone(), config)?;
-                    ctx.value_converter = Converter::Json { schemas: false };
+                    ctx.value_converter = Converter::json(false);
                     ctx.transforms = Arc::from([StageSpec {
                         alias: "t".into(),
                         plugin: plugins[i].clone(),
@@ -133,7 +133,7 @@ pub async fn run(env: &Env, n: u64, repeats: usize) -> Result<(), String> {
                         ("file", out.display().to_string()),
                     ]);
                     let mut ctx = env.task_context(&name, plugins[i].clone(), config)?;
-                    ctx.value_converter = Converter::Json { schemas: false };
+                    ctx.value_converter = Converter::json(false);
                     throughput::run_sink(env, ctx, &events, n).await?
                 }
             };

@@ -368,8 +368,8 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(cfg.kafka, KafkaTarget::Bootstrap("localhost:9092".into()));
-        assert_eq!(cfg.key_converter, Converter::Json { schemas: true });
-        assert_eq!(cfg.value_converter, Converter::Json { schemas: false });
+        assert_eq!(cfg.key_converter, Converter::json(true));
+        assert_eq!(cfg.value_converter, Converter::json(false));
         assert_eq!(cfg.offset_flush_interval, Duration::from_secs(10));
         assert_eq!(cfg.shutdown_timeout, Duration::from_secs(5));
         assert_eq!(cfg.listeners, ["http://:8083"]);

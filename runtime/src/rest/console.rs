@@ -31,8 +31,8 @@ use std::convert::Infallible;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{Path, Request};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
@@ -80,7 +80,15 @@ where
         )
         .route(
             "/ui/{*path}",
-            get(|headers: HeaderMap, Path(path): Path<String>| async move { app(&headers, &path) }),
+            // The raw (still percent-encoded) path, not the decoded one:
+            // `connectors/a%2Fb` is one level deep for the browser, and the
+            // base must count the levels the browser counts.
+            get(|headers: HeaderMap, uri: Uri| async move {
+                app(
+                    &headers,
+                    uri.path().strip_prefix("/ui/").unwrap_or_default(),
+                )
+            }),
         )
         .fallback_service(api)
 }
@@ -234,6 +242,12 @@ mod tests {
             .await
             .expect("a body");
         assert!(String::from_utf8_lossy(&body).contains("<base href=\"../../\">"));
+        // A connector named `a/b` is linked as `connectors/a%2Fb`: one level.
+        let r = get("/ui/connectors/a%2Fb", None).await.expect("infallible");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        assert!(String::from_utf8_lossy(&body).contains("<base href=\"../\">"));
         let r = get("/ui/missing.png", None).await.expect("infallible");
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         let r = get("/connectors", None).await.expect("infallible");

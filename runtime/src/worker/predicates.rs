@@ -98,7 +98,8 @@ impl PredicateClass {
     /// with the key unprefixed.
     fn configure(self, own: &[(String, String)]) -> Result<Predicate, Vec<(String, String)>> {
         let required = |key: &str| -> Result<String, (String, String)> {
-            match lookup(own, key) {
+            // Kafka's ConfigDef trims STRING values before any check.
+            match lookup(own, key).map(str::trim) {
                 None => Err((key.to_string(), String::new())),
                 Some("") => Err((
                     key.to_string(),

@@ -244,7 +244,13 @@ impl<G: SourceGuest> TaskLoop for Runner<G> {
             let records = match polled {
                 Ok(r) => {
                     self.retry.succeeded();
-                    self.ctx.metrics.polled(r.len(), poll_started.elapsed());
+                    // Kafka records a poll only when it returned records (an
+                    // idle Java task returns null); an empty batch here is that
+                    // null, and counting it would drag the batch size and poll
+                    // time averages towards the idle wait.
+                    if !r.is_empty() {
+                        self.ctx.metrics.polled(r.len(), poll_started.elapsed());
+                    }
                     r
                 }
                 Err(e) if e.is_retriable() => {

@@ -110,7 +110,8 @@ pub fn resolve(
             continue;
         };
         // Kafka's type validator: runs once the class resolves.
-        let predicate_alias = lookup(config, &predicate_key);
+        // Kafka's ConfigDef trims STRING values: `predicate=p ` names `p`.
+        let predicate_alias = lookup(config, &predicate_key).map(str::trim);
         if lookup(config, &negate_key).is_some() && predicate_alias.is_none() {
             problems.push((
                 type_key.clone(),

@@ -89,7 +89,7 @@ pub async fn run(env: &Env, rows: u64, repeats: usize) -> Result<(), String> {
             ("tables".into(), r#"[["public","bench_src"]]"#.into()),
         ];
         let mut ctx = env.task_context(&name, env.load("jdbc-source").await?, config)?;
-        ctx.value_converter = Converter::Json { schemas: true };
+        ctx.value_converter = Converter::json(true);
         times[1].push(run_source(env, ctx, &topic, rows, None).await?);
 
         progress("COPY FROM STDIN (baseline)");
@@ -115,7 +115,7 @@ pub async fn run(env: &Env, rows: u64, repeats: usize) -> Result<(), String> {
             ("batch.size".into(), BATCH_ROWS.into()),
         ];
         let mut ctx = env.task_context(&name, env.load("jdbc-sink").await?, config)?;
-        ctx.value_converter = Converter::Json { schemas: true };
+        ctx.value_converter = Converter::json(true);
         times[3].push(run_sink(env, ctx, &topic, rows).await?);
         let written = count(&client, &format!("bench_sink_{rep}")).await?;
         if written != rows {

@@ -224,7 +224,7 @@ async fn sink_run(
 ) -> Result<Duration, String> {
     config.push(("name".into(), name.into()));
     let mut ctx = env.task_context(name, env.load(plugin).await?, config)?;
-    ctx.value_converter = Converter::Json { schemas: false };
+    ctx.value_converter = Converter::json(false);
     run_sink(env, ctx, topic, records).await
 }
 
