@@ -8,8 +8,15 @@
 //! throwaway instance with no grants: `Plugin::load` and `Plugin::validate`
 //! live in [`crate::instance::inspect`], above this module, because they
 //! instantiate.
+//!
+//! A loaded plugin keeps only what is small; its compiled code lives while
+//! an instance uses it and is loaded again on the next use (see [`code`]).
+
+pub mod code;
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use wasmtime::component::{Component, InstancePre};
 
@@ -17,6 +24,7 @@ use crate::bindings::config_def::ConfigKey;
 use crate::bindings::plugin::PluginKind;
 use crate::bindings::{connector, plugin, record_transform, sink_task, source_task, v0_2};
 use crate::sandbox::{HostState, Sandbox};
+use code::{Code, Identity, Linked};
 
 /// The world a component implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -201,11 +209,11 @@ pub(crate) struct Exports {
         Option<Versioned<record_transform::GuestIndices, v0_2::record_transform::GuestIndices>>,
 }
 
-/// A loaded plugin, ready to instantiate as often as needed.
+/// A loaded plugin, ready to instantiate as often as needed. Its compiled
+/// code is held only while an instance uses it (see [`code`]).
 pub struct Plugin {
     pub(crate) sandbox: Sandbox,
-    pub(crate) pre: InstancePre<HostState>,
-    pub(crate) exports: Exports,
+    code: Code,
     info: PluginInfo,
     definition: Vec<ConfigKey>,
 }
@@ -237,16 +245,12 @@ impl Plugin {
             .compile(bytes)
             .map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
         let (world, contract) = detect_world(sandbox, &component)?;
-        let pre = sandbox
-            .linker()
-            .instantiate_pre(&component)
-            .map_err(|e| PluginError::Link(format!("{e:#}")))?;
-        let exports = Exports::resolve(&pre, world, contract)
-            .map_err(|e| PluginError::Link(format!("{e:#}")))?;
+        let linked = Linked::new(sandbox, &component, world, contract)?;
         Ok(Plugin {
             sandbox: sandbox.clone(),
-            pre,
-            exports,
+            // Pinned until the caller says where the bytes can be read
+            // again (`Plugin::reloadable_from`).
+            code: Code::Pinned(Arc::new(linked)),
             info: PluginInfo {
                 name: String::new(),
                 aliases: Vec::new(),
@@ -309,6 +313,33 @@ impl Plugin {
     /// The plugin's own configuration keys.
     pub fn config_definition(&self) -> &[ConfigKey] {
         &self.definition
+    }
+
+    /// This plugin, its code from now on dropped when no instance uses it
+    /// and loaded again from `file` (which held its bytes) or the artifact
+    /// cache. A relative path is made absolute so that a later change of
+    /// directory does not lose it.
+    pub(crate) fn reloadable_from(mut self, file: PathBuf) -> Plugin {
+        let file = std::path::absolute(&file).unwrap_or(file);
+        self.code = self.code.lazy(file);
+        self
+    }
+
+    /// The linked code an instance is made from: the copy live instances
+    /// share, or loaded again; the error says why it cannot be.
+    pub(crate) async fn linked(&self) -> Result<Arc<Linked>, String> {
+        let identity = Identity {
+            sha256: self.info.sha256.clone(),
+            world: self.info.world,
+            contract: self.info.contract,
+        };
+        self.code.get(&self.sandbox, &identity).await
+    }
+
+    /// The code live instances share, if any (tests).
+    #[cfg(test)]
+    pub(crate) fn live_code(&self) -> Option<Arc<Linked>> {
+        self.code.live()
     }
 }
 

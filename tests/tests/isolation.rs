@@ -30,8 +30,11 @@ use wasmconnect_tests::{
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The slowest REST answer allowed while a fault happens.
-const REST_BOUND: Duration = Duration::from_millis(100);
+/// The slowest REST answer allowed while a fault happens. A worker that a
+/// fault blocked would take seconds; the bound leaves room for a second
+/// test binary sharing the two cores (`scripts/lib/run_tests.py`), which
+/// once made an answer take 119 ms.
+const REST_BOUND: Duration = Duration::from_millis(300);
 /// How far above its pre-fault RSS the worker may settle.
 const RSS_SLACK: u64 = 8 << 20;
 

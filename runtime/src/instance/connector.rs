@@ -6,7 +6,7 @@ use super::{Config, Core, InstanceSpec, StopHandle, guarded, task_result, wrong_
 use crate::bindings::config_def::ConfigValue;
 use crate::bindings::{connector, plugin as plugin_api, v0_2};
 use crate::error::GuestError;
-use crate::plugin::{Plugin, Versioned, each_version, either_version};
+use crate::plugin::{Plugin, Versioned, World, each_version, either_version};
 
 /// The connector role of a source or sink plugin.
 pub struct ConnectorInstance {
@@ -18,15 +18,20 @@ pub struct ConnectorInstance {
 impl ConnectorInstance {
     /// Instantiates the connector role of `plugin`.
     pub async fn new(plugin: &Plugin, spec: InstanceSpec) -> Result<Self, GuestError> {
-        let indices = plugin
+        // Checked before the code is loaded; the world decides which
+        // exports were resolved.
+        if !matches!(plugin.info().world, World::Source | World::Sink) {
+            return Err(wrong_world(plugin, "connector"));
+        }
+        let mut core = Core::new(plugin, spec).await?;
+        let code = core.code.clone();
+        let indices = code
             .exports
             .connector
             .as_ref()
             .ok_or_else(|| wrong_world(plugin, "connector"))?;
-        let mut core = Core::new(plugin, spec).await?;
         let api = each_version!(indices, |v| core.load(|s, i| v.load(s, i))?);
-        let plugin_api =
-            each_version!(&plugin.exports.plugin, |v| core.load(|s, i| v.load(s, i))?);
+        let plugin_api = each_version!(&code.exports.plugin, |v| core.load(|s, i| v.load(s, i))?);
         Ok(ConnectorInstance {
             core,
             api,

@@ -16,14 +16,17 @@ use crate::sandbox::Sandbox;
 impl Plugin {
     /// Loads `bytes` as a plugin: checks the header, compiles (or loads the
     /// precompiled artifact), finds the world, links it, and reads metadata
-    /// and configuration definition.
+    /// and configuration definition. With no file behind the bytes, the
+    /// plugin keeps its compiled code for its whole life.
     pub async fn load(sandbox: &Sandbox, bytes: &[u8]) -> Result<Plugin, PluginError> {
         let plugin = Plugin::link(sandbox, bytes)?;
         let (meta, definition) = plugin.read_metadata().await?;
         plugin.with_metadata(meta, definition)
     }
 
-    /// Loads the plugin in `path`.
+    /// Loads the plugin in `path`. Its compiled code is dropped once no
+    /// instance uses it, and loaded again from the artifact cache or from
+    /// `path` (refused if the file changed): see [`crate::plugin::code`].
     pub async fn load_file(
         sandbox: &Sandbox,
         path: impl Into<PathBuf>,
@@ -31,7 +34,7 @@ impl Plugin {
         let path = path.into();
         let bytes = std::fs::read(&path)
             .map_err(|e| PluginError::Invalid(format!("cannot read {}: {e}", path.display())))?;
-        Plugin::load(sandbox, &bytes).await
+        Ok(Plugin::load(sandbox, &bytes).await?.reloadable_from(path))
     }
 
     /// Runs the plugin's `validate` on a throwaway instance with no grants.
@@ -40,7 +43,8 @@ impl Plugin {
         config: &[(String, String)],
     ) -> Result<Vec<ConfigValue>, GuestError> {
         let mut core = Core::new(self, InstanceSpec::inspection()).await?;
-        let api = each_version!(&self.exports.plugin, |v| core.load(|s, i| v.load(s, i))?);
+        let code = core.code.clone();
+        let api = each_version!(&code.exports.plugin, |v| core.load(|s, i| v.load(s, i))?);
         let config = config.to_vec();
         either_version!(&api, |api| super::guarded!(core, "validate", |store| api
             .call_validate(store, &config)))
@@ -51,7 +55,8 @@ impl Plugin {
         let mut core = Core::new(self, InstanceSpec::inspection())
             .await
             .map_err(fail)?;
-        let api = each_version!(&self.exports.plugin, |v| core
+        let code = core.code.clone();
+        let api = each_version!(&code.exports.plugin, |v| core
             .load(|s, i| v.load(s, i))
             .map_err(fail)?);
         let meta = match &api {

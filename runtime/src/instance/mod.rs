@@ -8,6 +8,11 @@
 //! instance is poisoned and refuses further calls, and dropping it releases
 //! its memory.
 //!
+//! Each instance holds the plugin's compiled code (an `Arc` of the linked
+//! component it was made from) for its whole life: the instances of one
+//! plugin share one copy, and the plugin lets it go when the last of them
+//! is dropped (see [`crate::plugin::code`]).
+//!
 //! Here: the store (`Core`), the deadline guard and error mapping. The
 //! typed instances callers use are in `connector.rs` (the connector role) and
 //! `tasks.rs` (source, sink, transform); they speak either contract version,
@@ -36,6 +41,7 @@ use crate::host::grants::Grants;
 use crate::host::http::HttpSettings;
 use crate::host::offsets::OffsetReader;
 use crate::plugin::Plugin;
+use crate::plugin::code::Linked;
 use crate::sandbox::limits::Usage;
 use crate::sandbox::state::StateParts;
 use crate::sandbox::{HostState, Limits};
@@ -104,6 +110,9 @@ pub(crate) struct Core {
     poisoned: bool,
     stop: StopHandle,
     pub(crate) usage: Usage,
+    /// The code this instance was made from, and its export indices; held
+    /// so that the plugin's code stays loaded while the instance lives.
+    pub(crate) code: Arc<Linked>,
 }
 
 impl Core {
@@ -141,13 +150,16 @@ impl Core {
             secrets: spec.secrets,
         })
         .map_err(GuestError::Instantiate)?;
+        // After the grants, so that a configuration error is reported as
+        // before whether the code is loaded or not.
+        let code = plugin.linked().await.map_err(GuestError::Instantiate)?;
         let mut store = Store::new(sandbox.engine(), state);
         store.limiter(|s| &mut s.limiter);
         // Yield to the async runtime at every epoch tick.
         store.epoch_deadline_async_yield_and_update(1);
         let instance = match tokio::time::timeout(
             limits.call_deadline,
-            plugin.pre.instantiate_async(&mut store),
+            code.pre.instantiate_async(&mut store),
         )
         .await
         {
@@ -177,6 +189,7 @@ impl Core {
             poisoned: false,
             stop: StopHandle(Arc::new(stop_tx)),
             usage: Usage::default(),
+            code,
         })
     }
 

@@ -22,12 +22,18 @@ pub struct SourceTaskInstance {
 impl SourceTaskInstance {
     /// Instantiates a source task of `plugin`.
     pub async fn new(plugin: &Plugin, spec: InstanceSpec) -> Result<Self, GuestError> {
-        let indices = plugin
+        // Checked before the code is loaded; the world decides which
+        // exports were resolved.
+        if plugin.info().world != World::Source {
+            return Err(wrong_world(plugin, World::Source.as_str()));
+        }
+        let mut core = Core::new(plugin, spec).await?;
+        let code = core.code.clone();
+        let indices = code
             .exports
             .source
             .as_ref()
             .ok_or_else(|| wrong_world(plugin, World::Source.as_str()))?;
-        let mut core = Core::new(plugin, spec).await?;
         let api = each_version!(indices, |v| core.load(|s, i| v.load(s, i))?);
         Ok(SourceTaskInstance { core, api })
     }
@@ -149,12 +155,18 @@ impl SinkTaskInstance {
 
     /// Instantiates a sink task of `plugin`.
     pub async fn new(plugin: &Plugin, spec: InstanceSpec) -> Result<Self, GuestError> {
-        let indices = plugin
+        // Checked before the code is loaded; the world decides which
+        // exports were resolved.
+        if plugin.info().world != World::Sink {
+            return Err(wrong_world(plugin, World::Sink.as_str()));
+        }
+        let mut core = Core::new(plugin, spec).await?;
+        let code = core.code.clone();
+        let indices = code
             .exports
             .sink
             .as_ref()
             .ok_or_else(|| wrong_world(plugin, World::Sink.as_str()))?;
-        let mut core = Core::new(plugin, spec).await?;
         let api = each_version!(indices, |v| core.load(|s, i| v.load(s, i))?);
         Ok(SinkTaskInstance { core, api })
     }
@@ -261,12 +273,18 @@ pub struct TransformInstance {
 impl TransformInstance {
     /// Instantiates `plugin` as a transform.
     pub async fn new(plugin: &Plugin, spec: InstanceSpec) -> Result<Self, GuestError> {
-        let indices = plugin
+        // Checked before the code is loaded; the world decides which
+        // exports were resolved.
+        if plugin.info().world != World::Transform {
+            return Err(wrong_world(plugin, World::Transform.as_str()));
+        }
+        let mut core = Core::new(plugin, spec).await?;
+        let code = core.code.clone();
+        let indices = code
             .exports
             .transform
             .as_ref()
             .ok_or_else(|| wrong_world(plugin, World::Transform.as_str()))?;
-        let mut core = Core::new(plugin, spec).await?;
         let api = each_version!(indices, |v| core.load(|s, i| v.load(s, i))?);
         Ok(TransformInstance { core, api })
     }

@@ -43,25 +43,9 @@ impl ArtifactCache {
             tracing::warn!(dir = %dir.display(), "not caching precompiled artifacts: {e}");
             return Ok((compile(engine, bytes)?, sha));
         }
-        let path = dir.join(format!("{sha}-{:016x}.cwasm", compat_hash(engine)));
-        if path.exists() {
-            match verified(&path) {
-                // SAFETY: the bytes are those this worker wrote (their
-                // digest matches the one stored beside them, in a directory
-                // only this user may write), produced by
-                // `Engine::precompile_component`; wasmtime also checks the
-                // artifact header against this engine. A failure is handled
-                // below.
-                Ok(artifact) => match unsafe { Component::deserialize(engine, &artifact) } {
-                    Ok(c) => return Ok((c, sha)),
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artifact")
-                    }
-                },
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), "discarding a cached artifact that fails its check: {e}")
-                }
-            }
+        let path = artifact_path(dir, engine, &sha);
+        if let Some(component) = deserialize_verified(engine, &path) {
+            return Ok((component, sha));
         }
         let artifact = engine
             .precompile_component(bytes)
@@ -74,6 +58,61 @@ impl ArtifactCache {
         let component = unsafe { Component::deserialize(engine, &artifact) }
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         Ok((component, sha))
+    }
+
+    /// The component whose bytes have SHA-256 `sha256` (hex), if its
+    /// artifact is cached and passes every check [`ArtifactCache::load`]
+    /// makes; `None` otherwise (no cache, a directory others may write, no
+    /// artifact, or one that fails its check), and the caller must compile
+    /// the bytes again. This is how a plugin's dropped code comes back
+    /// without reading, hashing or compiling its source (see
+    /// `crate::plugin::code`).
+    pub fn cached(&self, engine: &Engine, sha256: &str) -> Option<Component> {
+        let dir = self.dir.as_ref()?;
+        // The digest names a file: refuse anything that is not hex.
+        if sha256.is_empty() || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        if let Err(e) = private_dir(dir) {
+            tracing::warn!(dir = %dir.display(), "not using cached artifacts: {e}");
+            return None;
+        }
+        let path = artifact_path(dir, engine, sha256);
+        if !path.exists() {
+            return None;
+        }
+        deserialize_verified(engine, &path)
+    }
+}
+
+/// Where the artifact of the component with `sha256` lives for `engine`.
+fn artifact_path(dir: &Path, engine: &Engine, sha256: &str) -> PathBuf {
+    dir.join(format!("{sha256}-{:016x}.cwasm", compat_hash(engine)))
+}
+
+/// The component in the artifact at `path`, if there is one and it passes
+/// its digest check and wasmtime's; a failure is logged and gives `None`.
+fn deserialize_verified(engine: &Engine, path: &Path) -> Option<Component> {
+    if !path.exists() {
+        return None;
+    }
+    match verified(path) {
+        // SAFETY: the bytes are those this worker wrote (their digest
+        // matches the one stored beside them, in a directory only this user
+        // may write), produced by `Engine::precompile_component`; wasmtime
+        // also checks the artifact header against this engine. A failure
+        // is handled below.
+        Ok(artifact) => match unsafe { Component::deserialize(engine, &artifact) } {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artifact");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "discarding a cached artifact that fails its check: {e}");
+            None
+        }
     }
 }
 
@@ -187,6 +226,24 @@ mod tests {
         cache.load(&engine, EMPTY).expect("compiled again");
         assert_eq!(std::fs::read(&stored[0]).unwrap(), good, "rewritten");
         assert!(verified(&stored[0]).is_ok());
+    }
+
+    #[test]
+    fn an_artifact_is_found_by_digest_only_when_it_passes_its_check() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ArtifactCache::new(Some(dir.path().join("cache")));
+        let sha = hex::encode(Sha256::digest(EMPTY));
+        assert!(cache.cached(&engine, &sha).is_none(), "nothing cached yet");
+        cache.load(&engine, EMPTY).unwrap();
+        assert!(cache.cached(&engine, &sha).is_some());
+        assert!(cache.cached(&engine, "../not-a-digest").is_none());
+        assert!(ArtifactCache::new(None).cached(&engine, &sha).is_none());
+        let stored = artifacts(&dir.path().join("cache"));
+        let mut bad = std::fs::read(&stored[0]).unwrap();
+        bad[0] ^= 0xff;
+        std::fs::write(&stored[0], &bad).unwrap();
+        assert!(cache.cached(&engine, &sha).is_none(), "tampered");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! One [`Sandbox`] per worker owns the single wasmtime `Engine` (component
 //! model, pooling allocator, epoch interruption driven by a ticker thread),
 //! the `Linker` with the host capabilities it is handed ([`crate::host`]),
-//! and the on-disk cache of precompiled components. Each connector or task instance then gets its own `Store`
-//! with its own limits, capabilities and stdio (see [`crate::instance`]).
+//! and the on-disk cache of precompiled components (from which a plugin's
+//! dropped code is loaded again, see [`crate::plugin`]). Each connector or
+//! task instance then gets its own `Store` with its own limits,
+//! capabilities and stdio (see [`crate::instance`]).
 //!
 //! Defaults ([`SandboxConfig::default`], [`Limits::default`]): up to 1,000
 //! live instances; 256 MiB of guest memory, a 60 s deadline per call, 1,000
@@ -137,5 +139,11 @@ impl Sandbox {
     /// Compiles `bytes`, or loads the precompiled artifact from the cache.
     pub fn compile(&self, bytes: &[u8]) -> anyhow::Result<(Component, String)> {
         self.inner.cache.load(&self.inner.engine, bytes)
+    }
+
+    /// The cached, verified artifact of the component whose bytes have
+    /// SHA-256 `sha256`, if there is one (see [`ArtifactCache::cached`]).
+    pub fn cached(&self, sha256: &str) -> Option<Component> {
+        self.inner.cache.cached(&self.inner.engine, sha256)
     }
 }

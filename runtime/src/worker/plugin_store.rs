@@ -2,7 +2,9 @@
 //! `plugin.store.dir` (default: `<offsets file>.plugins`, beside the offsets
 //! file). Content-addressed, so uploading the same bytes twice stores them
 //! once; written atomically, so a crash never leaves half a component. The
-//! worker loads the directory at start like a `plugin.path` entry.
+//! worker loads the directory at start like a `plugin.path` entry, and a
+//! plugin's compiled code is loaded again from its file here when the
+//! artifact cache cannot provide it (see [`crate::plugin::code`]).
 
 use std::path::{Path, PathBuf};
 
@@ -25,9 +27,14 @@ impl PluginStore {
         &self.dir
     }
 
+    /// Where the component with `sha256` is (or would be) stored.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(format!("{sha256}.wasm"))
+    }
+
     /// Stores `bytes` under their hash.
     pub fn save(&self, sha256: &str, bytes: &[u8]) -> Result<(), String> {
-        let path = self.dir.join(format!("{sha256}.wasm"));
+        let path = self.path(sha256);
         if path.exists() {
             return Ok(());
         }

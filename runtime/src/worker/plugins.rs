@@ -4,6 +4,9 @@
 //!
 //! An upload is loaded (validated, precompiled) before anything is stored;
 //! what is not a component of one of our worlds is refused with the reason.
+//! Once stored, an upload's compiled code is dropped when no instance uses
+//! it and loaded again from the artifact cache or its stored file, like a
+//! `plugin.path` plugin's (see [`crate::plugin::code`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,8 +44,11 @@ impl Worker {
         {
             return Ok((info, false));
         }
+        // Nothing can instantiate it before the registry is replaced, after
+        // the file is stored: its code may go and come back from there.
+        let stored = self.plugin_store.path(&info.sha256);
         let next = registry
-            .with(Arc::new(plugin))
+            .with(Arc::new(plugin.reloadable_from(stored)))
             .map_err(HerderError::conflict)?;
         self.plugin_store
             .save(&info.sha256, bytes)
@@ -133,7 +139,7 @@ impl Worker {
 
     /// Where an uploaded version is stored, when it is.
     pub fn stored_plugin_file(&self, sha256: &str) -> Option<PathBuf> {
-        let path = self.plugin_store.dir().join(format!("{sha256}.wasm"));
+        let path = self.plugin_store.path(sha256);
         path.exists().then_some(path)
     }
 

@@ -2,7 +2,10 @@
 //!
 //! At start the worker loads every `.wasm` file in each `plugin.path`
 //! directory. A file that is not a valid plugin is skipped with a log line
-//! naming it and the reason; the worker starts anyway.
+//! naming it and the reason; the worker starts anyway. Each plugin keeps
+//! its info and configuration definition; its compiled code is dropped
+//! after the scan and loaded again while a connector, task or transform
+//! uses it (see [`crate::plugin::code`]).
 //!
 //! Names resolve as Kafka resolves them (spec §5.2): the plugin's full name,
 //! its declared aliases, its simple name (after the last `.`), and its
