@@ -147,6 +147,13 @@ pub(crate) mod testing {
     //! Builders for records and payloads in the transforms' tests.
     use wasmconnect_sdk::{Header, JsonPayload, Payload, TransformRecord};
 
+    /// The header text a literal becomes: `Values.parseString`, then
+    /// `Values.convertToString`, as InsertHeader's `value.literal` does.
+    pub fn header(text: &str) -> Option<String> {
+        let (s, v) = crate::literal::parse_string(text);
+        crate::strings::convert_to_string(s.as_ref(), &v)
+    }
+
     pub fn json(doc: &str, schema: Option<&str>) -> Option<Payload> {
         Some(Payload::Json(JsonPayload {
             document: doc.to_string(),

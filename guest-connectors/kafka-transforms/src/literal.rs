@@ -505,11 +505,7 @@ pub(crate) fn number_value(n: &Number) -> (Schema, Value) {
 mod tests {
     use super::*;
     use crate::strings::convert_to_string;
-
-    fn header(text: &str) -> Option<String> {
-        let (s, v) = parse_string(text);
-        convert_to_string(s.as_ref(), &v)
-    }
+    use crate::testing::header;
 
     #[test]
     fn arrays_and_maps_parse_and_print_normalised() {

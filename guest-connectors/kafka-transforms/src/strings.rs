@@ -355,11 +355,7 @@ fn append(out: &mut String, schema: Option<&Schema>, value: &Value, embedded: bo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn header(text: &str) -> Option<String> {
-        let (s, v) = parse_string(text);
-        convert_to_string(s.as_ref(), &v)
-    }
+    use crate::testing::header;
 
     #[test]
     fn literals_become_header_text_as_kafka_writes_it() {

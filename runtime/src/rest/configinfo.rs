@@ -148,20 +148,10 @@ fn definitions(plugin: &Plugin) -> Vec<KeyInfo> {
 fn transform_definitions(stage: &StageSpec) -> Vec<KeyInfo> {
     let prefix = format!("transforms.{}.", stage.alias);
     let group = format!("Transforms: {}", stage.alias);
-    let type_key = ConfigKey {
-        name: "type".into(),
-        type_: ConfigType::Class,
-        required: true,
-        default_value: None,
-        importance: Importance::High,
-        documentation: "Class for the 'transforms' transformation.".into(),
-        group: None,
-        order_in_group: 0,
-        width: Width::Long,
-        display_name: "Transformation type for transforms".into(),
-        dependents: Vec::new(),
-        resource: None,
-    };
+    let type_key = class_key(
+        "Class for the 'transforms' transformation.".into(),
+        "Transformation type for transforms".into(),
+    );
     // Every transformation gets these two implicitly (Kafka's
     // `TransformationStage` keys), masking any of its own of that name.
     let implicit = [
@@ -187,16 +177,39 @@ fn transform_definitions(stage: &StageSpec) -> Vec<KeyInfo> {
         .chain(&implicit)
         .chain(own)
         .enumerate()
-        .map(|(order, key)| {
-            let mut info = plugin_key(key);
-            info.name = format!("{prefix}{}", key.name);
-            info.group = Some(group.clone());
-            info.json["name"] = json!(info.name);
-            info.json["group"] = json!(group);
-            info.json["order_in_group"] = json!(order);
-            info
-        })
+        .map(|(order, key)| grouped(key, &prefix, &group, order))
         .collect()
+}
+
+/// A framework `type` key naming a plugin class, as Kafka's validate shows
+/// it for a transformation or a predicate.
+fn class_key(documentation: String, display_name: String) -> ConfigKey {
+    ConfigKey {
+        name: "type".into(),
+        type_: ConfigType::Class,
+        required: true,
+        default_value: None,
+        importance: Importance::High,
+        documentation,
+        group: None,
+        order_in_group: 0,
+        width: Width::Long,
+        display_name,
+        dependents: Vec::new(),
+        resource: None,
+    }
+}
+
+/// `key` as one alias's entry of validate: named `<prefix><key>`, in
+/// `group` at position `order`.
+fn grouped(key: &ConfigKey, prefix: &str, group: &str, order: usize) -> KeyInfo {
+    let mut info = plugin_key(key);
+    info.name = format!("{prefix}{}", key.name);
+    info.group = Some(group.to_string());
+    info.json["name"] = json!(info.name);
+    info.json["group"] = json!(group);
+    info.json["order_in_group"] = json!(order);
+    info
 }
 
 fn implicit_key(
@@ -218,20 +231,10 @@ fn predicate_definitions(config: &[(String, String)]) -> Vec<KeyInfo> {
     for d in declared {
         let alias = &d.alias;
         let group = format!("Predicates: {alias}");
-        let type_key = ConfigKey {
-            name: "type".into(),
-            type_: ConfigType::Class,
-            required: true,
-            default_value: None,
-            importance: Importance::High,
-            documentation: format!("Class for the '{alias}' predicate."),
-            group: None,
-            order_in_group: 0,
-            width: Width::Long,
-            display_name: format!("Predicate type for {alias}"),
-            dependents: Vec::new(),
-            resource: None,
-        };
+        let type_key = class_key(
+            format!("Class for the '{alias}' predicate."),
+            format!("Predicate type for {alias}"),
+        );
         let version_key = ConfigKey {
             name: "plugin.version".into(),
             type_: ConfigType::String,
@@ -244,14 +247,9 @@ fn predicate_definitions(config: &[(String, String)]) -> Vec<KeyInfo> {
             ..type_key.clone()
         };
         let own = d.class.map(|c| c.config_definition()).unwrap_or_default();
+        let prefix = format!("predicates.{alias}.");
         for (order, key) in [type_key, version_key].iter().chain(&own).enumerate() {
-            let mut info = plugin_key(key);
-            info.name = format!("predicates.{alias}.{}", key.name);
-            info.group = Some(group.clone());
-            info.json["name"] = json!(info.name);
-            info.json["group"] = json!(group);
-            info.json["order_in_group"] = json!(order);
-            out.push(info);
+            out.push(grouped(key, &prefix, &group, order));
         }
     }
     out
