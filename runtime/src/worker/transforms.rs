@@ -277,8 +277,9 @@ impl TransformChain {
     /// Runs `records` through every stage; the answer has one entry per
     /// input record: `Ok(None)` where a stage dropped it, `Err` where a
     /// stage refused it. A stage with a predicate sees only the records it
-    /// applies to (`test XOR negate`); the others pass it unchanged. A stage that refuses a batch is given its records
-    /// one at a time, so only the records it refuses alone are refused
+    /// applies to (`test XOR negate`); the others pass it unchanged. A
+    /// stage that refuses a batch is given its records one at a time, so
+    /// only the records it refuses alone are refused
     /// (transformations are per-record functions, so this repeats no
     /// effect). `Err` overall: a stage's instance is gone (a trap, a limit).
     pub async fn apply(
