@@ -36,8 +36,8 @@ fi
 # package.json are exact, so whichever npm the machine has installs them.
 manifest="$root/guest-connectors/javascript/toolchain/package.json"
 if ! cmp -s "$manifest" "$poly/node/package.json" 2>/dev/null ||
-   [ ! -x "$poly/node/node_modules/.bin/componentize-js" ]; then
-  echo "setup: installing componentize-js and rolldown (npm $(npm --version))"
+   [ ! -x "$poly/node/node_modules/.bin/componentize-js" ] || [ ! -x "$poly/node/node_modules/.bin/tsc" ]; then
+  echo "setup: installing componentize-js, rolldown, jco and typescript (npm $(npm --version))"
   rm -rf "$poly/node"
   mkdir -p "$poly/node"
   cp "$manifest" "$poly/node/"

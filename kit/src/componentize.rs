@@ -24,9 +24,11 @@ pub fn run(request: &Request<'_>) -> Result<()> {
         bail!("{} is already a component", request.module.display());
     }
     if !carries_component_type(&module)? {
-        let Some(world) = request.world else {
+        let inferred = infer_world(&module)?;
+        let Some(world) = request.world.or(inferred.as_deref()) else {
             bail!(
-                "{} carries no component type; name its world with --world source|sink|transform",
+                "{} carries no component type and exports no role's functions; name its world \
+                 with --world source|sink|transform",
                 request.module.display()
             );
         };
@@ -52,6 +54,53 @@ pub fn run(request: &Request<'_>) -> Result<()> {
         .with_context(|| format!("cannot write {}", request.output.display()))?;
     println!("{}: {} bytes", request.output.display(), component.len());
     Ok(())
+}
+
+/// The world a module implements, from the functions it exports (a
+/// role's task interface) and imports (the database interface adds
+/// `-with-database`), for modules whose compiler cannot embed the world
+/// (Go's).
+fn infer_world(module: &[u8]) -> Result<Option<String>> {
+    let mut role = None;
+    let mut database = false;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        match payload.context("malformed module")? {
+            wasmparser::Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    let import = import.context("malformed import section")?;
+                    database |= import.module.starts_with("wasmconnect:database/");
+                }
+            }
+            wasmparser::Payload::ExportSection(exports) => {
+                for export in exports {
+                    let name = export.context("malformed export section")?.name;
+                    for (interface, world) in [
+                        ("wasmconnect:connector/source-task@", "source"),
+                        ("wasmconnect:connector/sink-task@", "sink"),
+                        ("wasmconnect:connector/record-transform@", "transform"),
+                    ] {
+                        if name.starts_with(interface) {
+                            if role.is_some_and(|r| r != world) {
+                                bail!(
+                                    "the module exports functions of two roles ({} and {world})",
+                                    role.unwrap_or_default()
+                                );
+                            }
+                            role = Some(world);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(role.map(|role| {
+        if database && role != "transform" {
+            format!("{role}-with-database")
+        } else {
+            role.to_string()
+        }
+    }))
 }
 
 /// Whether a linker already embedded a world (wit-bindgen's C object file

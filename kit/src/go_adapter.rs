@@ -12,7 +12,8 @@
 //!   guest memory through it, and the canonical ABI forbids an allocator
 //!   from calling imports, which Go's allocator does (it reads the clock).
 //!
-//! The Go kit (guest-connectors/go/wasmconnect/abi_arena.go) reserves two
+//! The Go kit (package cabi, generated into
+//! guest-connectors/go/wasmconnect/internal/wit/cabi by `bindings go`) reserves two
 //! static arrays and describes them in a struct Go places in a data segment:
 //! [`MARKER`], then the adapter arena's address and length, the argument
 //! arena's address and length (each a little-endian u64), then the argument

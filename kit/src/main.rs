@@ -9,7 +9,10 @@
 //!
 //! - `bindings c`: C bindings for one world of `wit/` (header, glue, and the
 //!   object file carrying the component type).
-//! - `componentize`: embeds the world's type if the module lacks it, adapts
+//! - `bindings go`: Go bindings for the worlds the Go kit serves (see
+//!   [`go_bindings`]), written below `guest-connectors/go/wasmconnect/internal/wit`.
+//! - `componentize`: embeds the world's type if the module lacks it (the
+//!   world named, or the one its exports show), adapts
 //!   WASI preview 1 imports with wasmtime's reactor adapter, and writes the
 //!   component. `--go` first gives Go modules the two allocators they
 //!   cannot write in Go (see [`go_adapter`]).
@@ -17,11 +20,25 @@
 mod bindings;
 mod componentize;
 mod go_adapter;
+mod go_bindings;
 mod wit;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+/// The worlds the Go kit's bindings cover, and the Go import path they
+/// are generated under.
+const GO_BINDINGS: (&[&str], &str) = (
+    &[
+        "source",
+        "sink",
+        "transform",
+        "source-with-database",
+        "sink-with-database",
+    ],
+    "wasmconnect/go/wasmconnect/internal/wit",
+);
 
 #[derive(Parser)]
 #[command(name = "wasmconnect-kit", version, about)]
@@ -45,7 +62,8 @@ enum Command {
         #[arg(long, default_value = "wit")]
         wit: PathBuf,
         /// World to embed when the module does not carry its type already:
-        /// source, sink or transform.
+        /// source, sink or transform (or a `-with-…` world). Without it, the
+        /// world the module's exports and imports show.
         #[arg(long)]
         world: Option<String>,
         /// Give a Go module the allocators it cannot write in Go.
@@ -72,6 +90,16 @@ enum Language {
         #[arg(long)]
         out_dir: PathBuf,
     },
+    /// Go, for the standard toolchain's GOOS=wasip1 (the Go kit's
+    /// `internal/wit` packages, for every world the kit serves).
+    Go {
+        /// Directory of the WIT package.
+        #[arg(long, default_value = "wit")]
+        wit: PathBuf,
+        /// Directory to write the packages into (the kit's `internal/wit`).
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
 }
 
 fn main() {
@@ -85,6 +113,17 @@ fn main() {
                     out_dir,
                 },
         } => bindings::c(&wit, &world, &out_dir),
+        Command::Bindings {
+            language: Language::Go { wit, out_dir },
+        } => {
+            let (worlds, root) = GO_BINDINGS;
+            let worlds: Vec<String> = worlds.iter().map(|w| w.to_string()).collect();
+            go_bindings::generate(&wit, &worlds, root).and_then(|files| {
+                go_bindings::write(&files, &out_dir)?;
+                println!("{}: {} files", out_dir.display(), files.len());
+                Ok(())
+            })
+        }
         Command::Componentize {
             module,
             wit,

@@ -157,6 +157,23 @@ pub fn polyglot_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("build/polyglot"))
 }
 
+/// `dir/plugins`, holding copies of the named polyglot components only, so
+/// a worker given it as its `plugin.path` compiles just those.
+pub fn polyglot_plugins(dir: &Path, names: &[&str]) -> PathBuf {
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).expect("a plugin directory");
+    for name in names {
+        let built = polyglot_dir().join(format!("{name}.wasm"));
+        assert!(
+            built.exists(),
+            "{} is missing: run `bash scripts/build-plugins.sh`",
+            built.display()
+        );
+        std::fs::copy(&built, plugins.join(format!("{name}.wasm"))).expect("copy a component");
+    }
+    plugins
+}
+
 /// One sandbox per test binary. Its artifact cache lives in the cargo
 /// target directory, so components compile once across runs.
 pub fn sandbox() -> Sandbox {

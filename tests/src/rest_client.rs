@@ -174,4 +174,15 @@ impl Rest {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Polls until connector `name` and its `tasks` tasks are all RUNNING.
+    pub async fn wait_running(&self, name: &str, tasks: usize) -> Reply {
+        self.wait_for(&format!("/connectors/{name}/status"), "RUNNING", |r| {
+            r.body["connector"]["state"] == "RUNNING"
+                && r.body["tasks"]
+                    .as_array()
+                    .is_some_and(|t| t.len() == tasks && t.iter().all(|t| t["state"] == "RUNNING"))
+        })
+        .await
+    }
 }

@@ -5,7 +5,8 @@
 //! The pipelines chain languages so that each one is checked by another:
 //! a C source feeds a Python sink through a Zig filter on the sink side,
 //! and a Go source feeds Kafka through a JavaScript transform on the source
-//! side, read back by the Python sink.
+//! side, read back by the Python sink. Each language's own source → sink
+//! pipeline with its transform in the chain is in `polyglot_<language>.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use wasmconnect_tests::receiver::{Receiver, answer};
 use wasmconnect_tests::{
-    Broker, Rest, WorkerProcess, append, free_port, plugin_dir, polyglot_dir, start_worker,
+    Broker, WorkerProcess, append, free_port, plugin_dir, polyglot_dir, repo_root, start_worker,
     worker_bin, worker_props_with_plugins,
 };
 
@@ -59,16 +61,6 @@ async fn wait_for_json_lines(path: &Path, n: usize, worker: &WorkerProcess) -> V
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn wait_running(rest: &Rest, name: &str, tasks: usize) {
-    rest.wait_for(&format!("/connectors/{name}/status"), "RUNNING", |r| {
-        r.body["connector"]["state"] == "RUNNING"
-            && r.body["tasks"]
-                .as_array()
-                .is_some_and(|t| t.len() == tasks && t.iter().all(|t| t["state"] == "RUNNING"))
-    })
-    .await;
 }
 
 /// A CSV row: quoted fields with the delimiter and doubled quotes inside.
@@ -163,8 +155,8 @@ async fn c_csv_source_feeds_a_python_sink_through_a_zig_filter() {
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
-    wait_running(&rest, "csv", 1).await;
-    wait_running(&rest, "jsonl", 1).await;
+    rest.wait_running("csv", 1).await;
+    rest.wait_running("jsonl", 1).await;
 
     // Rows appended while it runs are picked up (the file is tailed).
     let mut more = String::new();
@@ -209,7 +201,7 @@ async fn go_source_through_a_javascript_mask_resumes_where_it_stopped() {
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
-    wait_running(&rest, "gen", 2).await;
+    rest.wait_running("gen", 2).await;
     let lines = wait_for_json_lines(&out, 2000, &worker).await;
     check_events(&lines, 1000);
 
@@ -256,55 +248,83 @@ fn check_events(lines: &[Value], per_task: u64) -> usize {
 }
 
 /// Every bundled component written outside Rust passes `wasmconnect
-/// plugin test` (templates included), as CI requires.
-#[test]
-fn every_polyglot_component_passes_the_conformance_kit() {
+/// plugin test` (templates included), as CI requires. Each language lists
+/// its components in `guest-connectors/<language>/conformance.tsv`: one
+/// line per component, its name, then tab-separated `key=value` settings,
+/// where `{tmp}` stands for a scratch directory holding `in.csv` and
+/// `in.txt`, and `{http}` for an HTTP endpoint on loopback answering 200
+/// with an empty JSON array.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_polyglot_component_passes_the_conformance_kit() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("in.csv");
-    std::fs::write(&csv, "a,b\n1,2\n3,4\n").unwrap();
-    let file = |name: &str| dir.path().join(name).display().to_string();
-    let components: [(&str, Vec<String>); 10] = [
-        ("c-template", vec!["topic=t".into()]),
-        (
-            "c-csv-source",
-            vec![format!("file={}", csv.display()), "topic=t".into()],
-        ),
-        ("zig-template", vec![]),
-        ("zig-filter", vec!["pattern=record 3".into()]),
-        ("go-template", vec!["topic=t".into()]),
-        ("go-rate-source", vec!["topic=t".into(), "rate=0".into()]),
-        ("python-template", vec![]),
-        (
-            "python-json-lines-sink",
-            vec![format!("file={}", file("out.jsonl"))],
-        ),
-        ("js-template", vec![]),
-        ("js-mask-field", vec!["fields=seq".into()]),
-    ];
-    for (name, settings) in components {
-        let path: PathBuf = polyglot_dir().join(format!("{name}.wasm"));
-        assert!(
-            path.exists(),
-            "{} is missing: run scripts/build-plugins.sh",
-            path.display()
-        );
-        let mut command = Command::new(worker_bin());
-        command.arg("plugin").arg("test").arg(&path);
-        for s in &settings {
-            command.arg("--config").arg(s);
+    std::fs::write(dir.path().join("in.csv"), "a,b\n1,2\n3,4\n").unwrap();
+    std::fs::write(dir.path().join("in.txt"), "one\ntwo\n").unwrap();
+    let tmp = dir.path().display().to_string();
+    // An empty JSON array: what a polled source reads as "nothing new" and
+    // a webhook sink as a plain success.
+    let endpoint = Receiver::start(None).await;
+    endpoint.answer_next(vec![answer(
+        200,
+        &[("content-type", "application/json")],
+        "[]",
+    )]);
+    let http = endpoint.url("");
+    for language in ["c", "zig", "go", "python", "javascript"] {
+        let manifest = repo_root().join(format!("guest-connectors/{language}/conformance.tsv"));
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        let mut names = Vec::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            let mut fields = line.split('\t');
+            let name = fields.next().unwrap_or_default().trim();
+            let settings: Vec<String> = fields
+                .map(|f| f.replace("{tmp}", &tmp).replace("{http}", &http))
+                .collect();
+            names.push(name.to_string());
+            let name = name.to_string();
+            tokio::task::spawn_blocking(move || conformance(&name, &settings))
+                .await
+                .expect("the conformance run");
         }
-        let output = command.output().expect("run wasmconnect plugin test");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains(" 0 failed"),
-            "{name} failed the conformance kit:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        // Every kit builds against the current contract and packs its
-        // batches (0.1.0 components are covered by tests/contract_versions.rs).
-        assert!(stdout.contains(", contract 0.2.0 "), "{name}: {stdout}");
-        println!("{name}: {}", stdout.lines().last().unwrap_or_default());
+        // Every kit has a template for each role.
+        for role in ["source", "sink", "transform"] {
+            assert!(
+                names
+                    .iter()
+                    .any(|n| n.ends_with(&format!("-{role}-template"))),
+                "{} lists no {role} template: {names:?}",
+                manifest.display()
+            );
+        }
     }
+}
+
+fn conformance(name: &str, settings: &[String]) {
+    let path: PathBuf = polyglot_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build-plugins.sh",
+        path.display()
+    );
+    let mut command = Command::new(worker_bin());
+    command.arg("plugin").arg("test").arg(&path);
+    for s in settings {
+        command.arg("--config").arg(s);
+    }
+    let output = command.output().expect("run wasmconnect plugin test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(" 0 failed"),
+        "{name} failed the conformance kit:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Every kit builds against the current contract and packs its
+    // batches (0.1.0 components are covered by tests/contract_versions.rs).
+    assert!(stdout.contains(", contract 0.2.0 "), "{name}: {stdout}");
+    println!("{name}: {}", stdout.lines().last().unwrap_or_default());
 }
 
 /// `plugin test --value … --show` hands the given values to a transform

@@ -94,10 +94,72 @@ void wc_buf_printf(wc_buf_t *buf, const char *fmt, ...) {
   va_end(args);
 }
 
+/* The length of the strict UTF-8 sequence at the start of `s` (`n` > 0
+ * bytes available), or 0 when it is not one: no overlong forms, surrogates
+ * or code points past U+10FFFF, as the canonical ABI requires of strings. */
+static size_t wc_utf8_seq(const uint8_t *s, size_t n) {
+  uint8_t c = s[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  uint32_t cp, min;
+  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
+  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
+  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  for (size_t k = 1; k < len; k++) {
+    if ((s[k] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (s[k] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+/* U+FFFD REPLACEMENT CHARACTER, in UTF-8. */
+static const char wc_replacement[] = "\xEF\xBF\xBD";
+
+bool wc_utf8_valid(const uint8_t *s, size_t n) {
+  for (size_t i = 0, len; i < n; i += len) {
+    if ((len = wc_utf8_seq(s + i, n - i)) == 0) return false;
+  }
+  return true;
+}
+
+void wc_buf_push_utf8(wc_buf_t *buf, const void *bytes, size_t len) {
+  const uint8_t *s = bytes;
+  size_t run = 0; /* start of the valid bytes not yet pushed */
+  for (size_t i = 0; i < len;) {
+    size_t seq = wc_utf8_seq(s + i, len - i);
+    if (seq) {
+      i += seq;
+      continue;
+    }
+    /* One U+FFFD per invalid byte: simple, and never swallows a valid
+     * character that follows a truncated sequence. */
+    wc_buf_push(buf, s + run, i - run);
+    wc_buf_push(buf, wc_replacement, 3);
+    run = ++i;
+  }
+  wc_buf_push(buf, s + run, len - run);
+}
+
 void wc_buf_json_string(wc_buf_t *buf, const uint8_t *bytes, size_t len) {
   wc_buf_push(buf, "\"", 1);
-  for (size_t i = 0; i < len; i++) {
+  for (size_t i = 0; i < len;) {
     uint8_t c = bytes[i];
+    size_t seq = wc_utf8_seq(bytes + i, len - i);
+    if (seq == 0) {
+      /* JSON text must be UTF-8 and the host refuses a batch holding
+       * anything else, so a stray byte becomes U+FFFD. */
+      wc_buf_push(buf, "\\ufffd", 6);
+      i++;
+      continue;
+    }
+    if (seq > 1) {
+      wc_buf_push(buf, bytes + i, seq);
+      i += seq;
+      continue;
+    }
     switch (c) {
       case '"': wc_buf_push(buf, "\\\"", 2); break;
       case '\\': wc_buf_push(buf, "\\\\", 2); break;
@@ -108,6 +170,7 @@ void wc_buf_json_string(wc_buf_t *buf, const uint8_t *bytes, size_t len) {
         if (c < 0x20) wc_buf_printf(buf, "\\u%04x", c);
         else wc_buf_push(buf, &c, 1);
     }
+    i++;
   }
   wc_buf_push(buf, "\"", 1);
 }
@@ -211,9 +274,14 @@ wc_config_value_t wc_config_error(const wc_config_t *config, const char *key,
   return v;
 }
 
+/* Formats a message for the host. Its strings must be UTF-8 or the
+ * instance traps, and a `%s` of foreign bytes or a `%.*s` cut mid-character
+ * is easy to write, so invalid bytes become U+FFFD here. */
 static wc_string_t wc_vformat(const char *fmt, va_list args) {
-  wc_buf_t text = {0};
-  wc_buf_vprintf(&text, fmt, args);
+  wc_buf_t raw = {0}, text = {0};
+  wc_buf_vprintf(&raw, fmt, args);
+  wc_buf_push_utf8(&text, raw.ptr, raw.len);
+  wc_buf_free(&raw);
   return wc_buf_take(&text);
 }
 
@@ -407,34 +475,6 @@ static bool wc_malformed(wc_unpacker_t *u, const char *fmt, ...) {
   u->err->tag = WASMCONNECT_CONNECTOR_TYPES_TASK_ERROR_FATAL;
   u->err->val.fatal = wc_buf_take(&text);
   return false;
-}
-
-/* Strict UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF), as the canonical ABI guarantees for strings: connector code
- * reads text payloads as strings, so a packed one must be as valid. */
-static bool wc_utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len;
-    uint32_t cp, min;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-    else return false;
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (s[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 /* A heap copy of a span (`text`: checked as UTF-8) into *ptr, *len. */

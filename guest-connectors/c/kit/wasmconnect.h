@@ -75,7 +75,14 @@ void wc_buf_push(wc_buf_t *buf, const void *bytes, size_t len);
 void wc_buf_puts(wc_buf_t *buf, const char *text);
 void wc_buf_printf(wc_buf_t *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends `bytes` as a quoted JSON string, escaping as RFC 8259 requires. */
+/* Whether `n` bytes are strict UTF-8, as the canonical ABI requires of
+ * strings (no overlong forms, surrogates or code points past U+10FFFF). */
+bool wc_utf8_valid(const uint8_t *s, size_t n);
+/* Appends `bytes` with each byte that is not part of a strict UTF-8
+ * sequence replaced by U+FFFD, so the result is always a valid string. */
+void wc_buf_push_utf8(wc_buf_t *buf, const void *bytes, size_t len);
+/* Appends `bytes` as a quoted JSON string, escaping as RFC 8259 requires;
+ * bytes that are not UTF-8 become \ufffd. */
 void wc_buf_json_string(wc_buf_t *buf, const uint8_t *bytes, size_t len);
 /* Hands the buffer's bytes over as a WIT string; the buffer is emptied. */
 wc_string_t wc_buf_take(wc_buf_t *buf);

@@ -1,21 +1,27 @@
-// Package wasmconnect is the Go authoring kit for wasmconnect source
-// connectors.
+// Package wasmconnect is the Go authoring kit for wasmconnect connectors:
+// the types connector code works with (configuration, records, payloads,
+// errors) and the host's services (logging, context, stored source
+// offsets, granted files).
 //
-// A connector is a Go program (package main) that calls RegisterSource
-// from an init function. The kit implements the component's exports and
-// imports by hand (canonical ABI glue in abi_*.go), because the generated
-// Go bindings need a module that cannot be fetched offline, and it builds
-// with the standard Go toolchain for GOOS=wasip1:
+// A connector is a Go program (package main) that registers itself from
+// an init function with the package of its role:
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o core.wasm ./examples/rate-source
-//	wasmconnect-kit componentize core.wasm --world source --go -o rate-source.wasm
+//	source.Register(source.Connector{…})       // wasmconnect/go/wasmconnect/source
+//	sink.Register(sink.Connector{…})           // wasmconnect/go/wasmconnect/sink
+//	transform.Register(transform.Transform{…}) // wasmconnect/go/wasmconnect/transform
 //
-// `--go` adds the two allocators the component needs and Go cannot provide
-// (see kit/src/go_adapter.rs): they bump through static arenas this
-// package reserves (abi_arena.go).
+// Importing a role package is what makes the module export that role's
+// functions, so a module imports exactly one. Sinks that talk to a
+// database use package wasmconnect/go/wasmconnect/database as well.
 //
-// What the kit covers: the source world (plugin, connector, source-task
-// exports; logging, context and offsets imports). Sinks, transforms and the
-// files import are not in the Go kit yet; write those in another language
-// of this repository.
+// Everything that crosses the component boundary goes through the
+// packages below internal/wit, which `wasmconnect-kit bindings go`
+// generates from wit/connector.wit; nothing in this kit lays out ABI
+// values by hand. The kit builds with the standard Go toolchain:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o core.wasm .
+//	wasmconnect-kit componentize core.wasm --world sink --go -o my-sink.wasm
+//
+// Outside GOOS=wasip1 the package compiles too (host calls panic), so
+// `go test` runs the pure parts of a connector on the development machine.
 package wasmconnect

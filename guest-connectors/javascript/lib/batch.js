@@ -1,11 +1,12 @@
-// Packed transform batches (interface `batches` of wit/connector.wit,
+// Packed batches of records (interface `batches` of wit/connector.wit,
 // wasmconnect:connector@0.2.0) to and from the records connector code
 // works with.
 //
 // A batch crosses the component boundary as one byte buffer (`data`) plus
 // fixed-size entries pointing into it. defineTransform unpacks what
 // `apply` receives into ordinary records and packs the replacements it
-// returns, so authors never see this module. It imports nothing from the
+// returns; defineSink unpacks what `put` receives, defineSource packs what
+// `poll` returns. Authors never see this module. It imports nothing from the
 // host, so test/harness.mjs uses it in Node to play the worker's part.
 //
 // Inside the component SpiderMonkey interprets this code: a method call
@@ -77,6 +78,31 @@ function payloadAt(p, data, size) {
  * or holds text that is not UTF-8.
  */
 export function unpackTransform(batch) {
+  return unpack(batch, 'transform');
+}
+
+/**
+ * The records of a `sink-batch`, shaped as unpackTransform's plus the
+ * sink record's `offset` (BigInt) and `timestampType` ('no-timestamp',
+ * 'create-time' or 'log-append-time'); `partition` is always a number.
+ * Throws a MalformedBatch as unpackTransform does.
+ */
+export function unpackSink(batch) {
+  return unpack(batch, 'sink');
+}
+
+/**
+ * The records of a `source-batch` (what the worker reads from `poll`;
+ * test/harness.mjs plays that part), shaped as packSource takes them:
+ * `sourcePartition` and `sourceOffset` as JSON text, `ackToken`.
+ */
+export function unpackSource(batch) {
+  return unpack(batch, 'source');
+}
+
+// `kind` ('transform', 'sink' or 'source') says which fields the entries
+// have beyond those every packed record has.
+function unpack(batch, kind) {
   // The bindings build `data` in their own realm: a view made here makes
   // every subarray a Uint8Array of this realm, as `instanceof` expects.
   const data = new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.length);
@@ -112,7 +138,7 @@ export function unpackTransform(batch) {
       }
       const key = r.key;
       const value = r.value;
-      records[i] = {
+      const record = {
         topic: topics[r.topic],
         partition: r.partition,
         key: key === undefined ? undefined : payloadAt(key, data, size),
@@ -120,6 +146,15 @@ export function unpackTransform(batch) {
         headers,
         timestamp: r.timestamp,
       };
+      if (kind === 'sink') {
+        record.offset = r.offset;
+        record.timestampType = r.timestampType;
+      } else if (kind === 'source') {
+        record.sourcePartition = textAt(r.sourcePartition, data, size);
+        record.sourceOffset = textAt(r.sourceOffset, data, size);
+        record.ackToken = r.ackToken;
+      }
+      records[i] = record;
     }
   } catch (e) {
     throw e instanceof MalformedBatch ? new MalformedBatch(`record ${i}: ${e.message}`) : e;
@@ -146,6 +181,29 @@ export class NotARecord extends TypeError {
  * which leaves them right when it is all ASCII and re-lays them otherwise.
  */
 export function packTransform(records) {
+  return pack(records, 'transform');
+}
+
+/**
+ * The `source-batch` of source records: as packTransform's records, plus
+ * `sourcePartition` and `sourceOffset` (JSON text, packed as text spans)
+ * and `ackToken` (a BigInt or undefined). Throws a NotARecord as
+ * packTransform does.
+ */
+export function packSource(records) {
+  return pack(records, 'source');
+}
+
+/**
+ * The `sink-batch` of sink records as unpackSink returns them (what the
+ * worker hands `put`; test/harness.mjs plays that part).
+ */
+export function packSink(records) {
+  return pack(records, 'sink');
+}
+
+// `kind` as for unpack.
+function pack(records, kind) {
   const texts = [];
   const textSpans = [];
   let textLength = 0;
@@ -226,7 +284,7 @@ export function packTransform(records) {
       }
       const key = r.key;
       const value = r.value;
-      packed[i] = {
+      const entry = {
         topic: lastTopicIndex,
         partition: r.partition,
         key: key == null ? undefined : payload(key, 'key'),
@@ -234,6 +292,15 @@ export function packTransform(records) {
         headers: { start, count: hs.length },
         timestamp: r.timestamp,
       };
+      if (kind === 'sink') {
+        entry.offset = r.offset;
+        entry.timestampType = r.timestampType;
+      } else if (kind === 'source') {
+        entry.sourcePartition = text(r.sourcePartition, 'record', 'source partition');
+        entry.sourceOffset = text(r.sourceOffset, 'record', 'source offset');
+        entry.ackToken = r.ackToken;
+      }
+      packed[i] = entry;
     }
   } catch (e) {
     if (e instanceof TypeError) throw new NotARecord(i, e.message);

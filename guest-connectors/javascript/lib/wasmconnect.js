@@ -1,10 +1,18 @@
 // wasmconnect JavaScript authoring kit.
 //
-// Thin helpers over the bindings componentize-js generates for the
-// `transform` world of wit/connector.wit (wasmconnect:connector@0.2.0).
-// build.sh bundles this module with your app.js, so import it relatively:
+// Thin helpers over the bindings componentize-js generates for the worlds
+// of wit/connector.wit (wasmconnect:connector@0.2.0): what every role
+// shares (errors, logging, configuration, payloads, JSON) and
+// defineTransform. build.sh bundles it with your app.js and maps the bare
+// name `wasmconnect` to it (`wasmconnect/…` to the other modules of lib/):
 //
-//   import { defineTransform, configKey, fatal } from '../lib/wasmconnect.js';
+//   import { defineTransform, configKey, fatal } from 'wasmconnect';
+//
+// Role modules, each importing what only its worlds provide:
+//   wasmconnect/source.js  defineSource, committedOffset(s), sleepUnlessStopped
+//   wasmconnect/sink.js    defineSink, reportErrant, sleepUnlessStopped
+//   wasmconnect/files.js   openFile (sources and sinks)
+//   wasmconnect/db.js      connect (the *-with-database worlds)
 //
 // `record-transform.apply` receives its records packed into one buffer
 // (interface `batches`); defineTransform unpacks them (lib/batch.js) into
@@ -172,7 +180,7 @@ export function configKey(name, type, options = {}) {
     group: o.group,
     orderInGroup: o.order ?? -1,
     width: oneOf(`the width of ${name}`, o.width ?? 'none', WIDTHS),
-    displayName: o.displayName ?? '',
+    displayName: o.displayName || name, // Kafka's ConfigDef: the name when none is given
     dependents: o.dependents ?? [],
     resource: o.resource == null ? undefined : oneOf(`the resource of ${name}`, o.resource, RESOURCES),
   };
@@ -554,6 +562,58 @@ export function headerText(record, key) {
 }
 
 // ---------------------------------------------------------------------------
+// The `plugin` export every role shares
+// ---------------------------------------------------------------------------
+
+/**
+ * The `plugin` export of a source, sink or transform built from a spec's
+ * metadata, config and configure/validate functions (what defineSource,
+ * defineSink and defineTransform share). `caller` names the define
+ * function in errors about the spec.
+ *
+ * validate runs `spec.configure` on a collecting Config, then
+ * `spec.validate`, and returns one config-value per key with problems.
+ */
+export function definePlugin(spec, kind, caller = 'definePlugin') {
+  const meta = spec.metadata ?? {};
+  if (!meta.name) throw new TypeError(`${caller}: metadata.name is required`);
+  const metadata = {
+    name: meta.name,
+    aliases: meta.aliases ?? [],
+    version: meta.version ?? '0.1.0',
+    kind,
+    description: meta.description ?? '',
+    taskClass: meta.taskClass,
+  };
+  const definition = spec.config ?? [];
+  const configureFn = spec.configure ?? (() => undefined);
+  const plugin = {
+    metadata: () => metadata,
+    configDefinition: () => definition,
+    validate(entries) {
+      const config = new Config(entries, { collect: true, definition });
+      try {
+        configureFn(config);
+        spec.validate?.(config);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          config.problems.set(e.key, { errors: [e.message], recommended: [] });
+        } else if (config.problems.size === 0) {
+          // A bug rather than a bad value (those were recorded and are
+          // likely what tripped it): report it on the first key.
+          config.problems.set(definition[0]?.name ?? 'name', {
+            errors: [`validation failed: ${toTaskError(e).message}`],
+            recommended: [],
+          });
+        }
+      }
+      return config.configValues();
+    },
+  };
+  return { plugin, metadata, definition, configureFn };
+}
+
+// ---------------------------------------------------------------------------
 // Transforms
 // ---------------------------------------------------------------------------
 
@@ -600,45 +660,10 @@ function describe(record, i) {
  * fatal error naming the record it happened on.
  */
 export function defineTransform(spec) {
-  const meta = spec.metadata ?? {};
-  if (!meta.name) throw new TypeError('defineTransform: metadata.name is required');
-  const metadata = {
-    name: meta.name,
-    aliases: meta.aliases ?? [],
-    version: meta.version ?? '0.1.0',
-    kind: 'transform',
-    description: meta.description ?? '',
-    taskClass: undefined,
-  };
-  const definition = spec.config ?? [];
-  const configureFn = spec.configure ?? (() => undefined);
   if (!spec.apply === !spec.applyBatch) throw new TypeError('defineTransform: give exactly one of apply and applyBatch');
+  const { plugin, definition, configureFn } = definePlugin(spec, 'transform', 'defineTransform');
   let settings;
   let configured = false;
-
-  const plugin = {
-    metadata: () => metadata,
-    configDefinition: () => definition,
-    validate(entries) {
-      const config = new Config(entries, { collect: true, definition });
-      try {
-        configureFn(config);
-        spec.validate?.(config);
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          config.problems.set(e.key, { errors: [e.message], recommended: [] });
-        } else if (config.problems.size === 0) {
-          // A bug rather than a bad value (those were recorded and are
-          // likely what tripped it): report it on the first key.
-          config.problems.set(definition[0]?.name ?? 'name', {
-            errors: [`validation failed: ${toTaskError(e).message}`],
-            recommended: [],
-          });
-        }
-      }
-      return config.configValues();
-    },
-  };
 
   const recordTransform = {
     configure(entries) {

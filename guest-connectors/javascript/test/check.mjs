@@ -1,4 +1,6 @@
-// Checks the built template and MaskField components with real records.
+// Checks the built transform template and MaskField components with real
+// records, the source and sink templates and examples (roles.test.mjs),
+// and (types.test.mjs) the TypeScript declarations.
 //
 //   bash guest-connectors/javascript/build.sh /tmp/jsout
 //   node guest-connectors/javascript/test/check.mjs /tmp/jsout
@@ -6,6 +8,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadTransform, taskErrorOf } from './harness.mjs';
+// The declarations and type checks, which need no component.
+import './types.test.mjs';
+// Sources and sinks, through the same harness.
+import './roles.test.mjs';
 
 const out = process.argv[2] ?? process.env.WASMCONNECT_JS_OUT ?? '/tmp/jsout';
 const utf8 = new TextDecoder();
@@ -15,8 +21,8 @@ const jsonPayload = (doc, schema) => ({ tag: 'json', val: { document: typeof doc
 const field = (name, type, extra = {}) => ({ field: name, type, optional: false, ...extra });
 
 test('template stamps a header and keeps everything else', async () => {
-  const { plugin, recordTransform: t } = await loadTransform(join(out, 'js-template.wasm'));
-  assert.equal(plugin.metadata().name, 'io.wasmconnect.js.Template');
+  const { plugin, recordTransform: t } = await loadTransform(join(out, 'js-transform-template.wasm'));
+  assert.equal(plugin.metadata().name, 'io.wasmconnect.js.TransformTemplate');
   assert.deepEqual(plugin.validate([['header.name', '']]).map((v) => v.name), ['header.name']);
   t.configure([['header.value', 'from-js']]);
   const r = record({ tag: 'text', val: 'hello' }, { headers: [{ key: 'a', value: undefined }] });
@@ -30,7 +36,7 @@ test('template stamps a header and keeps everything else', async () => {
 });
 
 test('template: records of every shape cross the boundary intact', async () => {
-  const { recordTransform: t } = await loadTransform(join(out, 'js-template.wasm'));
+  const { recordTransform: t } = await loadTransform(join(out, 'js-transform-template.wasm'));
   t.configure([['header.value', 'ünïcödé ✓']]);
   const bytes = (...b) => Uint8Array.from(b);
   const ascii = [
@@ -59,7 +65,7 @@ test('template: records of every shape cross the boundary intact', async () => {
 });
 
 test('a malformed batch is a fatal error naming the problem, not a trap', async () => {
-  const { component } = await loadTransform(join(out, 'js-template.wasm'));
+  const { component } = await loadTransform(join(out, 'js-transform-template.wasm'));
   const raw = component.recordTransform;
   raw.configure([]);
   const text = (offset, len) => ({ kind: 'text', bytes: { offset, len }, schema: undefined });

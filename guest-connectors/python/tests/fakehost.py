@@ -1,11 +1,14 @@
 """The host, faked, for the kit's tests (imported by every test module).
 
-Generates the bindings of the `sink-with-database` world (the `sink` world
-plus `wasmconnect:database/sql`) into a temporary directory with
-componentize-py, offline, puts them and the kit on the Python path, and
-replaces the host imports with fakes:
+Generates the bindings of a world of its own that joins every world of
+`wit/connector.wit` (sink, source and transform exports; files, offsets,
+`wasmconnect:database/sql` and `wasi:http` imports) into a temporary
+directory with componentize-py, offline, puts them and the kit on the
+Python path, and replaces the host imports with fakes:
 
-* logging, context: recorded in LOGS / fixed answers;
+* logging, context: recorded in LOGS / fixed answers (STOP[0] is what
+  stop-requested answers);
+* offsets: OFFSETS (canonical partition JSON -> offset JSON);
 * files: DISK (path -> bytearray), granted per path in GRANTED;
 * sql: FakeConnection, a real SQLite database (Python's sqlite3) behind
   the WIT resources, granted per URL in DATABASES. It can claim to be
@@ -17,6 +20,7 @@ replaces the host imports with fakes:
 import importlib.util
 import os
 import re
+import shutil
 import sqlite3
 import struct
 import subprocess
@@ -29,13 +33,34 @@ ROOT = os.path.dirname(os.path.dirname(KIT))
 POLYGLOT = os.environ.get("WASMCONNECT_POLYGLOT", os.path.expanduser("~/.cache/wasmconnect/polyglot"))
 CPY = os.path.join(POLYGLOT, "venv", "bin", "componentize-py")
 
+# One world exporting every role, so one set of bindings serves the tests
+# of sinks, sources and transforms (the real components each pick one).
+ALL_ROLES = """package wasmconnect:connector@0.2.0;
+
+world kit-tests {
+    include sink-with-database;
+    include source-with-database;
+    include source-with-http;
+    export record-transform;
+}
+"""
+
+# Apps are loaded from the source tree: leave no __pycache__ in it (build.sh
+# bundles the app directory).
+sys.dont_write_bytecode = True
+
 _bindings = tempfile.TemporaryDirectory(prefix="wasmconnect-bindings-")
-subprocess.run([CPY, "-d", os.path.join(ROOT, "wit"), "-w", "sink-with-database", "bindings",
-                _bindings.name], check=True, stdout=subprocess.DEVNULL)
-sys.path[:0] = [_bindings.name, KIT]
+_wit = os.path.join(_bindings.name, "wit")
+shutil.copytree(os.path.join(ROOT, "wit"), _wit, ignore=shutil.ignore_patterns("v0.1.0"))
+with open(os.path.join(_wit, "kit-tests.wit"), "w") as f:
+    f.write(ALL_ROLES)
+subprocess.run([CPY, "-d", _wit, "-w", "kit-tests", "bindings", os.path.join(_bindings.name, "py")],
+               check=True, stdout=subprocess.DEVNULL)
+sys.path[:0] = [os.path.join(_bindings.name, "py"), KIT]
 
 from componentize_py_types import Err  # noqa: E402
-from wit_world.imports import batches, context, files, logging, sql, types  # noqa: E402
+from wit_world.imports import batches, context, files, logging, offsets, sql  # noqa: E402
+from wasmconnect_kit._types import types  # noqa: E402
 
 LOGS = []
 DISK = {}  # path -> bytearray
@@ -72,12 +97,26 @@ def fake_open(path, mode):
     return FakeFile(path)
 
 
+#: Committed source offsets: canonical partition JSON -> offset JSON.
+OFFSETS = {}
+#: What stop-requested answers (STOP[0] = True to ask for a stop).
+STOP = [False]
+#: Partitions each offsets.read asked for.
+OFFSET_READS = []
+
+
+def fake_read_offsets(partitions):
+    OFFSET_READS.append(list(partitions))
+    return [OFFSETS.get(p) for p in partitions]
+
+
 logging.enabled = lambda level: level != logging.Level.TRACE
 logging.log = lambda level, message: LOGS.append((level.name, message))
 files.open = fake_open
+offsets.read = fake_read_offsets
 context.connector_name = lambda: "test"
 context.task_id = lambda: 0
-context.stop_requested = lambda: False
+context.stop_requested = lambda: STOP[0]
 
 
 def load_app(directory):
@@ -87,6 +126,13 @@ def load_app(directory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def transform_record(value=None, key=None, headers=(), topic="t", partition=0,
+                     timestamp=None):
+    """A record as a transform gets it."""
+    return types.TransformRecord(topic, partition, key, value,
+                                 [types.Header(k, v) for k, v in headers], timestamp)
 
 
 def record(offset, key=None, value=None, headers=(), timestamp=1_700_000_000_000,
@@ -268,8 +314,9 @@ def reset_databases():
 
 
 __all__ = [
-    "Err", "batches", "context", "files", "logging", "sql", "types",
-    "LOGS", "DISK", "GRANTED", "SYNCS", "FakeFile",
+    "Err", "batches", "context", "files", "logging", "offsets", "sql", "types",
+    "LOGS", "DISK", "GRANTED", "SYNCS", "FakeFile", "OFFSETS", "OFFSET_READS", "STOP",
     "DATABASES", "STATEMENTS", "FAIL_NEXT", "OPENS", "FakeConnection",
     "grant_database", "detail", "pack_rows", "reset_databases", "KIT", "load_app", "record",
+    "transform_record",
 ]

@@ -193,7 +193,7 @@ class ConnectionTest(unittest.TestCase):
                 db.connect("jdbc:sqlite:/data/test.db")
         finally:
             db.sql = saved
-        self.assertIn("write sink-with-database into a file named `world`", str(e.exception))
+        self.assertIn("write sink-with-database (or source-with-database) into a file named `world`", str(e.exception))
 
     def test_execute_query_and_batches(self):
         rows = [(i, f"n{i} ☃", bytes([i]), i / 2) for i in range(5)]

@@ -69,7 +69,7 @@ class KitTest(unittest.TestCase):
 
 class TemplateTest(unittest.TestCase):
     def test_counts(self):
-        app = load_app("template")
+        app = load_app("templates/sink")
         LOGS.clear()
         app.Connector().start([("name", "x")])
         self.assertEqual(len(app.Connector().task_configs(2)), 2)

@@ -1,4 +1,4 @@
-"""wasmconnect_kit: write wasmconnect sink connectors in Python.
+"""wasmconnect_kit: write wasmconnect connectors and transforms in Python.
 
 A thin layer over the bindings componentize-py generates for the
 ``wasmconnect:connector`` WIT package (``wit/connector.wit``, contract 0.2.0)::
@@ -26,16 +26,21 @@ What is here:
 * logging: :func:`trace` … :func:`error`, :class:`LogHandler`;
 * files: :func:`open_append`, :func:`open_read`, :func:`read_bytes`,
   :func:`read_text`, :class:`File`, :class:`FileError`;
-* payloads: :func:`decode`, :func:`schema`, :func:`headers`, and
+* payloads: :func:`decode`, :func:`kind`, :func:`schema`, :func:`headers`, and
   :func:`text` / :func:`binary` / :func:`json_payload` to build them;
 * context: :func:`connector_name`, :func:`task_id`, :func:`stop_requested`;
 * databases: :mod:`wasmconnect_kit.db` (``wc.db.connect(url, user,
   password)``), :class:`DatabaseError`; the app's ``world`` file must name
-  ``sink-with-database``;
+  ``sink-with-database`` (or ``source-with-database``);
 * outbound HTTP: :mod:`wasmconnect_kit.http` (``wc.http.request(method,
   url, …)``), :class:`HttpError`; the app's ``world`` file must name
-  ``sink-with-http``;
-* sinks: :class:`SinkConnector`, :class:`SinkTask`, :func:`export_sink`.
+  ``sink-with-http`` (or ``source-with-http``);
+* sinks: :class:`SinkConnector`, :class:`SinkTask`, :func:`export_sink`;
+* sources: :class:`SourceConnector`, :class:`SourceTask`,
+  :class:`SourceRecord`, :class:`Ack`, :func:`export_source`,
+  :func:`read_offsets` / :func:`read_offset` (committed offsets, to
+  resume), :func:`sleep` (waits, waking when the worker stops the task);
+* transforms: :class:`Transform`, :func:`replace`, :func:`export_transform`.
 
 componentize-py keeps only the modules imported while it pre-initializes
 the component (at build time): import everything at module level, never
@@ -51,8 +56,13 @@ from .errors import Fatal, Retriable, TaskFailure
 from .http import HttpError
 from .files import File, FileError, open_append, open_read, read_bytes, read_text
 from .logs import LogHandler, debug, enabled, error, info, log, trace, warn, warning
-from .payload import binary, decode, headers, json_payload, schema, text
+from .payload import (binary, decode, headers, json_payload, kind, schema, text, to_headers,
+                      to_payload)
+from .plugin import ConnectorBase, PluginBase
 from .sink import SinkConnector, SinkTask, export_sink
+from .source import (Ack, SourceConnector, SourceRecord, SourceTask, export_source, read_offset,
+                     read_offsets, sleep)
+from .transform import Transform, export_transform, replace
 
 __version__ = "0.1.0"
 
@@ -77,8 +87,13 @@ __all__ = [
     "Fatal", "Retriable", "TaskFailure",
     "File", "FileError", "open_append", "open_read", "read_bytes", "read_text",
     "LogHandler", "debug", "enabled", "error", "info", "log", "trace", "warn", "warning",
-    "binary", "decode", "headers", "json_payload", "schema", "text",
+    "binary", "decode", "headers", "json_payload", "kind", "schema", "text", "to_headers",
+    "to_payload",
+    "PluginBase", "ConnectorBase",
     "SinkConnector", "SinkTask", "export_sink",
+    "Ack", "SourceConnector", "SourceRecord", "SourceTask", "export_source",
+    "read_offset", "read_offsets", "sleep",
+    "Transform", "export_transform", "replace",
     "connector_name", "task_id", "stop_requested",
-    "db", "DatabaseError",
+    "db", "DatabaseError", "http", "HttpError",
 ]

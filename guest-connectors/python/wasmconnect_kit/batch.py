@@ -3,8 +3,9 @@
 
 A batch crosses the boundary as one byte buffer (``data``) plus fixed-size
 entries pointing into it, so the host lowers a batch of any size in a few
-allocations. Authors never see it: ``export_sink`` unpacks what ``put``
-receives into ordinary ``SinkRecord`` objects (``.topic``, ``.key``, …).
+allocations. Authors never see it: the export glue unpacks what ``put`` and
+``apply`` receive into ordinary records and packs what ``poll`` and
+``apply`` return.
 """
 
 from __future__ import annotations
@@ -131,3 +132,57 @@ def pack_sink(records) -> "batches.SinkBatch":
         for r in records
     ]
     return batches.SinkBatch(bytes(p.data), p.topics, p.headers, packed)
+
+
+def pack_source(records) -> "batches.SourceBatch":
+    """A ``source-batch`` of WIT ``SourceRecord`` objects (what ``poll``
+    returns)."""
+    p = _Packer()
+    packed = [
+        batches.PackedSourceRecord(
+            p.span(r.source_partition.encode("utf-8")), p.span(r.source_offset.encode("utf-8")),
+            p.topic(r.topic), r.partition, p.payload(r.key), p.payload(r.value),
+            p.header_range(r.headers), r.timestamp, r.ack_token,
+        )
+        for r in records
+    ]
+    return batches.SourceBatch(bytes(p.data), p.topics, p.headers, packed)
+
+
+def unpack_source(batch) -> list:
+    """The WIT ``SourceRecord`` objects of a ``source-batch`` (what the host
+    makes of ``poll``'s answer; the kit's tests read polls with it)."""
+    u = _Unpacker(batch)
+    return [
+        types.SourceRecord(
+            u.text(r.source_partition), u.text(r.source_offset), u.topic(r.topic), r.partition,
+            u.payload(r.key), u.payload(r.value), u.header_list(r.headers), r.timestamp,
+            r.ack_token,
+        )
+        for r in batch.records
+    ]
+
+
+def unpack_transform(batch) -> list:
+    """The ``TransformRecord`` objects of a ``transform-batch``."""
+    u = _Unpacker(batch)
+    return [
+        types.TransformRecord(
+            u.topic(r.topic), r.partition, u.payload(r.key), u.payload(r.value),
+            u.header_list(r.headers), r.timestamp,
+        )
+        for r in batch.records
+    ]
+
+
+def pack_transform(records) -> "batches.TransformBatch":
+    """A ``transform-batch`` of ``TransformRecord`` objects."""
+    p = _Packer()
+    packed = [
+        batches.PackedTransformRecord(
+            p.topic(r.topic), r.partition, p.payload(r.key), p.payload(r.value),
+            p.header_range(r.headers), r.timestamp,
+        )
+        for r in records
+    ]
+    return batches.TransformBatch(bytes(p.data), p.topics, p.headers, packed)

@@ -170,7 +170,8 @@ def Key(
         group=group,
         order_in_group=int(order),
         width=_enum(cd.Width, width, "width"),
-        display_name=display_name,
+        # Kafka's ConfigDef shows a key without a display name by its name.
+        display_name=display_name or name,
         dependents=list(dependents),
         resource=_enum(cd.ResourceKind, resource, "resource kind"),
     )

@@ -16,8 +16,8 @@ declared with ``resource="url"``: the worker grants exactly the databases
 the configuration names (PostgreSQL, MySQL/MariaDB, SQLite), checked
 against its ``sandbox.allowed.hosts`` / ``sandbox.allowed.dirs`` when the
 task starts. The app must be built for a world that imports the
-capability: put ``sink-with-database`` in a file named ``world`` in the app
-directory (``build.sh`` reads it).
+capability: put ``sink-with-database`` (``source-with-database`` for a
+source) in a file named ``world`` in the app directory (``build.sh`` reads it).
 
 Values cross as the WIT ``value`` variant:
 
@@ -499,8 +499,8 @@ def connect(url: str, user: Optional[str] = None, password: Optional[str] = None
     ``password`` override the URL's own."""
     if sql is None:
         raise _fatal("this component does not import wasmconnect:database/sql: write "
-                     "sink-with-database into a file named `world` in the app directory "
-                     "and rebuild")
+                     "sink-with-database (or source-with-database) into a file named "
+                     "`world` in the app directory and rebuild")
     try:
         handle = sql.Connection.open(url, user, password)
     except Err as e:

@@ -74,7 +74,8 @@ def request(method: str, url: str, *, headers: Optional[Mapping[str, str]] = Non
     """Sends a request and returns the whole answer."""
     if outgoing_handler is None:
         raise HttpError("invalid", "this component's world has no wasi:http import: write "
-                                   "sink-with-http into a file named `world` in the app directory")
+                                   "sink-with-http (or source-with-http) into a file named `world` in "
+                                   "the app directory")
     for _ in range(max_redirects + 1):
         answer = _send(method, url, dict(headers or {}), body, timeout_ms)
         location = answer.header("location")

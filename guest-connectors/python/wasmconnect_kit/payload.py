@@ -65,3 +65,63 @@ def headers(record) -> "dict[str, Optional[bytes]]":
     """A record's headers as ``{key: bytes or None}`` (a repeated key keeps
     its last value; iterate ``record.headers`` to see every one)."""
     return {h.key: h.value for h in record.headers}
+
+
+def to_payload(value: Any):
+    """A Python value as a key or value to send: ``None`` → null; ``str`` →
+    ``text``; ``bytes`` (``bytearray``, ``memoryview``) → ``binary``; a
+    payload (from :func:`text`, :func:`binary`, :func:`json_payload`, or a
+    record) as it is; anything else (``dict``, ``list``, number, ``bool``)
+    → a schemaless ``json`` payload. A JSON string is
+    ``json_payload("…")``."""
+
+    if value is None:
+        return None
+    if isinstance(value, (types.Payload_Text, types.Payload_Binary, types.Payload_Json)):
+        return value
+    if isinstance(value, str):
+        return types.Payload_Text(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return types.Payload_Binary(bytes(value))
+    try:
+        return json_payload(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"cannot send a {type(value).__name__} as a key or value: {e}") from None
+
+
+def to_headers(headers: Any) -> list:
+    """Headers to send, from a mapping or an iterable of ``(key, value)``
+    pairs (or WIT ``Header`` objects): values ``bytes``, ``str`` (sent as
+    UTF-8) or ``None`` (a null header value)."""
+
+    if not headers:
+        return []
+    items = headers.items() if hasattr(headers, "items") else headers
+    out = []
+    for item in items:
+        if isinstance(item, types.Header):
+            out.append(item)
+            continue
+        key, value = item
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        elif value is not None:
+            if not isinstance(value, (bytes, bytearray, memoryview)):
+                raise TypeError(f"header {key!r}: a value is bytes, str or None, "
+                                f"not {type(value).__name__}")
+            value = bytes(value)
+        out.append(types.Header(str(key), value))
+    return out
+
+
+def kind(payload) -> Optional[str]:
+    """Which form a key or value has: ``"text"``, ``"binary"``, ``"json"``,
+    or ``None`` for null."""
+
+    if payload is None:
+        return None
+    if isinstance(payload, types.Payload_Text):
+        return "text"
+    if isinstance(payload, types.Payload_Binary):
+        return "binary"
+    return "json"

@@ -1,4 +1,4 @@
-// Checks the built template and ValueFilter with batches packed by hand,
+// Checks the built transform template and ValueFilter with batches packed by hand,
 // including batches the worker would never send (spans outside the data,
 // bad indexes, text that is not UTF-8): the kit must turn those into a
 // fatal task error, not a trap. `plugin test` covers the rest.
@@ -81,8 +81,8 @@ const input = [
   { topic: 't1', value: { kind: 'json', bytes: '[1,2]' }, headers: [['only', 'y']] },
 ];
 
-test('template replaces every record with itself plus via: zig', async () => {
-  const t = await loadTransform('zig-template.wasm');
+test('transform template replaces every record with itself plus via: zig', async () => {
+  const t = await loadTransform('zig-transform-template.wasm');
   t.configure([]);
   const batch = pack(input);
   const applied = t.apply(batch);
@@ -147,4 +147,22 @@ test('a malformed batch is a fatal error naming the record, not a trap', async (
   // Binary bytes need not be UTF-8, and the instance still works.
   const b = pack([{ topic: 't', key: { kind: 'binary', bytes: new Uint8Array([0xff, 0xfe]) }, value: { kind: 'binary', bytes: new Uint8Array([0xc3]) } }]);
   assert.deepEqual(t.apply(b).outcomes, [{ tag: 'keep' }]);
+});
+
+test('configure checks the declared keys before init, and a bad one leaves no instance', async () => {
+  const t = await loadTransform('zig-filter.wasm');
+  const refused = (config) => taskErrorOf(() => t.configure(config));
+  assert.deepEqual(refused([['on.match', 'keep']]), {
+    tag: 'fatal', val: 'Missing required configuration "pattern" which has no default value.',
+  });
+  assert.deepEqual(refused([['pattern', 'x'], ['on.match', 'nope']]), {
+    tag: 'fatal', val: 'Invalid value nope for configuration on.match: must be one of drop, keep',
+  });
+  const e = taskErrorOf(() => t.apply(pack(input)));
+  assert.equal(e?.tag, 'fatal');
+  assert.match(e.val, /before start \(or configure\) succeeded/);
+  // Blank values count as unset; settings are trimmed.
+  assert.equal(refused([['pattern', '   ']])?.tag, 'fatal');
+  t.configure([['pattern', ' ll '], ['on.match', ' keep ']]);
+  assert.deepEqual(t.apply(pack(input)).outcomes.map((o) => o.tag), ['keep', 'drop', 'drop', 'drop']);
 });

@@ -16,162 +16,54 @@
  * Kafka acknowledged.
  */
 #define WC_SOURCE
-#include "wasmconnect.h"
+#include "wc_connector.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_KEY "file"
-#define TOPIC_KEY "topic"
-#define DELIMITER_KEY "delimiter"
-#define BATCH_KEY "batch.size"
 #define READ_CHUNK 65536
+/* A longer line is taken for a file that is not CSV (or not text) rather
+ * than read into memory without bound. A power of two times READ_CHUNK. */
+#define MAX_LINE (16u << 20)
 #define IDLE_WAIT_MS 500
 
-typedef wasmconnect_connector_types_source_record_t record_t;
+static const wc_key_def keys[] = {
+    {.name = "file", .type = WC_TYPE_STRING, .required = true, .importance = WC_HIGH,
+     .resource = WC_READ_FILE, .doc = "The CSV file to read; its first line names the columns"},
+    {.name = "topic", .type = WC_TYPE_STRING, .required = true, .importance = WC_HIGH,
+     .doc = "The topic to publish rows to"},
+    {.name = "delimiter", .type = WC_TYPE_STRING, .default_value = ",",
+     .doc = "The field separator, one character"},
+    {.name = "batch.size", .type = WC_TYPE_INT, .default_value = "1000", .importance = WC_LOW,
+     WC_AT_LEAST(1), .doc = "The most rows returned by one poll"},
+};
 
-/* ---- plugin --------------------------------------------------------- */
-
-void exports_wasmconnect_connector_plugin_metadata(
-    exports_wasmconnect_connector_plugin_plugin_metadata_t *ret) {
-  memset(ret, 0, sizeof *ret);
-  ret->name = wc_str("io.wasmconnect.c.CsvSourceConnector");
-  ret->aliases.ptr = malloc(2 * sizeof(wc_string_t));
-  ret->aliases.ptr[0] = wc_str("CsvSource");
-  ret->aliases.ptr[1] = wc_str("CCsvSource");
-  ret->aliases.len = 2;
-  ret->version = wc_str("0.1.0");
-  ret->kind = EXPORTS_WASMCONNECT_CONNECTOR_PLUGIN_PLUGIN_KIND_SOURCE;
-  ret->description = wc_str("Streams the rows of a CSV file as JSON objects named by its header (written in C)");
+/* The delimiter as set, blanks kept: a tab or a space is a delimiter. */
+static const char *delimiter(const wc_config *config) {
+  const char *raw = wc_get_raw(config, "delimiter");
+  return raw ? raw : ",";
 }
 
-void exports_wasmconnect_connector_plugin_config_definition(
-    exports_wasmconnect_connector_plugin_list_config_key_t *ret) {
-  ret->len = 4;
-  ret->ptr = malloc(ret->len * sizeof *ret->ptr);
-  ret->ptr[0] = wc_key(FILE_KEY, WASMCONNECT_CONNECTOR_CONFIG_DEF_CONFIG_TYPE_STRING,
-                       "The CSV file to read; its first line names the columns");
-  ret->ptr[0].required = true;
-  ret->ptr[0].importance = WASMCONNECT_CONNECTOR_CONFIG_DEF_IMPORTANCE_HIGH;
-  ret->ptr[0].resource = wc_resource(WASMCONNECT_CONNECTOR_CONFIG_DEF_RESOURCE_KIND_READ_FILE);
-  ret->ptr[1] = wc_key(TOPIC_KEY, WASMCONNECT_CONNECTOR_CONFIG_DEF_CONFIG_TYPE_STRING,
-                       "The topic to publish rows to");
-  ret->ptr[1].required = true;
-  ret->ptr[1].importance = WASMCONNECT_CONNECTOR_CONFIG_DEF_IMPORTANCE_HIGH;
-  ret->ptr[2] = wc_key(DELIMITER_KEY, WASMCONNECT_CONNECTOR_CONFIG_DEF_CONFIG_TYPE_STRING,
-                       "The field separator, one character");
-  ret->ptr[2].default_value = wc_some(",");
-  ret->ptr[3] = wc_key(BATCH_KEY, WASMCONNECT_CONNECTOR_CONFIG_DEF_CONFIG_TYPE_INT,
-                       "The most rows returned by one poll");
-  ret->ptr[3].default_value = wc_some("1000");
-  ret->ptr[3].importance = WASMCONNECT_CONNECTOR_CONFIG_DEF_IMPORTANCE_LOW;
-}
-
-/* The first problem in a configuration, as a (key, message) pair; NULL key
- * when the configuration is usable. */
-static const char *config_problem(const wc_config_t *config, const char **message) {
-  char *text;
-  int64_t batch;
-  if (!(text = wc_config_get(config, FILE_KEY))) {
-    *message = "Missing required configuration \"file\": name the CSV file to read";
-    return FILE_KEY;
+static void validate(const wc_config *config, wc_problems *problems) {
+  if (strlen(delimiter(config)) != 1) {
+    wc_invalid(problems, "delimiter", "delimiter must be exactly one character");
   }
-  free(text);
-  if (!(text = wc_config_get(config, TOPIC_KEY))) {
-    *message = "Missing required configuration \"topic\"";
-    return TOPIC_KEY;
-  }
-  free(text);
-  const wc_string_t *delimiter = wc_config_find(config, DELIMITER_KEY);
-  if (delimiter && delimiter->len != 1) {
-    *message = "delimiter must be exactly one character";
-    return DELIMITER_KEY;
-  }
-  if (!wc_config_int(config, BATCH_KEY, 1000, &batch) || batch < 1) {
-    *message = "batch.size must be a positive integer";
-    return BATCH_KEY;
-  }
-  return NULL;
 }
 
-void exports_wasmconnect_connector_plugin_validate(
-    exports_wasmconnect_connector_plugin_config_t *config,
-    exports_wasmconnect_connector_plugin_list_config_value_t *ret) {
-  const char *message = NULL;
-  const char *key = config_problem(config, &message);
-  ret->len = 0;
-  ret->ptr = NULL; /* an empty list owns no memory */
-  if (key) {
-    ret->ptr = malloc(sizeof *ret->ptr);
-    ret->ptr[0] = wc_config_error(config, key, message);
-    ret->len = 1;
-  }
-  wasmconnect_connector_types_config_free(config);
-}
-
-/* ---- connector ------------------------------------------------------ */
-
-static wc_config_t connector_config;
-
-bool exports_wasmconnect_connector_connector_start(
-    exports_wasmconnect_connector_connector_config_t *config,
-    wc_error_t *err) {
-  const char *message = NULL;
-  if (config_problem(config, &message)) {
-    wasmconnect_connector_types_config_free(config);
-    return wc_fatal(err, "%s", message);
-  }
-  connector_config = *config; /* keep it: the argument is ours */
-  return true;
-}
-
-bool exports_wasmconnect_connector_connector_task_configs(
-    uint32_t max_tasks, exports_wasmconnect_connector_connector_list_config_t *ret,
-    wc_error_t *err) {
-  (void)err;
-  /* One file, one reader: more tasks would read the same rows twice. */
-  ret->len = 0;
-  ret->ptr = NULL;
-  if (max_tasks > 0) {
-    ret->ptr = malloc(sizeof *ret->ptr);
-    ret->ptr[0] = wc_config_clone(&connector_config);
-    ret->len = 1;
-  }
-  return true;
-}
-
-void exports_wasmconnect_connector_connector_stop(void) {
-  wasmconnect_connector_types_config_free(&connector_config);
-  memset(&connector_config, 0, sizeof connector_config);
-}
-
-bool exports_wasmconnect_connector_connector_alter_offsets(
-    exports_wasmconnect_connector_connector_config_t *config,
-    exports_wasmconnect_connector_connector_list_tuple2_json_option_json_t *offsets,
-    bool *ret, wc_error_t *err) {
-  (void)err;
-  wasmconnect_connector_types_config_free(config);
-  exports_wasmconnect_connector_connector_list_tuple2_json_option_json_free(offsets);
-  *ret = true; /* offsets are plain byte positions: any value is usable */
-  return true;
-}
-
-/* ---- task ----------------------------------------------------------- */
-
-static struct {
-  char *path;
-  char *topic;
+typedef struct {
+  const char *path, *topic; /* borrowed from the configuration */
   char delimiter;
   int64_t batch;
-  wasmconnect_connector_files_own_file_t file;
-  bool open;
-  bool warned_missing; /* the "does not exist yet" warning is logged once */
-  char **columns; /* NULL until the header line has been read */
+  wc_file *file;        /* NULL until the file exists */
+  bool warned_missing;  /* the "does not exist yet" warning is logged once */
+  char **columns;       /* NULL until the header line has been read */
   size_t column_count;
-  uint64_t position; /* byte offset of the next unread line */
-  uint64_t line;     /* 1-based number of the line at `position` */
-  wc_string_t partition; /* {"file":"<path>"} */
-} task;
+  uint64_t position;    /* byte offset of the next unread line */
+  uint64_t line;        /* 1-based number of the line at `position` */
+  char *partition;      /* {"file":"<path>"} */
+  wc_buf_t chunk, json; /* reused between polls */
+} csv_task;
 
 /* Splits one CSV line into heap fields. */
 static size_t split_fields(const uint8_t *line, size_t len, char delimiter, wc_buf_t **out) {
@@ -188,7 +80,6 @@ static size_t split_fields(const uint8_t *line, size_t len, char delimiter, wc_b
       memset(fields + count, 0, (cap - count) * sizeof *fields);
     }
     wc_buf_t *field = &fields[count++];
-    wc_buf_push(field, "", 0);
     bool quoted = i < len && line[i] == '"';
     if (quoted) i++;
     while (i < len) {
@@ -219,215 +110,177 @@ static void free_fields(wc_buf_t *fields, size_t count) {
   free(fields);
 }
 
-static void set_header(const uint8_t *line, size_t len) {
+static void set_header(csv_task *t, const uint8_t *line, size_t len) {
   wc_buf_t *fields;
-  task.column_count = split_fields(line, len, task.delimiter, &fields);
-  task.columns = malloc(task.column_count * sizeof *task.columns);
-  for (size_t i = 0; i < task.column_count; i++) {
+  t->column_count = split_fields(line, len, t->delimiter, &fields);
+  t->columns = malloc(t->column_count * sizeof *t->columns);
+  if (!t->columns) __builtin_trap();
+  for (size_t i = 0; i < t->column_count; i++) {
     wc_string_t s = {fields[i].ptr, fields[i].len};
-    task.columns[i] = wc_cstr(&s);
+    t->columns[i] = wc_cstr(&s);
   }
-  free_fields(fields, task.column_count);
+  free_fields(fields, t->column_count);
 }
 
-static wc_string_t row_json(const uint8_t *line, size_t len) {
+/* The row as a JSON object in t->json. */
+static void row_json(csv_task *t, const uint8_t *line, size_t len) {
   wc_buf_t *fields;
-  size_t count = split_fields(line, len, task.delimiter, &fields);
-  wc_buf_t json = {0};
-  wc_buf_puts(&json, "{");
-  size_t columns = count > task.column_count ? count : task.column_count;
+  size_t count = split_fields(line, len, t->delimiter, &fields);
+  wc_buf_t *json = &t->json;
+  json->len = 0;
+  wc_buf_puts(json, "{");
+  size_t columns = count > t->column_count ? count : t->column_count;
   for (size_t i = 0; i < columns; i++) {
-    if (i) wc_buf_puts(&json, ",");
-    if (i < task.column_count) {
-      wc_buf_json_string(&json, (const uint8_t *)task.columns[i], strlen(task.columns[i]));
+    if (i) wc_buf_puts(json, ",");
+    if (i < t->column_count) {
+      wc_buf_json_string(json, (const uint8_t *)t->columns[i], strlen(t->columns[i]));
     } else {
-      wc_buf_printf(&json, "\"column%zu\"", i + 1);
+      wc_buf_printf(json, "\"column%zu\"", i + 1);
     }
-    wc_buf_puts(&json, ":");
-    if (i < count) wc_buf_json_string(&json, fields[i].ptr, fields[i].len);
-    else wc_buf_puts(&json, "null");
+    wc_buf_puts(json, ":");
+    if (i < count) wc_buf_json_string(json, fields[i].ptr, fields[i].len);
+    else wc_buf_puts(json, "null");
   }
-  wc_buf_puts(&json, "}");
+  wc_buf_puts(json, "}");
   free_fields(fields, count);
-  return wc_buf_take(&json);
 }
 
-/* The stored position, if the host has one for this file. */
-static bool stored_position(uint64_t *position, uint64_t *line, wc_error_t *err) {
-  wasmconnect_connector_offsets_list_json_t partitions = {&task.partition, 1};
-  wasmconnect_connector_offsets_list_option_json_t found;
-  if (!wasmconnect_connector_offsets_read(&partitions, &found, err)) return false;
-  if (found.len == 1 && found.ptr[0].is_some) {
-    char *offset = wc_cstr(&found.ptr[0].val);
-    const char *p = strstr(offset, "\"position\":");
-    const char *l = strstr(offset, "\"line\":");
-    if (p) *position = strtoull(p + 11, NULL, 10);
-    if (l) *line = strtoull(l + 7, NULL, 10);
-    free(offset);
-  }
-  wasmconnect_connector_offsets_list_option_json_free(&found);
-  return true;
+static void stop(void *task) {
+  csv_task *t = task;
+  wc_file_close(t->file);
+  for (size_t i = 0; i < t->column_count; i++) free(t->columns[i]);
+  free(t->columns);
+  free(t->partition);
+  wc_buf_free(&t->chunk);
+  wc_buf_free(&t->json);
+  free(t);
 }
 
-bool exports_wasmconnect_connector_source_task_start(
-    exports_wasmconnect_connector_source_task_config_t *config, wc_error_t *err) {
-  const char *message = NULL;
-  if (config_problem(config, &message)) {
-    wasmconnect_connector_types_config_free(config);
-    return wc_fatal(err, "%s", message);
-  }
-  memset(&task, 0, sizeof task);
-  task.path = wc_config_get(config, FILE_KEY);
-  task.topic = wc_config_get(config, TOPIC_KEY);
-  const wc_string_t *delimiter = wc_config_find(config, DELIMITER_KEY);
-  task.delimiter = delimiter ? (char)delimiter->ptr[0] : ',';
-  wc_config_int(config, BATCH_KEY, 1000, &task.batch);
-  wasmconnect_connector_types_config_free(config);
-
+static bool start(void **task, const wc_config *config, wc_offsets *offsets, wc_error_t *err) {
+  csv_task *t = calloc(1, sizeof *t);
+  if (!t) return wc_fatal(err, "out of memory");
+  t->path = wc_get(config, "file");
+  t->topic = wc_get(config, "topic");
+  t->delimiter = delimiter(config)[0];
+  t->batch = wc_get_int(config, "batch.size");
+  t->line = 1;
   wc_buf_t partition = {0};
   wc_buf_puts(&partition, "{\"file\":");
-  wc_buf_json_string(&partition, (const uint8_t *)task.path, strlen(task.path));
-  wc_buf_puts(&partition, "}");
-  task.partition = wc_buf_take(&partition);
-  task.line = 1;
-  if (!stored_position(&task.position, &task.line, err)) return false;
-  wc_info("reading %s from byte %llu (line %llu) into %s", task.path,
-          (unsigned long long)task.position, (unsigned long long)task.line, task.topic);
+  wc_buf_json_string(&partition, (const uint8_t *)t->path, strlen(t->path));
+  wc_buf_push(&partition, "}", 2); /* with its NUL */
+  t->partition = (char *)partition.ptr;
+  const char *offset;
+  if (!wc_committed_offset(offsets, t->partition, &offset, err)) {
+    stop(t);
+    return false;
+  }
+  wc_json_value v;
+  int64_t n;
+  if (offset && wc_json_field(offset, strlen(offset), "position", &v) && wc_json_int(v, &n) && n >= 0) {
+    t->position = (uint64_t)n;
+  }
+  if (offset && wc_json_field(offset, strlen(offset), "line", &v) && wc_json_int(v, &n) && n >= 1) {
+    t->line = (uint64_t)n;
+  }
+  wc_info("reading %s from byte %llu (line %llu) into %s", t->path,
+          (unsigned long long)t->position, (unsigned long long)t->line, t->topic);
+  *task = t;
   return true;
 }
 
-/* Opens the file once it exists: 1 when open, 0 while it does not exist
- * yet, -1 (with `err` set) when it cannot be opened. */
-static int ensure_open(wc_error_t *err) {
-  if (task.open) return 1;
-  wc_string_t path = {(uint8_t *)task.path, strlen(task.path)};
-  wasmconnect_connector_files_file_error_t ferr;
-  if (wasmconnect_connector_files_open(&path, WASMCONNECT_CONNECTOR_FILES_OPEN_MODE_READ,
-                                       &task.file, &ferr)) {
-    task.open = true;
-    return 1;
-  }
-  bool missing = ferr.tag == WASMCONNECT_CONNECTOR_FILES_FILE_ERROR_NOT_FOUND;
-  char *why = wc_cstr(&ferr.val.not_found); /* every case carries a string */
-  wasmconnect_connector_files_file_error_free(&ferr);
-  if (missing) {
-    if (!task.warned_missing) wc_warn("%s does not exist yet; waiting for it", task.path);
-    task.warned_missing = true;
-    free(why);
-    return 0;
-  }
-  wc_fatal(err, "cannot open %s: %s", task.path, why);
-  free(why);
-  return -1;
-}
-
-/* Reads from `offset` until the chunk holds at least one full line (or
- * the end of the file). */
-static bool read_chunk(uint64_t offset, source_list_u8_t *chunk, wc_error_t *err) {
+/* Reads from `offset` into t->chunk until it holds at least one full line
+ * (or the end of the file). */
+static bool read_chunk(csv_task *t, uint64_t offset, wc_error_t *err) {
   uint32_t want = READ_CHUNK;
   for (;;) {
-    wasmconnect_connector_files_file_error_t ferr;
-    wasmconnect_connector_files_borrow_file_t file =
-        wasmconnect_connector_files_borrow_file(task.file);
-    if (!wasmconnect_connector_files_method_file_read(file, offset, want, chunk, &ferr)) {
-      char *why = wc_cstr(&ferr.val.io);
-      wasmconnect_connector_files_file_error_free(&ferr);
-      wc_retriable(err, 1000, "reading %s: %s", task.path, why);
-      free(why);
-      return false;
+    t->chunk.len = 0;
+    if (!wc_file_read(t->file, offset, want, &t->chunk, err)) return false;
+    if (t->chunk.len < want || memchr(t->chunk.ptr, '\n', t->chunk.len)) return true;
+    if (want >= MAX_LINE) {
+      return wc_fatal(err, "%s: the line at byte %llu is longer than 16 MiB; is it a CSV file?",
+                      t->path, (unsigned long long)offset);
     }
-    if (chunk->len < want || memchr(chunk->ptr, '\n', chunk->len)) return true;
-    source_list_u8_free(chunk);
     want *= 2; /* one line longer than the chunk: read more */
   }
 }
 
 /* After a restart the stored position is past the header: read it
  * separately. A file without a complete first line waits. */
-static bool read_header(wc_error_t *err) {
-  source_list_u8_t chunk;
-  if (!read_chunk(0, &chunk, err)) return false;
-  uint8_t *newline = memchr(chunk.ptr, '\n', chunk.len);
+static bool read_header(csv_task *t, wc_error_t *err) {
+  if (!read_chunk(t, 0, err)) return false;
+  uint8_t *newline = t->chunk.len ? memchr(t->chunk.ptr, '\n', t->chunk.len) : NULL;
   if (newline) {
-    size_t len = (size_t)(newline - chunk.ptr);
-    if (len && chunk.ptr[len - 1] == '\r') len--;
-    set_header(chunk.ptr, len);
+    size_t len = (size_t)(newline - t->chunk.ptr);
+    if (len && t->chunk.ptr[len - 1] == '\r') len--;
+    set_header(t, t->chunk.ptr, len);
   }
-  source_list_u8_free(&chunk);
   return true;
 }
 
-bool exports_wasmconnect_connector_source_task_poll(wc_source_batch_t *batch, wc_error_t *err) {
-  wc_source_records_t records = {0};
-  switch (ensure_open(err)) {
-    case -1:
-      return false;
-    case 0:
-      wc_sleep_unless_stopped(IDLE_WAIT_MS);
-      return wc_pack_source(&records, batch);
+static bool poll(void *task, wc_source_out *out, wc_error_t *err) {
+  csv_task *t = task;
+  if (!t->file) {
+    switch (wc_file_open(t->path, false, &t->file, err)) {
+      case WC_FILE_FAILED:
+        return false;
+      case WC_FILE_MISSING:
+        if (!t->warned_missing) wc_warn("%s does not exist yet; waiting for it", t->path);
+        t->warned_missing = true;
+        wc_sleep_unless_stopped(IDLE_WAIT_MS);
+        return true;
+      case WC_FILE_OK:
+        break;
+    }
   }
-  if (!task.columns && task.position > 0 && !read_header(err)) return false;
-  uint64_t base = task.position;
-  source_list_u8_t chunk;
-  if (!read_chunk(base, &chunk, err)) return false;
-  size_t start = 0, cap = 0;
-  while ((int64_t)records.len < task.batch) {
-    uint8_t *newline = memchr(chunk.ptr + start, '\n', chunk.len - start);
+  if (!t->columns && t->position > 0 && !read_header(t, err)) return false;
+  uint64_t base = t->position;
+  if (!read_chunk(t, base, err)) return false;
+  const uint8_t *chunk = t->chunk.ptr;
+  size_t chunk_len = t->chunk.len, start = 0;
+  int64_t emitted = 0;
+  char offset[64];
+  while (emitted < t->batch && start < chunk_len) {
+    const uint8_t *newline = memchr(chunk + start, '\n', chunk_len - start);
     if (!newline) break; /* a partial last line waits for its newline */
-    size_t end = (size_t)(newline - chunk.ptr);
+    size_t end = (size_t)(newline - chunk);
     size_t len = end - start;
-    if (len && chunk.ptr[start + len - 1] == '\r') len--;
-    const uint8_t *line = chunk.ptr + start;
+    if (len && chunk[start + len - 1] == '\r') len--;
+    const uint8_t *line = chunk + start;
     start = end + 1;
-    task.position = base + start;
-    if (!task.columns) {
-      set_header(line, len);
-      task.line++;
+    t->position = base + start;
+    t->line++;
+    if (!t->columns) {
+      set_header(t, line, len);
       continue;
     }
-    task.line++;
     if (len == 0) continue;
-    if (records.len == cap) {
-      cap = cap ? cap * 2 : 64;
-      record_t *grown = realloc(records.ptr, cap * sizeof *records.ptr);
-      if (!grown) __builtin_trap();
-      records.ptr = grown;
-    }
-    record_t *r = &records.ptr[records.len++];
-    memset(r, 0, sizeof *r);
-    r->source_partition = wc_str_n((const char *)task.partition.ptr, task.partition.len);
-    wc_buf_t offset = {0};
-    wc_buf_printf(&offset, "{\"position\":%llu,\"line\":%llu}",
-                  (unsigned long long)task.position, (unsigned long long)task.line);
-    r->source_offset = wc_buf_take(&offset);
-    r->topic = wc_str(task.topic);
-    r->value.is_some = true;
-    r->value.val.tag = WASMCONNECT_CONNECTOR_TYPES_PAYLOAD_JSON;
-    r->value.val.val.json.document = row_json(line, len);
+    row_json(t, line, len);
+    snprintf(offset, sizeof offset, "{\"position\":%llu,\"line\":%llu}",
+             (unsigned long long)t->position, (unsigned long long)t->line);
+    wc_record r = {
+        .topic = t->topic,
+          .value = wc_json_n((const char *)t->json.ptr, t->json.len),
+        .source_partition = t->partition,
+        .source_offset = offset,
+    };
+    wc_emit(out, &r);
+    emitted++;
   }
-  source_list_u8_free(&chunk);
-  if (records.len == 0) wc_sleep_unless_stopped(IDLE_WAIT_MS);
-  return wc_pack_source(&records, batch);
-}
-
-bool exports_wasmconnect_connector_source_task_commit_records(
-    exports_wasmconnect_connector_source_task_list_record_ack_t *acks, wc_error_t *err) {
-  (void)err;
-  exports_wasmconnect_connector_source_task_list_record_ack_free(acks);
+  if (emitted == 0) wc_sleep_unless_stopped(IDLE_WAIT_MS);
   return true;
 }
 
-bool exports_wasmconnect_connector_source_task_commit(wc_error_t *err) {
-  (void)err;
-  return true;
-}
+static const wc_source_def csv_source = {
+    .name = "io.wasmconnect.c.CsvSourceConnector",
+    WC_ALIASES("CsvSource", "CCsvSource"),
+    .version = "0.1.0",
+    .description = "Streams the rows of a CSV file as JSON objects named by its header (written in C)",
+    WC_KEYS(keys),
+    .validate = validate,
+    /* No task_configs: the default, one task, is right: one file, one reader. */
+    .start = start,
+    .poll = poll,
+    .stop = stop,
+};
 
-void exports_wasmconnect_connector_source_task_stop(void) {
-  if (task.open) wasmconnect_connector_files_file_drop_own(task.file);
-  for (size_t i = 0; i < task.column_count; i++) free(task.columns[i]);
-  free(task.columns);
-  free(task.path);
-  free(task.topic);
-  free(task.partition.ptr);
-  memset(&task, 0, sizeof task);
-}
+WC_SOURCE_CONNECTOR(csv_source)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	wc "wasmconnect/go/wasmconnect"
+	"wasmconnect/go/wasmconnect/source"
 )
 
 // amountCents is the event's amount: a cheap hash of (task, seq), so any
@@ -158,7 +159,7 @@ func taskConfigs(config wc.Config, maxTasks int) ([]wc.Config, error) {
 }
 
 func init() {
-	wc.RegisterSource(wc.Source{
+	source.Register(source.Connector{
 		Metadata: wc.Metadata{
 			Name:        "io.wasmconnect.go.RateSourceConnector",
 			Aliases:     []string{"RateSource", "GoRateSource"},
@@ -174,7 +175,7 @@ func init() {
 		},
 		Validate:    validate,
 		TaskConfigs: taskConfigs,
-		NewTask:     func() wc.SourceTask { return &rateTask{} },
+		NewTask:     func() source.Task { return &rateTask{} },
 	})
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // MaskField in JavaScript: Kafka Connect's
 // org.apache.kafka.connect.transforms.MaskField, for wasmconnect.
 //
@@ -18,7 +19,7 @@
 //   transforms.mask.fields=ssn,card.number
 //   transforms.mask.replacement=****        (optional)
 //   transforms.mask.target=value            (or key)
-import { defineTransform, configKey, decode, encode, schemaOf, fieldSchema, parseJson, fatal } from '../../lib/wasmconnect.js';
+import { defineTransform, configKey, decode, encode, schemaOf, fieldSchema, parseJson, fatal } from 'wasmconnect';
 
 const FIELDS = 'fields';
 const REPLACEMENT = 'replacement';
