@@ -25,6 +25,8 @@ export interface ConnectorExport {
   alterOffsets(config: wit.Config, offsets: Array<[string, string | undefined]>): boolean;
 }
 
+/** Stops a task object if it has a `stop`, logging (not throwing) a failure. */
+export function stopQuietly(task: { stop?(): void } | undefined): void;
 export function settle<R, A = R>(run: () => R | Promise<R>, context: string, after?: (v: R) => A): A | Promise<A>;
 
 export function defineConnector<S, T>(spec: ConnectorSpec<S, T>, kind: 'source' | 'sink', caller: string): {

@@ -45,6 +45,18 @@ function release(resource) {
 }
 
 /**
+ * Stops a task object if it has a `stop`. The contract's stop cannot fail,
+ * so a failure is only worth a log line.
+ */
+export function stopQuietly(task) {
+  try {
+    task?.stop?.();
+  } catch (e) {
+    console.error(`stop failed: ${toTaskError(e).message}`);
+  }
+}
+
+/**
  * Runs a task method, converting what it throws into a task error named
  * after `context`, then hands its result to `after`. Methods may be
  * async: a promise they return is chained, and componentize-js runs the

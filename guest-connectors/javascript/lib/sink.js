@@ -25,7 +25,7 @@
 
 import { report } from 'wasmconnect:connector/errant-records@0.2.0';
 import { MalformedBatch, unpackSink } from './batch.js';
-import { defineConnector, settle } from './connector.js';
+import { defineConnector, settle, stopQuietly } from './connector.js';
 import { fatal, toTaskError } from './wasmconnect.js';
 
 export { sleepUnlessStopped } from './connector.js';
@@ -102,11 +102,7 @@ export function defineSink(spec) {
     stop() {
       const t = task;
       task = undefined;
-      try {
-        t?.stop?.();
-      } catch (e) {
-        console.error(`stop failed: ${toTaskError(e).message}`);
-      }
+      stopQuietly(t);
     },
   };
 

@@ -30,7 +30,7 @@
 
 import { read as readOffsets } from 'wasmconnect:connector/offsets@0.2.0';
 import { NotARecord, packSource } from './batch.js';
-import { defineConnector, settle } from './connector.js';
+import { defineConnector, settle, stopQuietly } from './connector.js';
 import { fatal, parseJson, stringifyJson, toTaskError } from './wasmconnect.js';
 
 export { sleepUnlessStopped } from './connector.js';
@@ -156,12 +156,7 @@ export function defineSource(spec) {
     stop() {
       const t = task;
       task = undefined;
-      // stop cannot fail in the contract: a failure is only worth a log line.
-      try {
-        t?.stop?.();
-      } catch (e) {
-        console.error(`stop failed: ${toTaskError(e).message}`);
-      }
+      stopQuietly(t);
     },
   };
 

@@ -102,10 +102,15 @@ def quiet(fn, *args):
             pass
 
 
-def check_class(cls: type, base: type) -> None:
-    """Refuses, at build time, a class the export glue cannot serve."""
+def check_subclass(cls: type, base: type) -> None:
+    """Refuses, at build time, a class that does not derive from ``base``."""
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise TypeError(f"{cls!r} is not a subclass of wasmconnect_kit.{base.__name__}")
+
+
+def check_class(cls: type, base: type) -> None:
+    """Refuses, at build time, a class the export glue cannot serve."""
+    check_subclass(cls, base)
     if not cls.name:
         raise ValueError(f"{cls.__name__}.name is not set")
     for key in cls.config_def:
@@ -145,18 +150,27 @@ def plugin_export(cls: type, kind: str):
     return Plugin
 
 
+def start_into(state: dict, key: str, cls: type, method: str, config) -> None:
+    """Makes a ``cls``, hands the configuration to its ``method`` (``start``
+    or ``configure``) and keeps it in ``state[key]``: how every role's
+    connector, task or transform begins, its errors turned into the
+    contract's."""
+
+    def go():
+        instance = cls()
+        getattr(instance, method)(Config(config))
+        state[key] = instance
+
+    checked(go)
+
+
 def connector_export(connector_cls: type, state: dict):
     """The ``Connector`` export class running ``connector_cls``; the
     started connector lives in ``state`` (one per component instance)."""
 
     class Connector(exports.Connector):
         def start(self, config):
-            def go():
-                connector = connector_cls()
-                connector.start(Config(config))
-                state["connector"] = connector
-
-            checked(go)
+            start_into(state, "connector", connector_cls, "start", config)
 
         def task_configs(self, max_tasks):
             return checked(lambda: [to_pairs(c) for c in state["connector"].task_configs(max_tasks)])

@@ -16,7 +16,16 @@ from wit_world import exports
 
 from .batch import unpack_sink
 from .config import Config
-from .plugin import ConnectorBase, check_class, checked, connector_export, plugin_export, quiet
+from .plugin import (
+    ConnectorBase,
+    check_class,
+    check_subclass,
+    checked,
+    connector_export,
+    plugin_export,
+    quiet,
+    start_into,
+)
 
 
 class SinkConnector(ConnectorBase):
@@ -78,8 +87,7 @@ def export_sink(connector_cls: type, task_cls: type):
     needs, wired to the author's classes."""
 
     check_class(connector_cls, SinkConnector)
-    if not (isinstance(task_cls, type) and issubclass(task_cls, _SinkTaskBase)):
-        raise TypeError(f"{task_cls!r} is not a subclass of wasmconnect_kit.SinkTask")
+    check_subclass(task_cls, _SinkTaskBase)
     # One connector or one task per component instance (module state).
     state: dict = {}
     Plugin = plugin_export(connector_cls, "sink")
@@ -87,12 +95,7 @@ def export_sink(connector_cls: type, task_cls: type):
 
     class SinkTask(exports.SinkTask):
         def start(self, config):
-            def go():
-                task = task_cls()
-                task.start(Config(config))
-                state["task"] = task
-
-            checked(go)
+            start_into(state, "task", task_cls, "start", config)
 
         def open(self, partitions):
             checked(state["task"].open, partitions)

@@ -30,7 +30,16 @@ from .batch import pack_source
 from .config import Config
 from .errors import Fatal, Retriable
 from .payload import to_headers, to_payload
-from .plugin import ConnectorBase, check_class, checked, connector_export, plugin_export, quiet
+from .plugin import (
+    ConnectorBase,
+    check_class,
+    check_subclass,
+    checked,
+    connector_export,
+    plugin_export,
+    quiet,
+    start_into,
+)
 
 try:  # every source world imports offsets; the kit also loads in the others
     from wit_world.imports import offsets as _offsets
@@ -213,8 +222,7 @@ def export_source(connector_cls: type, task_cls: type):
     needs, wired to the author's classes."""
 
     check_class(connector_cls, SourceConnector)
-    if not (isinstance(task_cls, type) and issubclass(task_cls, _SourceTaskBase)):
-        raise TypeError(f"{task_cls!r} is not a subclass of wasmconnect_kit.SourceTask")
+    check_subclass(task_cls, _SourceTaskBase)
     state: dict = {}
     Plugin = plugin_export(connector_cls, "source")
     Connector = connector_export(connector_cls, state)
@@ -231,12 +239,7 @@ def export_source(connector_cls: type, task_cls: type):
 
     class SourceTask(exports.SourceTask):
         def start(self, config):
-            def go():
-                task = task_cls()
-                task.start(Config(config))
-                state["task"] = task
-
-            checked(go)
+            start_into(state, "task", task_cls, "start", config)
 
         def poll(self):
             return checked(polled)

@@ -24,7 +24,7 @@ from .batch import pack_transform, unpack_transform
 from .config import Config
 from .errors import Fatal
 from .payload import to_headers, to_payload
-from .plugin import PluginBase, check_class, checked, plugin_export
+from .plugin import PluginBase, check_class, checked, plugin_export, start_into
 
 try:  # only the transform world exports record-transform
     from wit_world.exports import record_transform as _rt
@@ -111,12 +111,7 @@ def export_transform(transform_cls: type):
 
     class RecordTransform(exports.RecordTransform):
         def configure(self, config):
-            def go():
-                transform = transform_cls()
-                transform.configure(Config(config))
-                state["transform"] = transform
-
-            checked(go)
+            start_into(state, "transform", transform_cls, "configure", config)
 
         def apply(self, batch):
             return checked(lambda: _outcomes(state.get("transform"), unpack_transform(batch)))
